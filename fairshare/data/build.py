@@ -1,0 +1,186 @@
+"""Building a validated :class:`~fairshare.data.history.History` from tables.
+
+Table by table checks live in :mod:`.validate`; this module adds the checks
+that need more than one table (unique keys, contiguous epochs, active windows,
+busy time per node and epoch) and codes everything into arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
+from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS, table_columns
+from .source import InMemoryTasks, TaskCoder, TaskSource, encode_tasks
+from .validate import check_table, check_unique, code_labels, column_values, rows_message
+
+__all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates", "busy_per_epoch_node",
+           "check_busy", "coder_for"]
+
+
+def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp | None]:
+    """Checked epoch length (seconds) and epoch origin as a UTC timestamp (or None)."""
+    try:
+        seconds = float(epoch_seconds)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not (np.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"epoch_seconds must be a positive number of seconds, got {epoch_seconds!r}.")
+    if epoch_origin is None:
+        return seconds, None
+    origin = pd.Timestamp(epoch_origin)
+    return seconds, origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+
+
+def build_parts(nodes: pd.DataFrame, market: pd.DataFrame, models: pd.DataFrame | None) -> dict:
+    """Everything of a history but its task log, stake and uptime: validated and coded."""
+    return {**build_nodes(nodes), **build_market(market), **build_models(models)}
+
+
+def build_nodes(nodes: pd.DataFrame) -> dict:
+    """Validated node arrays: labels, operator codes, tier codes, numeric columns."""
+    check_table(nodes, "nodes")
+    specs = table_columns("nodes")
+    cols = {name: column_values(nodes[name], "nodes", spec)
+            for name, spec in specs.items() if name in nodes.columns}
+    check_unique(cols["node_id"], "nodes", "node_id")
+    if "left_epoch" not in cols:
+        cols["left_epoch"] = np.full(len(nodes), np.nan)
+    left = cols["left_epoch"]
+    early = ~np.isnan(left) & (left < cols["joined_epoch"])
+    if early.any():
+        raise RangeError(rows_message("nodes", "left_epoch", early, "are before joined_epoch",
+                                      "A node's active window joined_epoch..left_epoch must not be empty."))
+    if "tier" in cols:
+        tier_labels = cols.pop("tier")
+        column = "tier"
+    else:
+        tier_labels = np.array([HARDWARE_TIERS.get(h, None) for h in cols["hardware"]], dtype=object)
+        unknown = np.array([t is None for t in tier_labels])
+        if unknown.any():
+            seen = ", ".join(repr(v) for v in pd.unique(cols["hardware"][unknown])[:5])
+            raise SchemaError(rows_message(
+                "nodes", "hardware", unknown, f"name hardware without a known tier ({seen})",
+                f"Add a tier column ({', '.join(NODE_TIERS)}) to the nodes table."))
+        column = "hardware"
+    tier_codes = pd.Index(NODE_TIERS).get_indexer(pd.Index(tier_labels))
+    bad = tier_codes < 0
+    if bad.any():
+        seen = ", ".join(repr(v) for v in pd.unique(tier_labels[bad])[:5])
+        raise SchemaError(rows_message("nodes", column, bad, f"hold unknown tiers ({seen})",
+                                       f"Allowed tiers: {', '.join(NODE_TIERS)}."))
+    node_ids = pd.Index(cols.pop("node_id"), dtype=object, name="node_id")
+    operator_labels = cols.pop("operator_id")
+    operator_ids = pd.Index(sorted(pd.unique(operator_labels)), dtype=object, name="operator_id")
+    return {
+        "node_ids": node_ids,
+        "operator_ids": operator_ids,
+        "node_operator": code_labels(operator_labels, operator_ids, "nodes", "operator_id", "operators"),
+        "node_tier": np.ascontiguousarray(tier_codes.astype(np.int64)),
+        "node_hardware": cols.pop("hardware"),
+        "node_region": cols.pop("region"),
+        "node_values": cols,
+    }
+
+
+def build_market(market: pd.DataFrame) -> dict:
+    """Market arrays ordered by epoch; epochs must be unique and contiguous."""
+    check_table(market, "market")
+    specs = table_columns("market")
+    cols = {name: column_values(market[name], "market", spec) for name, spec in specs.items()}
+    check_unique(cols["epoch"], "market", "epoch")
+    order = np.argsort(cols["epoch"], kind="stable")
+    epochs = cols["epoch"][order]
+    gaps = np.setdiff1d(np.arange(epochs[0], epochs[-1] + 1), epochs)
+    if gaps.size:
+        shown = ", ".join(str(int(g)) for g in gaps[:5]) + (", ..." if gaps.size > 5 else "")
+        raise AlignmentError(
+            f"market.epoch: {gaps.size} epoch(s) between {epochs[0]} and {epochs[-1]} are missing "
+            f"({shown}). The market table must have one row for every epoch of the history."
+        )
+    return {
+        "epochs": np.ascontiguousarray(epochs),
+        "emission_tokens": np.ascontiguousarray(cols["emission_tokens"][order]),
+        "token_price_usd": np.ascontiguousarray(cols["token_price_usd"][order]),
+    }
+
+
+def build_models(models: pd.DataFrame | None) -> dict:
+    """Model labels and active parameters; the built-in registry when ``models`` is None."""
+    if models is None:
+        names = sorted(MODEL_ACTIVE_PARAMS_B)
+        params = np.array([MODEL_ACTIVE_PARAMS_B[n] for n in names], dtype=np.float64)
+        return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
+                "models_given": False}
+    check_table(models, "models")
+    specs = table_columns("models")
+    names = column_values(models["model"], "models", specs["model"])
+    check_unique(names, "models", "model")
+    params = column_values(models["active_params_b"], "models", specs["active_params_b"])
+    return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
+            "models_given": True}
+
+
+def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.Index,
+                  epochs: np.ndarray) -> dict | None:
+    """Coded (epoch index, node index, value) arrays of a stake or uptime table."""
+    if df is None:
+        return None
+    check_table(df, table)
+    specs = table_columns(table)
+    epoch = column_values(df["epoch"], table, specs["epoch"])
+    node = code_labels(column_values(df["node_id"], table, specs["node_id"]), node_ids, table,
+                       "node_id", "nodes")
+    values = column_values(df[value], table, specs[value])
+    outside = (epoch < epochs[0]) | (epoch > epochs[-1])
+    if outside.any():
+        raise AlignmentError(rows_message(table, "epoch", outside,
+                                          f"are outside the market epochs {epochs[0]}..{epochs[-1]}",
+                                          "Drop them or extend the market table."))
+    dup = pd.MultiIndex.from_arrays([epoch, node]).duplicated(keep=False)
+    if dup.any():
+        raise SchemaError(rows_message(table, "epoch", dup, "repeat an (epoch, node_id) pair",
+                                       f"Give each node at most one {table} row per epoch."))
+    return {"epoch": np.ascontiguousarray(epoch - epochs[0]), "node": node, "value": values}
+
+
+def coder_for(parts: dict, epoch_seconds: float, epoch_origin) -> TaskCoder:
+    """The :class:`TaskCoder` for a history being built from ``parts``."""
+    return TaskCoder(
+        node_ids=parts["node_ids"], model_names=parts["model_names"],
+        first_epoch=int(parts["epochs"][0]), n_epochs=int(parts["epochs"].size),
+        joined_epoch=parts["node_values"]["joined_epoch"], left_epoch=parts["node_values"]["left_epoch"],
+        epoch_seconds=float(epoch_seconds), epoch_origin=epoch_origin,
+    )
+
+
+def encode_frame(tasks: pd.DataFrame, coder: TaskCoder) -> TaskSource:
+    """The in-memory task source of a whole tasks table."""
+    return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
+
+
+def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int) -> np.ndarray:
+    """Busy seconds summed per (epoch, node), in row order (exact and repeatable)."""
+    total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
+    for chunk in source.chunks():
+        flat = chunk.epoch * n_nodes + chunk.node
+        total += np.bincount(flat, weights=chunk.busy_seconds, minlength=n_epochs * n_nodes)
+    return total.reshape(n_epochs, n_nodes)
+
+
+def check_busy(busy: np.ndarray, online: np.ndarray, node_ids: pd.Index, epochs: np.ndarray,
+               epoch_seconds: float, uptime_given: bool) -> None:
+    """Busy time per node and epoch must fit in the epoch and in the node's online time."""
+    limit, what = (online, "its online_seconds (uptime table)") if uptime_given else (
+        np.full_like(busy, epoch_seconds), f"the epoch length ({epoch_seconds:g} s)")
+    over = busy > limit * (1 + 1e-12)
+    if over.any():
+        e, n = np.nonzero(over)
+        pairs = ", ".join(f"(epoch {epochs[i]}, node {node_ids[j]!r}: {busy[i, j]:g} s)"
+                          for i, j in zip(e[:5], n[:5]))
+        raise RangeError(
+            f"tasks.busy_seconds: the busy time of {e.size} (epoch, node) pair(s) exceeds {what}: "
+            f"{pairs}{', ...' if e.size > 5 else ''}. busy_seconds is wall-clock occupancy: rows of "
+            "one node in one epoch must not add up to more than the node was online."
+        )

@@ -1,0 +1,266 @@
+"""``History``: validated, integer-coded, frozen task and node data.
+
+A history is what happened on a network: its nodes, the tasks they served
+(a chunked source, possibly streamed from disk), the market (emission and
+token price per epoch), and optionally model sizes, stake changes and uptime.
+Pandas stops at its edge: inside are contiguous arrays plus label indexes, and
+the pandas views (:attr:`History.nodes`, :attr:`History.tasks`, ...) rebuild
+labelled tables on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RangeError
+from . import build
+from .schema import NODE_TIERS, VERIFICATION_MODES
+from .source import TaskSource
+from .validate import offending
+
+__all__ = ["History", "DEFAULT_EPOCH_SECONDS"]
+
+#: One day, DESIGN.md's default epoch length.
+DEFAULT_EPOCH_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Validated network history. Build it with :meth:`from_frames` or :meth:`read`.
+
+    Shapes: ``E`` epochs, ``N`` nodes, ``O`` operators, ``M`` models. Node
+    arrays have shape ``(N,)`` in the order of the input nodes table; market
+    arrays ``(E,)`` in epoch order; operator and model labels are sorted.
+    """
+
+    node_ids: pd.Index
+    operator_ids: pd.Index
+    node_operator: np.ndarray
+    node_tier: np.ndarray
+    node_hardware: np.ndarray
+    node_region: np.ndarray
+    node_values: dict
+    model_names: pd.Index
+    model_params_b: np.ndarray
+    models_given: bool
+    epochs: np.ndarray
+    emission_tokens: np.ndarray
+    token_price_usd: np.ndarray
+    online_seconds: np.ndarray
+    stake_updates: dict | None
+    uptime_given: bool
+    tasks_source: TaskSource
+    epoch_seconds: float = DEFAULT_EPOCH_SECONDS
+    epoch_origin: pd.Timestamp | None = None
+    provenance: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for value in self.__dict__.values():
+            _freeze(value)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_frames(cls, nodes: pd.DataFrame, tasks: pd.DataFrame, market: pd.DataFrame, *,
+                    models: pd.DataFrame | None = None, stake: pd.DataFrame | None = None,
+                    uptime: pd.DataFrame | None = None, epoch_seconds: float = DEFAULT_EPOCH_SECONDS,
+                    epoch_origin=None, provenance: dict | None = None) -> "History":
+        """Validate pandas tables and build a history (the tables are not modified).
+
+        Parameters
+        ----------
+        nodes, tasks, market : DataFrame
+            The required tables; columns and units are in README.md's schema.
+        models : DataFrame, optional
+            ``model``, ``active_params_b``. Without it, the models fairshare knows
+            (:data:`~fairshare.data.schema.MODEL_ACTIVE_PARAMS_B`) are used and any
+            other model raises :class:`~fairshare.errors.AlignmentError`.
+        stake : DataFrame, optional
+            ``epoch``, ``node_id``, ``stake_tokens``: a node's stake from that epoch
+            on (until its next row); before its first row, ``nodes.stake_tokens``.
+        uptime : DataFrame, optional
+            ``epoch``, ``node_id``, ``online_seconds``. Without it a node is online
+            for the whole epoch while active; with it, pairs without a row are
+            online for the whole epoch while active.
+        epoch_seconds : float
+            Epoch length; busy time per node and epoch may not exceed it.
+        epoch_origin : timestamp, optional
+            Start of epoch 0, needed when tasks carry ``timestamp`` instead of ``epoch``.
+        """
+        epoch_seconds, origin = build.normalise_epochs(epoch_seconds, epoch_origin)
+        parts = build.build_parts(nodes, market, models)
+        coder = build.coder_for(parts, epoch_seconds, origin)
+        source = build.encode_frame(tasks, coder)
+        return cls._assemble(parts, source, stake, uptime, epoch_seconds, origin, provenance or {})
+
+    @classmethod
+    def _assemble(cls, parts, source, stake, uptime, epoch_seconds, origin, provenance) -> "History":
+        epochs, node_ids = parts["epochs"], parts["node_ids"]
+        active = _active_mask(epochs, parts["node_values"])
+        online = np.where(active, float(epoch_seconds), 0.0)
+        up = build.build_updates(uptime, "uptime", "online_seconds", node_ids, epochs)
+        if up is not None:
+            over = up["value"] > epoch_seconds
+            if over.any():
+                raise RangeError(f"uptime.online_seconds: {offending(over)} exceed the epoch length "
+                                 f"({epoch_seconds:g} s). Online time is measured within one epoch.")
+            idle = (up["value"] > 0) & ~active[up["epoch"], up["node"]]
+            if idle.any():
+                raise RangeError(f"uptime.online_seconds: {offending(idle)} give online time outside the "
+                                 "node's active window. Fix joined_epoch/left_epoch or the uptime rows.")
+            online[up["epoch"], up["node"]] = up["value"]
+        busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
+        build.check_busy(busy, online, node_ids, epochs, epoch_seconds, up is not None)
+        stake_updates = build.build_updates(stake, "stake", "stake_tokens", node_ids, epochs)
+        return cls(**parts, online_seconds=online, stake_updates=stake_updates, uptime_given=up is not None,
+                   tasks_source=source, epoch_seconds=float(epoch_seconds), epoch_origin=origin,
+                   provenance=dict(provenance))
+
+    @classmethod
+    def read(cls, path, **options) -> "History":
+        """Read a history directory written by :meth:`write` (or laid out the same way).
+
+        See :func:`fairshare.data.io.read_history` for the layout and options.
+        """
+        from .io import read_history
+
+        return read_history(Path(path), **options)
+
+    def write(self, directory, format: str = "parquet", overwrite: bool = False) -> Path:
+        """Write the history to ``directory`` (atomically); see :func:`fairshare.data.io.write_history`."""
+        from .io import write_history
+
+        return write_history(self, Path(directory), format=format, overwrite=overwrite)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_epochs(self) -> int:
+        return int(self.epochs.size)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_operators(self) -> int:
+        return len(self.operator_ids)
+
+    @property
+    def n_tasks(self) -> int:
+        """Rows in the task log (a row may be a settled batch of requests)."""
+        return len(self.tasks_source)
+
+    @property
+    def active(self) -> np.ndarray:
+        """``(E, N)`` bool: node within its joined_epoch..left_epoch window."""
+        return _active_mask(self.epochs, self.node_values)
+
+    @property
+    def tier_labels(self) -> np.ndarray:
+        """Tier label of each node, ``(N,)``."""
+        return np.asarray(NODE_TIERS, dtype=object)[self.node_tier]
+
+    @property
+    def nodes(self) -> pd.DataFrame:
+        """The nodes table as validated (tier filled in from hardware when it was absent)."""
+        v = self.node_values
+        df = pd.DataFrame({
+            "node_id": np.asarray(self.node_ids, dtype=object),
+            "operator_id": np.asarray(self.operator_ids, dtype=object)[self.node_operator],
+            "hardware": self.node_hardware,
+            **{k: v[k] for k in ("gpu_count", "power_w", "idle_power_w", "pue", "electricity_usd_per_kwh",
+                                 "capex_usd", "lifetime_days", "residual_fraction", "stake_tokens",
+                                 "joined_epoch")},
+            "left_epoch": pd.array(np.where(np.isnan(v["left_epoch"]), 0, v["left_epoch"]).astype(np.int64),
+                                   dtype="Int64"),
+            "region": self.node_region,
+            "tier": self.tier_labels,
+        })
+        df.loc[np.isnan(v["left_epoch"]), "left_epoch"] = pd.NA
+        return df
+
+    @property
+    def market(self) -> pd.DataFrame:
+        return pd.DataFrame({"epoch": self.epochs, "emission_tokens": self.emission_tokens,
+                             "token_price_usd": self.token_price_usd})
+
+    @property
+    def models(self) -> pd.DataFrame:
+        return pd.DataFrame({"model": np.asarray(self.model_names, dtype=object),
+                             "active_params_b": self.model_params_b})
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """The whole task log as a labelled table (materialised: mind the size)."""
+        frames = [self._chunk_frame(c) for c in self.tasks_source.chunks()]
+        return pd.concat(frames, ignore_index=True) if frames else self._chunk_frame(None)
+
+    def _chunk_frame(self, c) -> pd.DataFrame:
+        nodes = np.asarray(self.node_ids, dtype=object)
+        models = np.asarray(self.model_names, dtype=object)
+        modes = np.asarray(VERIFICATION_MODES, dtype=object)
+        return pd.DataFrame({
+            "epoch": c.epoch + self.epochs[0], "node_id": nodes[c.node], "model": models[c.model],
+            "requests": c.requests, "input_tokens": c.input_tokens, "output_tokens": c.output_tokens,
+            "busy_seconds": c.busy_seconds, "verification": modes[c.verification], "fee_usd": c.fee_usd,
+            "upstream_cost_usd": c.upstream_cost_usd,
+        })
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Any table by name: nodes, tasks, market, models, stake or uptime (None if absent)."""
+        if name in ("nodes", "tasks", "market", "models"):
+            return getattr(self, name)
+        updates = {"stake": (self.stake_updates, "stake_tokens"), "uptime": (self._uptime_rows(), "online_seconds")}
+        data, column = updates[name]
+        if data is None:
+            return None
+        return pd.DataFrame({"epoch": data["epoch"] + self.epochs[0],
+                             "node_id": np.asarray(self.node_ids, dtype=object)[data["node"]],
+                             column: data["value"]})
+
+    def _uptime_rows(self) -> dict | None:
+        if not self.uptime_given:
+            return None
+        e, n = np.nonzero(self.active)
+        return {"epoch": e, "node": n, "value": self.online_seconds[e, n]}
+
+    def equals(self, other: "History") -> bool:
+        """True when both histories hold the same data, bit for bit."""
+        if not isinstance(other, History):
+            return False
+        names = ("nodes", "tasks", "market", "models", "stake", "uptime")
+        same = all(_frames_equal(self.table(n), other.table(n)) for n in names)
+        return same and self.epoch_seconds == other.epoch_seconds and self.epoch_origin == other.epoch_origin
+
+    def __repr__(self) -> str:
+        return (f"History({self.n_nodes} nodes, {self.n_operators} operators, {self.n_tasks} task rows, "
+                f"epochs {self.epochs[0]}..{self.epochs[-1]}, epoch_seconds={self.epoch_seconds:g})")
+
+
+def _active_mask(epochs: np.ndarray, node_values: dict) -> np.ndarray:
+    joined = node_values["joined_epoch"]
+    left = node_values["left_epoch"]
+    last = np.where(np.isnan(left), np.inf, left)
+    e = epochs[:, None]
+    return (e >= joined[None, :]) & (e <= last[None, :])
+
+
+def _frames_equal(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        pd.testing.assert_frame_equal(a, b, check_exact=True, check_dtype=False)
+    except AssertionError:
+        return False
+    return True
+
+
+def _freeze(value) -> None:
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, dict):
+        for v in value.values():
+            _freeze(v)

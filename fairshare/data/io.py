@@ -1,0 +1,191 @@
+"""Reading and writing history directories (CSV or Parquet), atomically.
+
+Layout of a history directory::
+
+    history.json          epoch_seconds, epoch_origin, label dtypes, format (optional on read)
+    nodes.csv|parquet     required
+    market.csv|parquet    required
+    tasks.csv|parquet     required; or tasks/ holding *.parquet parts (a partitioned dataset)
+    models.csv|parquet    optional
+    stake.csv|parquet     optional
+    uptime.csv|parquet    optional
+
+Writes go to a temporary directory beside the target that is renamed into
+place at the end, so a reader never sees half a history. Input files are only
+ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._version import version
+from ..errors import ConfigError, SchemaError
+from . import build
+from .history import DEFAULT_EPOCH_SECONDS, History
+from .schema import TABLES
+from .source import ParquetTasks
+
+__all__ = ["read_history", "write_history", "read_table", "atomic_directory"]
+
+_TABLE_NAMES = ("nodes", "tasks", "market", "models", "stake", "uptime")
+_LABELS = ("node_id", "operator_id", "model")
+_FORMATS = ("csv", "parquet")
+
+
+def write_history(history: History, directory: Path, format: str = "parquet", overwrite: bool = False) -> Path:
+    """Write ``history`` to ``directory`` as CSV or Parquet; return the directory.
+
+    The directory is written whole or not at all. An existing directory is
+    replaced only with ``overwrite=True``.
+    """
+    if format not in _FORMATS:
+        raise ConfigError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}.")
+    label_types = {name: _label_type(getattr(history, attr))
+                   for name, attr in (("node_id", "node_ids"), ("operator_id", "operator_ids"),
+                                      ("model", "model_names"))}
+    meta = {
+        "fairshare_version": version,
+        "format": format,
+        "epoch_seconds": history.epoch_seconds,
+        "epoch_origin": None if history.epoch_origin is None else history.epoch_origin.isoformat(),
+        "label_types": label_types,
+        "tables": [],
+        "provenance": history.provenance,
+    }
+    with atomic_directory(directory, overwrite=overwrite) as tmp:
+        for name in _TABLE_NAMES:
+            df = history.table(name)
+            if name == "models" and not history.models_given:
+                df = None
+            if df is None:
+                continue
+            meta["tables"].append(name)
+            if format == "csv":
+                df.to_csv(tmp / f"{name}.csv", index=False)
+            else:
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "history.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return directory
+
+
+class atomic_directory:
+    """Context manager: a temporary directory renamed to ``target`` on success.
+
+    On an exception the temporary directory is removed and ``target`` is left
+    as it was. With ``overwrite=False`` an existing non-empty ``target`` is an
+    error; with ``overwrite=True`` it is replaced in one rename.
+    """
+
+    def __init__(self, target: Path, overwrite: bool = False):
+        self.target = Path(target)
+        self.overwrite = overwrite
+
+    def __enter__(self) -> Path:
+        if self.target.exists() and any(self.target.iterdir()) and not self.overwrite:
+            raise ConfigError(f"{self.target} exists and is not empty. Choose another directory or pass "
+                              "overwrite=True (--overwrite on the command line).")
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        old = None
+        if self.target.exists():
+            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            os.replace(self.target, old)
+        os.replace(self.tmp, self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
+
+
+def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | None = None,
+                 epoch_origin=None) -> History:
+    """Read a history directory (layout in the module docstring).
+
+    Parameters
+    ----------
+    stream : bool
+        Keep a Parquet task log on disk and read it row group by row group
+        whenever the tasks are needed (validation runs once, streaming, at open).
+        Needs Parquet tasks. Default: read the task log into memory.
+    epoch_seconds, epoch_origin :
+        Override or supply the epoch definition when the directory has no
+        ``history.json`` (default epoch length: one day).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise SchemaError(f"{path}: not a directory. History.read takes a directory holding "
+                          "nodes, tasks and market tables (CSV or Parquet).")
+    meta_path = path / "history.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    seconds = epoch_seconds or meta.get("epoch_seconds") or DEFAULT_EPOCH_SECONDS
+    origin = epoch_origin if epoch_origin is not None else meta.get("epoch_origin")
+    types = meta.get("label_types", {})
+    tables = {name: read_table(path, name, types) for name in _TABLE_NAMES if name != "tasks"}
+    for name in ("nodes", "market"):
+        if tables[name] is None:
+            raise SchemaError(f"{path}: no {name}.csv or {name}.parquet. A history directory needs "
+                              "nodes, tasks and market tables.")
+    task_parts = _parquet_task_parts(path)
+    provenance = {"source": str(path), **meta.get("provenance", {})}
+    if not stream:
+        tasks = read_table(path, "tasks", types) if not task_parts else pd.concat(
+            [pd.read_parquet(p) for p in task_parts], ignore_index=True)
+        if tasks is None:
+            raise SchemaError(f"{path}: no tasks table (tasks.csv, tasks.parquet or tasks/*.parquet).")
+        return History.from_frames(tables["nodes"], tasks, tables["market"], models=tables["models"],
+                                   stake=tables["stake"], uptime=tables["uptime"], epoch_seconds=seconds,
+                                   epoch_origin=origin, provenance=provenance)
+    if not task_parts:
+        raise ConfigError(f"{path}: stream=True needs Parquet tasks (tasks.parquet or tasks/*.parquet).")
+    seconds, origin = build.normalise_epochs(seconds, origin)
+    parts = build.build_parts(tables["nodes"], tables["market"], tables["models"])
+    source = ParquetTasks(tuple(task_parts), build.coder_for(parts, seconds, origin))
+    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance)
+
+
+def read_table(directory: Path, name: str, label_types: dict | None = None) -> pd.DataFrame | None:
+    """One table of a history directory, or None when it has no file for it."""
+    csv, parquet = directory / f"{name}.csv", directory / f"{name}.parquet"
+    if csv.exists() and parquet.exists():
+        raise SchemaError(f"{directory}: both {csv.name} and {parquet.name} exist. Keep one of them.")
+    if parquet.exists():
+        return pd.read_parquet(parquet)
+    if not csv.exists():
+        return None
+    types = label_types or {}
+    dtype = {c.name: (str if types.get(c.name, "str") == "str" else np.int64)
+             for c in TABLES[name] if c.name in _LABELS}
+    try:
+        return pd.read_csv(csv, dtype=dtype, float_precision="round_trip", keep_default_na=True)
+    except ValueError as err:
+        raise SchemaError(f"{csv}: could not read as CSV with the fairshare schema ({err}).") from err
+
+
+def _parquet_task_parts(directory: Path) -> list[Path]:
+    single = directory / "tasks.parquet"
+    if single.exists():
+        return [single]
+    folder = directory / "tasks"
+    if folder.is_dir():
+        parts = sorted(folder.rglob("*.parquet"))
+        if not parts:
+            raise SchemaError(f"{folder}: a tasks/ directory must hold .parquet parts.")
+        return parts
+    return []
+
+
+def _label_type(index: pd.Index) -> str:
+    return "int" if len(index) and isinstance(index[0], (int, np.integer)) else "str"

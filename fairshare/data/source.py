@@ -1,0 +1,219 @@
+"""The task log as a chunked source of integer-coded arrays.
+
+A history never holds per-task Python objects. Its task log is a
+:class:`TaskSource`: something that yields :class:`TaskChunk` objects in a
+fixed order. An in-memory table is one chunk (or a few, when it is split for
+bounded memory); a Parquet file or partitioned dataset is read row group by
+row group. Every chunk is validated and coded by one function,
+:func:`encode_tasks`, so the in-memory and streaming paths cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AlignmentError, RangeError, SchemaError
+from .schema import VERIFICATION_MODES, table_columns
+from .validate import check_table, code_labels, column_values, rows_message
+
+__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "ParquetTasks", "encode_tasks"]
+
+_FLOAT_FIELDS = ("input_tokens", "output_tokens", "busy_seconds", "fee_usd", "upstream_cost_usd")
+
+
+@dataclass(frozen=True)
+class TaskChunk:
+    """Integer-coded task rows; every array has the chunk's length.
+
+    ``epoch`` is the 0-based epoch index into the history's epochs, ``node``
+    and ``model`` index the history's node and model labels, ``verification``
+    indexes :data:`~fairshare.data.schema.VERIFICATION_MODES`. ``row0`` is the
+    position of the chunk's first row in the whole log (for error messages).
+    """
+
+    epoch: np.ndarray
+    node: np.ndarray
+    model: np.ndarray
+    requests: np.ndarray
+    input_tokens: np.ndarray
+    output_tokens: np.ndarray
+    busy_seconds: np.ndarray
+    verification: np.ndarray
+    fee_usd: np.ndarray
+    upstream_cost_usd: np.ndarray
+    row0: int = 0
+
+    def __len__(self) -> int:
+        return int(self.epoch.shape[0])
+
+    def slice(self, start: int, stop: int) -> "TaskChunk":
+        """Rows ``start:stop`` of the chunk as a new chunk (views, no copy)."""
+        arrays = {k: getattr(self, k)[start:stop] for k in _CHUNK_ARRAYS}
+        return TaskChunk(**arrays, row0=self.row0 + start)
+
+
+_CHUNK_ARRAYS = ("epoch", "node", "model", "requests", "input_tokens", "output_tokens",
+                 "busy_seconds", "verification", "fee_usd", "upstream_cost_usd")
+
+
+@dataclass(frozen=True)
+class TaskCoder:
+    """What coding a task table needs to know about the rest of the history."""
+
+    node_ids: pd.Index
+    model_names: pd.Index
+    first_epoch: int
+    n_epochs: int
+    joined_epoch: np.ndarray
+    left_epoch: np.ndarray  # float, NaN = active to the end
+    epoch_seconds: float
+    epoch_origin: pd.Timestamp | None = None
+
+
+def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0) -> TaskChunk:
+    """Validate one slice of the tasks table and code it against ``coder``.
+
+    Raises the :mod:`fairshare.errors` class that matches the first problem,
+    naming rows by their position in the whole log (``row0`` + position).
+    """
+    df = _epochs_from_timestamps(df, coder)
+    check_table(df, "tasks")
+    positions = np.arange(row0, row0 + len(df))
+    specs = table_columns("tasks")
+    values = {}
+    for name, spec in specs.items():
+        if name in df.columns:
+            values[name] = column_values(df[name], "tasks", spec)
+        elif spec.default is not None:
+            kind = np.int64 if spec.kind == "int" else np.float64
+            values[name] = np.full(len(df), spec.default, dtype=kind)
+
+    epoch = values["epoch"] - coder.first_epoch
+    outside = (epoch < 0) | (epoch >= coder.n_epochs)
+    if outside.any():
+        last = coder.first_epoch + coder.n_epochs - 1
+        raise AlignmentError(rows_message(
+            "tasks", "epoch", outside, f"have epochs missing from the market table (it covers "
+            f"{coder.first_epoch}..{last})", "Extend the market table to those epochs or drop the rows.",
+            positions))
+    node = code_labels(values["node_id"], coder.node_ids, "tasks", "node_id", "nodes")
+    model = code_labels(values["model"], coder.model_names, "tasks", "model", "models")
+    verification = _code_verification(values["verification"], positions)
+
+    absolute = values["epoch"]
+    before = absolute < coder.joined_epoch[node]
+    left = coder.left_epoch[node]
+    after = ~np.isnan(left) & (absolute > np.where(np.isnan(left), 0, left))
+    out_window = before | after
+    if out_window.any():
+        raise RangeError(rows_message(
+            "tasks", "epoch", out_window, "fall outside their node's active window "
+            "(joined_epoch..left_epoch)", "Check joined_epoch/left_epoch in the nodes table or the task epochs.",
+            positions))
+    over = values["busy_seconds"] > coder.epoch_seconds
+    if over.any():
+        raise RangeError(rows_message(
+            "tasks", "busy_seconds", over, f"exceed the epoch length ({coder.epoch_seconds:g} s)",
+            "busy_seconds is wall-clock occupancy of one node and cannot exceed the epoch.", positions))
+    return TaskChunk(
+        epoch=np.ascontiguousarray(epoch, dtype=np.int64), node=node, model=model,
+        requests=values["requests"], verification=verification,
+        **{k: values[k] for k in _FLOAT_FIELDS}, row0=row0,
+    )
+
+
+def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder) -> pd.DataFrame:
+    if "timestamp" not in df.columns:
+        return df
+    if "epoch" in df.columns:
+        raise SchemaError("tasks: both epoch and timestamp columns are present. Keep one of them.")
+    if coder.epoch_origin is None:
+        raise SchemaError(
+            "tasks: a timestamp column needs an explicit epoch origin. Pass epoch_origin= "
+            "(and epoch_seconds=) to History.from_frames or History.read."
+        )
+    ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce")
+    bad = ts.isna().to_numpy()
+    if bad.any():
+        raise SchemaError(rows_message("tasks", "timestamp", bad, "are missing or not parseable as times",
+                                       "Use ISO 8601 timestamps."))
+    elapsed = (ts - coder.epoch_origin).dt.total_seconds().to_numpy()
+    epoch = np.floor(elapsed / coder.epoch_seconds).astype(np.int64)
+    return df.drop(columns="timestamp").assign(epoch=epoch)
+
+
+def _code_verification(labels: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    index = pd.Index(VERIFICATION_MODES)
+    codes = index.get_indexer(pd.Index(labels))
+    bad = codes < 0
+    if bad.any():
+        seen = ", ".join(repr(v) for v in pd.unique(labels[bad])[:5])
+        raise SchemaError(rows_message("tasks", "verification", bad, f"hold unknown modes ({seen})",
+                                       f"Allowed: {', '.join(VERIFICATION_MODES)}.", positions))
+    return np.ascontiguousarray(codes.astype(np.int64))
+
+
+class TaskSource:
+    """A task log that yields :class:`TaskChunk` objects in a fixed order."""
+
+    n_rows: int
+
+    def chunks(self) -> Iterator[TaskChunk]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+
+@dataclass(frozen=True)
+class InMemoryTasks(TaskSource):
+    """A coded task log held in memory, served in chunks of ``chunk_rows``."""
+
+    data: TaskChunk
+    chunk_rows: int = 1 << 20
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_rows", len(self.data))
+        for name in _CHUNK_ARRAYS:
+            getattr(self.data, name).flags.writeable = False
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        for start in range(0, max(self.n_rows, 1), self.chunk_rows):
+            yield self.data.slice(start, min(start + self.chunk_rows, self.n_rows))
+
+
+@dataclass(frozen=True)
+class ParquetTasks(TaskSource):
+    """A task log read from Parquet files row group by row group.
+
+    ``paths`` are read in order; each row group is coded and validated by
+    :func:`encode_tasks` as it is read, so memory stays bounded by the largest
+    row group. ``n_rows`` comes from the file footers.
+    """
+
+    paths: tuple[Path, ...]
+    coder: TaskCoder
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        import pyarrow.parquet as pq
+
+        n = sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+        object.__setattr__(self, "n_rows", int(n))
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        import pyarrow.parquet as pq
+
+        row0 = 0
+        for path in self.paths:
+            pf = pq.ParquetFile(path)
+            for g in range(pf.num_row_groups):
+                df = pf.read_row_group(g).to_pandas()
+                yield encode_tasks(df, self.coder, row0=row0)
+                row0 += len(df)

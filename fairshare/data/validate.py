@@ -1,0 +1,158 @@
+"""Strict, column-by-column validation of input tables.
+
+Each check raises the matching :mod:`fairshare.errors` class with a message
+that names the table, the column, how many rows offend, the first few of them
+(by their position in the input, 0-based) and how to fix the input. Nothing is
+dropped, clipped or repaired here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AlignmentError, NaNError, RangeError, SchemaError
+from .schema import TABLES, Column
+
+__all__ = ["check_table", "check_unique", "code_labels", "column_values", "offending", "rows_message"]
+
+_SHOW = 5
+
+
+def offending(mask: np.ndarray, positions: np.ndarray | None = None) -> str:
+    """``"3 rows (rows 4, 17, 92)"`` for the true entries of ``mask``."""
+    idx = np.flatnonzero(mask)
+    if positions is not None:
+        idx = positions[idx]
+    first = ", ".join(str(int(i)) for i in idx[:_SHOW])
+    more = ", ..." if idx.size > _SHOW else ""
+    noun = "row" if idx.size == 1 else "rows"
+    return f"{idx.size} {noun} ({noun} {first}{more})"
+
+
+def rows_message(table: str, column: str, mask, what: str, fix: str, positions=None) -> str:
+    """The standard message for rows of ``table.column`` where ``mask`` holds."""
+    return f"{table}.{column}: {offending(np.asarray(mask), positions)} {what}. {fix}"
+
+
+def check_table(df: pd.DataFrame, table: str, *, allow_extra: tuple[str, ...] = ()) -> None:
+    """Check ``df`` against the schema of ``table``; raise on the first problem.
+
+    ``allow_extra`` names columns outside the schema that the caller handles
+    (for example ``timestamp`` in the tasks table).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise SchemaError(
+            f"{table}: expected a pandas DataFrame, got {type(df).__name__}. "
+            "Pass a DataFrame, or use History.read for files."
+        )
+    specs = TABLES[table]
+    names = {c.name for c in specs}
+    missing = [c.name for c in specs if c.required and c.name not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"{table}: missing required column(s) {', '.join(missing)}. "
+            f"The {table} table needs: {', '.join(c.name for c in specs if c.required)} "
+            "(see the schema in README.md)."
+        )
+    unknown = [str(c) for c in df.columns if c not in names and c not in allow_extra]
+    if unknown:
+        raise SchemaError(
+            f"{table}: unknown column(s) {', '.join(unknown)}. Allowed columns: "
+            f"{', '.join(c.name for c in specs)}. Rename or drop them before loading."
+        )
+    if len(df) == 0:
+        raise SchemaError(f"{table}: the table is empty. A history needs at least one row in {table}.")
+    for spec in specs:
+        if spec.name in df.columns:
+            column_values(df[spec.name], table, spec)
+
+
+def column_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+    """Validated values of one column as a contiguous numpy array.
+
+    Key columns (kind ``"str"``) come back as an object array of their labels
+    (strings or integers, one type per column); numeric columns as int64 or
+    float64. Nullable integer columns come back as float64 with NaN for missing.
+    """
+    if spec.kind == "str":
+        return _label_values(series, table, spec)
+    return _numeric_values(series, table, spec)
+
+
+def _label_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(series).to_numpy()
+    if missing.any():
+        raise NaNError(rows_message(table, spec.name, missing, "are missing",
+                                    f"Every row needs a {spec.name}."))
+    kinds = {type(v) for v in values}
+    ok = all(issubclass(k, (str, np.str_)) for k in kinds) or all(
+        issubclass(k, (int, np.integer)) and not issubclass(k, (bool, np.bool_)) for k in kinds
+    )
+    if not ok:
+        raise SchemaError(
+            f"{table}.{spec.name}: labels must be all strings or all integers; found "
+            f"{', '.join(sorted(k.__name__ for k in kinds))}. Convert the column to one type "
+            f"(for example df[{spec.name!r}].astype(str))."
+        )
+    return values
+
+
+def _numeric_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        raise SchemaError(
+            f"{table}.{spec.name}: expected numbers ({spec.unit or spec.kind}), got dtype "
+            f"{series.dtype}. Convert the column with pd.to_numeric before loading."
+        )
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    nan = np.isnan(values)
+    if nan.any() and not spec.nullable:
+        raise NaNError(rows_message(table, spec.name, nan, "are NaN or missing",
+                                    "Fill them with real values or remove the rows before loading."))
+    inf = np.isinf(values)
+    if inf.any():
+        raise NaNError(rows_message(table, spec.name, inf, "are infinite",
+                                    "Replace them with finite values before loading."))
+    finite = ~nan
+    if spec.kind == "int":
+        frac = finite & (values != np.floor(np.where(finite, values, 0.0)))
+        if frac.any():
+            raise SchemaError(rows_message(table, spec.name, frac, "are not whole numbers",
+                                           f"{spec.name} counts {spec.unit or 'units'}; round or fix them."))
+    if spec.low is not None:
+        below = finite & ((values <= spec.low) if spec.low_open else (values < spec.low))
+        if below.any():
+            bound = f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}"
+            raise RangeError(rows_message(table, spec.name, below, f"are out of range (must be {bound})",
+                                          "Fix the values at the source."))
+    if spec.high is not None:
+        above = finite & (values > spec.high)
+        if above.any():
+            raise RangeError(rows_message(table, spec.name, above,
+                                          f"are out of range (must be <= {spec.high:g})",
+                                          "Fix the values at the source."))
+    if spec.kind == "int" and not spec.nullable:
+        return np.ascontiguousarray(values.astype(np.int64))
+    return np.ascontiguousarray(values)
+
+
+def check_unique(values: np.ndarray, table: str, column: str) -> None:
+    """Raise :class:`SchemaError` if ``values`` repeats a key."""
+    dup = pd.Index(values).duplicated(keep=False)
+    if dup.any():
+        examples = ", ".join(repr(v) for v in pd.unique(values[dup])[:_SHOW])
+        raise SchemaError(rows_message(table, column, dup, f"repeat a key ({examples})",
+                                       f"Each {column} must appear once in {table}."))
+
+
+def code_labels(values: np.ndarray, index: pd.Index, table: str, column: str, target: str) -> np.ndarray:
+    """Integer codes of ``values`` in ``index``; unknown labels raise AlignmentError."""
+    codes = index.get_indexer(pd.Index(values))
+    unknown = codes < 0
+    if unknown.any():
+        examples = ", ".join(repr(v) for v in pd.unique(values[unknown])[:_SHOW])
+        raise AlignmentError(rows_message(
+            table, column, unknown, f"name {column} values missing from the {target} table ({examples})",
+            f"Add them to the {target} table or remove those rows."))
+    return np.ascontiguousarray(codes.astype(np.int64))

@@ -1,0 +1,206 @@
+"""Aggregation of a history into per (epoch, node) features, and per operator.
+
+:func:`aggregate` makes one pass over the task log, chunk by chunk, in a numba
+kernel, then adds what depends only on nodes and epochs (online time, energy,
+stake). Every array of a :class:`Features` has shape ``(E, K)``: epochs by
+entities, where entities are nodes or (after :meth:`Features.by_operator`)
+operators.
+
+Work units (DESIGN.md "Units, time and identity") measure useful compute:
+
+``work = (prefill_weight * input_tokens + output_tokens) * active_params_b / size_reference_params_b``
+
+=========================  =========  ===============================================================
+parameter                  default    source (``shared/reference/domain-facts.md``)
+=========================  =========  ===============================================================
+``prefill_weight``         0.01829    §5.1: RTX 4090, llama.cpp, Llama-3-8B Q4_K_M prefills 7,139 tok/s
+                                      and decodes 130.6 tok/s, so a prompt token occupies the GPU
+                                      130.6 / 7,139 as long as a generated token.
+``size_reference_params``  8 B        one decode token of an 8B model is one work unit; per-token
+                                      decode cost grows with active parameters (2 FLOPs per parameter
+                                      per token; §5.1: 70B decodes at 19.2 vs 8B at 130.6 tok/s).
+``small_task_tokens``      8,192      tokens per request at or below which a row is a small task:
+                                      above the Azure conversation trace's p99 request (4,142 prompt +
+                                      601 output, §5.3) and far below large jobs (about 100x a small
+                                      task, §5.4).
+=========================  =========  ===============================================================
+
+Verification overhead is a cost, not work: busy time includes it, work does
+not, and work is also reported by verification mode so a rule can reward
+verified work explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator
+from .data.history import History
+from .errors import ConfigError
+
+__all__ = ["Features", "aggregate", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
+
+PREFILL_WEIGHT = 130.6 / 7139.0
+SIZE_REFERENCE_PARAMS_B = 8.0
+SMALL_TASK_TOKENS = 8192.0
+
+#: Per (epoch, entity) quantities, in the order they appear in :meth:`Features.to_frame`.
+QUANTITIES = FIELDS + ("online_seconds", "energy_kwh", "stake_tokens", "active")
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """Per (epoch, entity) features; every quantity array has shape ``(E, K)``.
+
+    ``level`` is ``"node"`` or ``"operator"``. ``entity_ids`` labels the K
+    columns; ``entity_operator`` maps each entity to its operator code (the
+    identity at operator level); ``node_count`` is the number of nodes behind
+    each entity (1 at node level). ``emission_tokens`` and ``token_price_usd``
+    are per epoch, ``(E,)``. ``active`` is 1.0 where at least one of the
+    entity's nodes is active, else 0.0.
+    """
+
+    level: str
+    epochs: np.ndarray
+    entity_ids: pd.Index
+    operator_ids: pd.Index
+    entity_operator: np.ndarray
+    node_count: np.ndarray
+    emission_tokens: np.ndarray
+    token_price_usd: np.ndarray
+    requests: np.ndarray
+    task_rows: np.ndarray
+    input_tokens: np.ndarray
+    output_tokens: np.ndarray
+    work_units: np.ndarray
+    busy_seconds: np.ndarray
+    fees_usd: np.ndarray
+    upstream_cost_usd: np.ndarray
+    work_vanilla: np.ndarray
+    work_tee: np.ndarray
+    work_zkml: np.ndarray
+    small_task_work: np.ndarray
+    large_task_work: np.ndarray
+    online_seconds: np.ndarray
+    energy_kwh: np.ndarray
+    stake_tokens: np.ndarray
+    active: np.ndarray
+    prefill_weight: float = PREFILL_WEIGHT
+    size_reference_params_b: float = SIZE_REFERENCE_PARAMS_B
+    small_task_tokens: float = SMALL_TASK_TOKENS
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.work_units.shape
+
+    def work_by_verification(self) -> dict[str, np.ndarray]:
+        """Work units per verification mode, each ``(E, K)``."""
+        return {"vanilla": self.work_vanilla, "tee": self.work_tee, "zkml": self.work_zkml}
+
+    def by_operator(self) -> "Features":
+        """The same features summed over each operator's nodes (``active``: any node active)."""
+        if self.level == "operator":
+            return self
+        order = np.argsort(self.entity_operator, kind="stable")
+        codes = self.entity_operator[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        summed = {q: np.ascontiguousarray(np.add.reduceat(getattr(self, q)[:, order], starts, axis=1))
+                  for q in QUANTITIES}
+        summed["active"] = (summed["active"] > 0).astype(np.float64)
+        present = codes[starts]
+        return replace(self, level="operator", entity_ids=self.operator_ids[present],
+                       entity_operator=present, node_count=np.add.reduceat(self.node_count[order], starts),
+                       **summed)
+
+    def totals(self) -> pd.Series:
+        """Each quantity summed over epochs and entities (``active``: entity-epochs active)."""
+        return pd.Series({q: float(getattr(self, q).sum()) for q in QUANTITIES})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: one row per (epoch, entity), one column per quantity."""
+        e, k = self.shape
+        key = "node_id" if self.level == "node" else "operator_id"
+        data = {"epoch": np.repeat(self.epochs, k), key: np.tile(np.asarray(self.entity_ids, dtype=object), e)}
+        data.update({q: getattr(self, q).ravel() for q in QUANTITIES})
+        return pd.DataFrame(data)
+
+    def __repr__(self) -> str:
+        e, k = self.shape
+        return f"Features(level={self.level!r}, {e} epochs x {k} {self.level}s)"
+
+
+def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
+              size_reference_params_b: float = SIZE_REFERENCE_PARAMS_B,
+              small_task_tokens: float = SMALL_TASK_TOKENS) -> Features:
+    """Aggregate a history's task log into per (epoch, node) :class:`Features`.
+
+    One pass over the task log, chunk by chunk (a streamed Parquet log is
+    never held whole), in a numba kernel; no per-task Python objects. Peak
+    memory is the largest chunk plus about twice the ``(E, N)`` outputs.
+
+    Parameters
+    ----------
+    history : History
+    prefill_weight : float
+        Work of one prompt token relative to one generated token (>= 0).
+    size_reference_params_b : float
+        Active parameters (billions) of the model whose decode token is one work unit.
+    small_task_tokens : float
+        Tokens per request at or below which a row counts as a small task.
+
+    Examples
+    --------
+    >>> import fairshare as fs
+    >>> f = fs.aggregate(h)                     # doctest: +SKIP
+    >>> f.by_operator().work_units.sum(axis=0)  # work per operator  # doctest: +SKIP
+    """
+    for name, value, positive in (("prefill_weight", prefill_weight, False),
+                                  ("size_reference_params_b", size_reference_params_b, True),
+                                  ("small_task_tokens", small_task_tokens, False)):
+        if not np.isfinite(value) or value < 0 or (positive and value == 0):
+            raise ConfigError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}.")
+    n_epochs, n_nodes = history.n_epochs, history.n_nodes
+    factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
+    acc = new_accumulator(n_epochs, n_nodes)
+    for c in history.tasks_source.chunks():
+        accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
+                         c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, factor,
+                         float(prefill_weight), float(small_task_tokens))
+    sums = {name: np.ascontiguousarray(acc[:, :, i]) for i, name in enumerate(FIELDS)}
+    del acc
+    v = history.node_values
+    online = history.online_seconds
+    busy = sums["busy_seconds"]
+    joules = (v["power_w"] * busy + v["idle_power_w"] * (online - busy)) * v["pue"]
+    active = history.active
+    return Features(
+        level="node", epochs=history.epochs, entity_ids=history.node_ids, operator_ids=history.operator_ids,
+        entity_operator=history.node_operator, node_count=np.ones(n_nodes, dtype=np.int64),
+        emission_tokens=history.emission_tokens, token_price_usd=history.token_price_usd,
+        **sums, online_seconds=np.array(online), energy_kwh=joules / 3.6e6,
+        stake_tokens=np.where(active, stake_path(history), 0.0), active=active.astype(np.float64),
+        prefill_weight=float(prefill_weight), size_reference_params_b=float(size_reference_params_b),
+        small_task_tokens=float(small_task_tokens),
+    )
+
+
+def stake_path(history: History) -> np.ndarray:
+    """``(E, N)`` stake per node: ``nodes.stake_tokens``, then each stake-table value from its epoch on."""
+    initial = history.node_values["stake_tokens"]
+    path = np.broadcast_to(initial, (history.n_epochs, history.n_nodes)).copy()
+    updates = history.stake_updates
+    if updates is None:
+        return path
+    set_at = np.full(path.shape, -1, dtype=np.int64)
+    values = np.zeros(path.shape)
+    set_at[updates["epoch"], updates["node"]] = updates["epoch"]
+    values[updates["epoch"], updates["node"]] = updates["value"]
+    latest = np.maximum.accumulate(set_at, axis=0)
+    has = latest >= 0
+    cols = np.broadcast_to(np.arange(history.n_nodes), path.shape)
+    path[has] = values[latest[has], cols[has]]
+    return path
+
