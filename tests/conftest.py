@@ -1,0 +1,20 @@
+"""Shared test configuration: hypothesis profiles.
+
+CI (the ``CI`` environment variable set) runs a derandomised profile so a run is
+repeatable; local runs use a randomised profile with more examples. Both have
+no deadline: first calls of numba kernels compile.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=60, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", deadline=None, max_examples=100, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
