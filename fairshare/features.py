@@ -41,7 +41,7 @@ from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator
 from .data.history import History
 from .errors import ConfigError
 
-__all__ = ["Features", "aggregate", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
+__all__ = ["Features", "aggregate", "network_summary", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
 
 PREFILL_WEIGHT = 130.6 / 7139.0
 SIZE_REFERENCE_PARAMS_B = 8.0
@@ -204,3 +204,29 @@ def stake_path(history: History) -> np.ndarray:
     path[has] = values[latest[has], cols[has]]
     return path
 
+
+
+def network_summary(history: History, features: Features | None = None) -> pd.DataFrame:
+    """One row per node tier (and a total): what the network did before any reward rule.
+
+    Columns: nodes, operators, requests, work share, utilisation (busy over
+    online time), energy (kWh) and fees (USD) over the whole history.
+    """
+    f = aggregate(history) if features is None else features
+    if f.level != "node":
+        raise ConfigError("network_summary needs node-level features (fs.aggregate(history)).")
+    tiers = history.tier_labels
+    rows = {}
+    for label in list(dict.fromkeys(tiers)) + ["all"]:
+        cols = np.ones(tiers.size, bool) if label == "all" else tiers == label
+        online = f.online_seconds[:, cols].sum()
+        rows[label] = {
+            "nodes": int(cols.sum()),
+            "operators": int(np.unique(history.node_operator[cols]).size),
+            "requests": float(f.requests[:, cols].sum()),
+            "work_share": float(f.work_units[:, cols].sum() / max(f.work_units.sum(), np.finfo(float).tiny)),
+            "utilisation": float(f.busy_seconds[:, cols].sum() / online) if online > 0 else float("nan"),
+            "energy_kwh": float(f.energy_kwh[:, cols].sum()),
+            "fees_usd": float(f.fees_usd[:, cols].sum()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("tier")

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
-from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS, table_columns
+from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
 from .source import InMemoryTasks, TaskCoder, TaskSource, encode_tasks
-from .validate import check_table, check_unique, code_labels, column_values, rows_message
+from .validate import check_table, check_unique, code_labels, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates", "busy_per_epoch_node",
            "check_busy", "coder_for"]
@@ -40,10 +40,7 @@ def build_parts(nodes: pd.DataFrame, market: pd.DataFrame, models: pd.DataFrame 
 
 def build_nodes(nodes: pd.DataFrame) -> dict:
     """Validated node arrays: labels, operator codes, tier codes, numeric columns."""
-    check_table(nodes, "nodes")
-    specs = table_columns("nodes")
-    cols = {name: column_values(nodes[name], "nodes", spec)
-            for name, spec in specs.items() if name in nodes.columns}
+    cols = check_table(nodes, "nodes")
     check_unique(cols["node_id"], "nodes", "node_id")
     if "left_epoch" not in cols:
         cols["left_epoch"] = np.full(len(nodes), np.nan)
@@ -86,9 +83,7 @@ def build_nodes(nodes: pd.DataFrame) -> dict:
 
 def build_market(market: pd.DataFrame) -> dict:
     """Market arrays ordered by epoch; epochs must be unique and contiguous."""
-    check_table(market, "market")
-    specs = table_columns("market")
-    cols = {name: column_values(market[name], "market", spec) for name, spec in specs.items()}
+    cols = check_table(market, "market")
     check_unique(cols["epoch"], "market", "epoch")
     order = np.argsort(cols["epoch"], kind="stable")
     epochs = cols["epoch"][order]
@@ -113,11 +108,9 @@ def build_models(models: pd.DataFrame | None) -> dict:
         params = np.array([MODEL_ACTIVE_PARAMS_B[n] for n in names], dtype=np.float64)
         return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
                 "models_given": False}
-    check_table(models, "models")
-    specs = table_columns("models")
-    names = column_values(models["model"], "models", specs["model"])
+    cols = check_table(models, "models")
+    names, params = cols["model"], cols["active_params_b"]
     check_unique(names, "models", "model")
-    params = column_values(models["active_params_b"], "models", specs["active_params_b"])
     return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
             "models_given": True}
 
@@ -127,12 +120,9 @@ def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.
     """Coded (epoch index, node index, value) arrays of a stake or uptime table."""
     if df is None:
         return None
-    check_table(df, table)
-    specs = table_columns(table)
-    epoch = column_values(df["epoch"], table, specs["epoch"])
-    node = code_labels(column_values(df["node_id"], table, specs["node_id"]), node_ids, table,
-                       "node_id", "nodes")
-    values = column_values(df[value], table, specs[value])
+    cols = check_table(df, table)
+    epoch, values = cols["epoch"], cols[value]
+    node = code_labels(cols["node_id"], node_ids, table, "node_id", "nodes")
     outside = (epoch < epochs[0]) | (epoch > epochs[-1])
     if outside.any():
         raise AlignmentError(rows_message(table, "epoch", outside,

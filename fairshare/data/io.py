@@ -38,6 +38,8 @@ __all__ = ["read_history", "write_history", "read_table", "atomic_directory"]
 _TABLE_NAMES = ("nodes", "tasks", "market", "models", "stake", "uptime")
 _LABELS = ("node_id", "operator_id", "model")
 _FORMATS = ("csv", "parquet")
+# pandas >= 3 parses floats round-trip exactly by default (and deprecates the option).
+_EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
 def write_history(history: History, directory: Path, format: str = "parquet", overwrite: bool = False) -> Path:
@@ -169,7 +171,7 @@ def read_table(directory: Path, name: str, label_types: dict | None = None) -> p
     dtype = {c.name: (str if types.get(c.name, "str") == "str" else np.int64)
              for c in TABLES[name] if c.name in _LABELS}
     try:
-        return pd.read_csv(csv, dtype=dtype, float_precision="round_trip", keep_default_na=True)
+        return pd.read_csv(csv, dtype=dtype, **_EXACT_FLOATS)
     except ValueError as err:
         raise SchemaError(f"{csv}: could not read as CSV with the fairshare schema ({err}).") from err
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import AlignmentError, RangeError, SchemaError
 from .schema import VERIFICATION_MODES, table_columns
-from .validate import check_table, code_labels, column_values, rows_message
+from .validate import check_table, code_labels, rows_message
 
 __all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "ParquetTasks", "encode_tasks"]
 
@@ -82,14 +82,10 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0) -> TaskChunk
     naming rows by their position in the whole log (``row0`` + position).
     """
     df = _epochs_from_timestamps(df, coder)
-    check_table(df, "tasks")
     positions = np.arange(row0, row0 + len(df))
-    specs = table_columns("tasks")
-    values = {}
-    for name, spec in specs.items():
-        if name in df.columns:
-            values[name] = column_values(df[name], "tasks", spec)
-        elif spec.default is not None:
+    values = check_table(df, "tasks", positions=positions)
+    for name, spec in table_columns("tasks").items():
+        if name not in values and spec.default is not None:
             kind = np.int64 if spec.kind == "int" else np.float64
             values[name] = np.full(len(df), spec.default, dtype=kind)
 
@@ -101,8 +97,8 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0) -> TaskChunk
             "tasks", "epoch", outside, f"have epochs missing from the market table (it covers "
             f"{coder.first_epoch}..{last})", "Extend the market table to those epochs or drop the rows.",
             positions))
-    node = code_labels(values["node_id"], coder.node_ids, "tasks", "node_id", "nodes")
-    model = code_labels(values["model"], coder.model_names, "tasks", "model", "models")
+    node = code_labels(values["node_id"], coder.node_ids, "tasks", "node_id", "nodes", positions)
+    model = code_labels(values["model"], coder.model_names, "tasks", "model", "models", positions)
     verification = _code_verification(values["verification"], positions)
 
     absolute = values["epoch"]
@@ -137,7 +133,7 @@ def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder) -> pd.DataFrame:
             "tasks: a timestamp column needs an explicit epoch origin. Pass epoch_origin= "
             "(and epoch_seconds=) to History.from_frames or History.read."
         )
-    ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce")
+    ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce", format="ISO8601")
     bad = ts.isna().to_numpy()
     if bad.any():
         raise SchemaError(rows_message("tasks", "timestamp", bad, "are missing or not parseable as times",

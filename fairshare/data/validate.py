@@ -35,11 +35,12 @@ def rows_message(table: str, column: str, mask, what: str, fix: str, positions=N
     return f"{table}.{column}: {offending(np.asarray(mask), positions)} {what}. {fix}"
 
 
-def check_table(df: pd.DataFrame, table: str, *, allow_extra: tuple[str, ...] = ()) -> None:
-    """Check ``df`` against the schema of ``table``; raise on the first problem.
+def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Check ``df`` against the schema of ``table``; return its validated columns.
 
-    ``allow_extra`` names columns outside the schema that the caller handles
-    (for example ``timestamp`` in the tasks table).
+    Raises on the first problem. ``positions`` are the rows' positions in the
+    whole input when ``df`` is a slice of it (for messages). The result maps
+    each present column to the array :func:`column_values` gives.
     """
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(
@@ -55,7 +56,7 @@ def check_table(df: pd.DataFrame, table: str, *, allow_extra: tuple[str, ...] = 
             f"The {table} table needs: {', '.join(c.name for c in specs if c.required)} "
             "(see the schema in README.md)."
         )
-    unknown = [str(c) for c in df.columns if c not in names and c not in allow_extra]
+    unknown = [str(c) for c in df.columns if c not in names]
     if unknown:
         raise SchemaError(
             f"{table}: unknown column(s) {', '.join(unknown)}. Allowed columns: "
@@ -63,12 +64,11 @@ def check_table(df: pd.DataFrame, table: str, *, allow_extra: tuple[str, ...] = 
         )
     if len(df) == 0:
         raise SchemaError(f"{table}: the table is empty. A history needs at least one row in {table}.")
-    for spec in specs:
-        if spec.name in df.columns:
-            column_values(df[spec.name], table, spec)
+    return {spec.name: column_values(df[spec.name], table, spec, positions)
+            for spec in specs if spec.name in df.columns}
 
 
-def column_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+def column_values(series: pd.Series, table: str, spec: Column, positions: np.ndarray | None = None) -> np.ndarray:
     """Validated values of one column as a contiguous numpy array.
 
     Key columns (kind ``"str"``) come back as an object array of their labels
@@ -76,16 +76,16 @@ def column_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
     float64. Nullable integer columns come back as float64 with NaN for missing.
     """
     if spec.kind == "str":
-        return _label_values(series, table, spec)
-    return _numeric_values(series, table, spec)
+        return _label_values(series, table, spec, positions)
+    return _numeric_values(series, table, spec, positions)
 
 
-def _label_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+def _label_values(series: pd.Series, table: str, spec: Column, positions) -> np.ndarray:
     values = series.to_numpy(dtype=object)
     missing = pd.isna(series).to_numpy()
     if missing.any():
         raise NaNError(rows_message(table, spec.name, missing, "are missing",
-                                    f"Every row needs a {spec.name}."))
+                                    f"Every row needs a {spec.name}.", positions))
     kinds = {type(v) for v in values}
     ok = all(issubclass(k, (str, np.str_)) for k in kinds) or all(
         issubclass(k, (int, np.integer)) and not issubclass(k, (bool, np.bool_)) for k in kinds
@@ -99,7 +99,7 @@ def _label_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
     return values
 
 
-def _numeric_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
+def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
         raise SchemaError(
             f"{table}.{spec.name}: expected numbers ({spec.unit or spec.kind}), got dtype "
@@ -109,29 +109,29 @@ def _numeric_values(series: pd.Series, table: str, spec: Column) -> np.ndarray:
     nan = np.isnan(values)
     if nan.any() and not spec.nullable:
         raise NaNError(rows_message(table, spec.name, nan, "are NaN or missing",
-                                    "Fill them with real values or remove the rows before loading."))
+                                    "Fill them with real values or remove the rows before loading.", positions))
     inf = np.isinf(values)
     if inf.any():
         raise NaNError(rows_message(table, spec.name, inf, "are infinite",
-                                    "Replace them with finite values before loading."))
+                                    "Replace them with finite values before loading.", positions))
     finite = ~nan
     if spec.kind == "int":
         frac = finite & (values != np.floor(np.where(finite, values, 0.0)))
         if frac.any():
             raise SchemaError(rows_message(table, spec.name, frac, "are not whole numbers",
-                                           f"{spec.name} counts {spec.unit or 'units'}; round or fix them."))
+                                           f"{spec.name} counts {spec.unit or 'units'}; round or fix them.", positions))
     if spec.low is not None:
         below = finite & ((values <= spec.low) if spec.low_open else (values < spec.low))
         if below.any():
             bound = f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}"
             raise RangeError(rows_message(table, spec.name, below, f"are out of range (must be {bound})",
-                                          "Fix the values at the source."))
+                                          "Fix the values at the source.", positions))
     if spec.high is not None:
         above = finite & (values > spec.high)
         if above.any():
             raise RangeError(rows_message(table, spec.name, above,
                                           f"are out of range (must be <= {spec.high:g})",
-                                          "Fix the values at the source."))
+                                          "Fix the values at the source.", positions))
     if spec.kind == "int" and not spec.nullable:
         return np.ascontiguousarray(values.astype(np.int64))
     return np.ascontiguousarray(values)
@@ -146,13 +146,17 @@ def check_unique(values: np.ndarray, table: str, column: str) -> None:
                                        f"Each {column} must appear once in {table}."))
 
 
-def code_labels(values: np.ndarray, index: pd.Index, table: str, column: str, target: str) -> np.ndarray:
-    """Integer codes of ``values`` in ``index``; unknown labels raise AlignmentError."""
+def code_labels(values: np.ndarray, index: pd.Index, table: str, column: str, target: str,
+                positions: np.ndarray | None = None) -> np.ndarray:
+    """Integer codes of ``values`` in ``index``; unknown labels raise AlignmentError.
+
+    ``positions`` are the rows' positions in the whole input (for messages).
+    """
     codes = index.get_indexer(pd.Index(values))
     unknown = codes < 0
     if unknown.any():
         examples = ", ".join(repr(v) for v in pd.unique(values[unknown])[:_SHOW])
         raise AlignmentError(rows_message(
             table, column, unknown, f"name {column} values missing from the {target} table ({examples})",
-            f"Add them to the {target} table or remove those rows."))
+            f"Add them to the {target} table or remove those rows.", positions))
     return np.ascontiguousarray(codes.astype(np.int64))

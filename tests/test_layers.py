@@ -1,0 +1,106 @@
+"""The import rules of DESIGN.md "Layers": a module imports only from layers below it.
+
+Third-party rules too: numba only in ``_jit``, cvxpy only in ``optimize/``,
+matplotlib only in ``plotting``; no engine imports another engine.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "fairshare"
+
+# module (dotted, relative to fairshare) -> layer; a package maps all its modules.
+LAYERS = {
+    "errors": 0, "_jit": 0, "_version": 0,
+    "_kernels": 1, "data": 1,
+    "metrics": 2, "_metrics_input": 2, "formulas": 2, "presets": 2, "economics": 2, "features": 2,
+    "datasets": 2,
+    "evaluate": 3, "optimize": 3, "simulate": 3,
+    "report": 4, "plotting": 4, "results_io": 4,
+    "cli": 5, "__main__": 5,
+}
+ENGINES = {"evaluate", "optimize", "simulate"}
+THIRD_PARTY_HOMES = {"numba": {"_jit"}, "cvxpy": {"optimize"}, "matplotlib": {"plotting"}}
+
+
+def modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = rel.parts
+        if parts == ("__init__",):
+            continue
+        yield path, parts
+
+
+def layer_of(parts) -> int | None:
+    head = parts[0]
+    if head in LAYERS:
+        return LAYERS[head]
+    return None
+
+
+def imported_modules(path: Path, parts) -> list[tuple[str, bool]]:
+    """(name, is_internal) of every import; internal names are relative to fairshare."""
+    tree = ast.parse(path.read_text())
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                name = alias.name
+                if name.startswith("fairshare."):
+                    found.append((name.split(".", 1)[1], True))
+                elif name != "fairshare":
+                    found.append((name.split(".")[0], False))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package[: len(package) - (node.level - 1)]) if node.level > 1 else list(package)
+                target = base + (node.module.split(".") if node.module else [])
+                if not node.module:
+                    found.extend((".".join(target + [a.name]), True) for a in node.names)
+                else:
+                    found.append((".".join(target), True))
+            elif node.module and node.module.startswith("fairshare"):
+                rest = node.module.split(".", 1)
+                if len(rest) == 2:
+                    found.append((rest[1], True))
+                else:
+                    found.extend((a.name, True) for a in node.names)
+            elif node.module:
+                found.append((node.module.split(".")[0], False))
+    return found
+
+
+def test_every_module_has_a_layer():
+    unknown = sorted({parts[0] for _, parts in modules() if layer_of(parts) is None})
+    assert not unknown, f"add these to LAYERS (and DESIGN.md's table): {unknown}"
+
+
+@pytest.mark.parametrize("path,parts", list(modules()), ids=lambda v: "/".join(v) if isinstance(v, tuple) else "")
+def test_imports_respect_layers(path, parts):
+    mine = layer_of(parts)
+    for name, internal in imported_modules(path, parts):
+        if internal:
+            head = name.split(".")[0]
+            if head in ("", "__init__"):
+                continue
+            theirs = LAYERS.get(head)
+            assert theirs is not None, f"{path}: imports unknown fairshare module {name}"
+            same_package = head == parts[0]
+            assert same_package or theirs < mine, f"{path} (layer {mine}) imports {name} (layer {theirs})"
+            if parts[0] in ENGINES and head in ENGINES:
+                assert head == parts[0], f"engine {parts[0]} imports engine {head}"
+        else:
+            homes = THIRD_PARTY_HOMES.get(name)
+            assert homes is None or parts[0] in homes, f"{path} imports {name}, allowed only in {homes}"
+
+
+def test_import_has_no_heavy_side_effects():
+    import subprocess
+    import sys
+
+    code = "import sys, fairshare; print(int('cvxpy' in sys.modules), int('matplotlib' in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "0"], "importing fairshare must not import cvxpy or matplotlib"
