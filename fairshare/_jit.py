@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["jit", "jit_parallel", "prange"]
+__all__ = ["jit", "jit_parallel", "prange", "num_threads"]
 
 _OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
@@ -40,3 +40,8 @@ def jit_parallel(func=None, **overrides):
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)
+
+
+def num_threads() -> int:
+    """Threads numba's parallel kernels use now (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``)."""
+    return int(numba.get_num_threads())

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ._jit import num_threads
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator
 from .data.history import History
 from .errors import ConfigError
@@ -165,12 +166,12 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     n_epochs, n_nodes = history.n_epochs, history.n_nodes
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
     acc = new_accumulator(n_epochs, n_nodes)
+    parts = max(1, min(num_threads(), n_nodes))
     for c in history.tasks_source.chunks():
         accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
                          c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, factor,
-                         float(prefill_weight), float(small_task_tokens))
-    sums = {name: np.ascontiguousarray(acc[:, :, i]) for i, name in enumerate(FIELDS)}
-    del acc
+                         float(prefill_weight), float(small_task_tokens), parts)
+    sums = dict(zip(FIELDS, acc))
     v = history.node_values
     online = history.online_seconds
     busy = sums["busy_seconds"]

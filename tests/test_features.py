@@ -145,3 +145,18 @@ def test_aggregate_does_not_mutate_history():
     before = h.tasks.copy()
     fs.aggregate(h)
     pd.testing.assert_frame_equal(before, h.tasks)
+
+
+def test_kernel_is_independent_of_the_number_of_parts():
+    from fairshare._kernels.aggregate import accumulate_tasks, new_accumulator
+
+    h = fs.History.from_frames(nodes_frame(5), tasks_frame(), market_frame())
+    c = h.tasks_source.data
+    results = []
+    for parts in (1, 2, 3, 5):
+        acc = new_accumulator(h.n_epochs, h.n_nodes)
+        accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
+                         c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd,
+                         h.model_params_b / 8.0, PREFILL_WEIGHT, SMALL_TASK_TOKENS, parts)
+        results.append(acc.tobytes())
+    assert len(set(results)) == 1

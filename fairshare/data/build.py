@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
 from .source import InMemoryTasks, TaskCoder, TaskSource, encode_tasks
-from .validate import check_table, check_unique, code_labels, rows_message
+from .validate import Labels, check_table, check_unique, code_labels, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates", "busy_per_epoch_node",
            "check_busy", "coder_for"]
@@ -42,6 +42,7 @@ def build_nodes(nodes: pd.DataFrame) -> dict:
     """Validated node arrays: labels, operator codes, tier codes, numeric columns."""
     cols = check_table(nodes, "nodes")
     check_unique(cols["node_id"], "nodes", "node_id")
+    cols = {k: v.values if isinstance(v, Labels) else v for k, v in cols.items()}
     if "left_epoch" not in cols:
         cols["left_epoch"] = np.full(len(nodes), np.nan)
     left = cols["left_epoch"]
@@ -109,8 +110,8 @@ def build_models(models: pd.DataFrame | None) -> dict:
         return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
                 "models_given": False}
     cols = check_table(models, "models")
-    names, params = cols["model"], cols["active_params_b"]
-    check_unique(names, "models", "model")
+    check_unique(cols["model"], "models", "model")
+    names, params = cols["model"].values, cols["active_params_b"]
     return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
             "models_given": True}
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import AlignmentError, RangeError, SchemaError
 from .schema import VERIFICATION_MODES, table_columns
-from .validate import check_table, code_labels, rows_message
+from .validate import Labels, check_table, code_labels, rows_message
 
 __all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "ParquetTasks", "encode_tasks"]
 
@@ -143,15 +143,14 @@ def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder) -> pd.DataFrame:
     return df.drop(columns="timestamp").assign(epoch=epoch)
 
 
-def _code_verification(labels: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    index = pd.Index(VERIFICATION_MODES)
-    codes = index.get_indexer(pd.Index(labels))
-    bad = codes < 0
-    if bad.any():
-        seen = ", ".join(repr(v) for v in pd.unique(labels[bad])[:5])
+def _code_verification(labels: Labels, positions: np.ndarray) -> np.ndarray:
+    lookup = pd.Index(VERIFICATION_MODES).get_indexer(pd.Index(labels.uniques, dtype=object))
+    if (lookup < 0).any():
+        bad = (lookup < 0)[labels.codes]
+        seen = ", ".join(repr(v) for v in labels.uniques[lookup < 0][:5])
         raise SchemaError(rows_message("tasks", "verification", bad, f"hold unknown modes ({seen})",
                                        f"Allowed: {', '.join(VERIFICATION_MODES)}.", positions))
-    return np.ascontiguousarray(codes.astype(np.int64))
+    return np.ascontiguousarray(lookup.astype(np.int64)[labels.codes])
 
 
 class TaskSource:

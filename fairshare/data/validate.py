@@ -8,13 +8,15 @@ dropped, clipped or repaired here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..errors import AlignmentError, NaNError, RangeError, SchemaError
 from .schema import TABLES, Column
 
-__all__ = ["check_table", "check_unique", "code_labels", "column_values", "offending", "rows_message"]
+__all__ = ["Labels", "check_table", "check_unique", "code_labels", "column_values", "offending", "rows_message"]
 
 _SHOW = 5
 
@@ -68,25 +70,39 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
             for spec in specs if spec.name in df.columns}
 
 
-def column_values(series: pd.Series, table: str, spec: Column, positions: np.ndarray | None = None) -> np.ndarray:
+def column_values(series: pd.Series, table: str, spec: Column, positions: np.ndarray | None = None):
     """Validated values of one column as a contiguous numpy array.
 
-    Key columns (kind ``"str"``) come back as an object array of their labels
-    (strings or integers, one type per column); numeric columns as int64 or
-    float64. Nullable integer columns come back as float64 with NaN for missing.
+    Key columns (kind ``"str"``) come back as :class:`Labels` (strings or
+    integers, one type per column); numeric columns as int64 or float64.
+    Nullable integer columns come back as float64 with NaN for missing.
     """
     if spec.kind == "str":
         return _label_values(series, table, spec, positions)
     return _numeric_values(series, table, spec, positions)
 
 
-def _label_values(series: pd.Series, table: str, spec: Column, positions) -> np.ndarray:
-    values = series.to_numpy(dtype=object)
-    missing = pd.isna(series).to_numpy()
+@dataclass(frozen=True)
+class Labels:
+    """A validated label column, factorised: ``uniques[codes]`` are the labels in row order."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+
+    @property
+    def values(self) -> np.ndarray:
+        """The labels as an object array (materialised: for small tables)."""
+        return self.uniques[self.codes]
+
+
+def _label_values(series: pd.Series, table: str, spec: Column, positions) -> Labels:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    missing = codes < 0
     if missing.any():
         raise NaNError(rows_message(table, spec.name, missing, "are missing",
                                     f"Every row needs a {spec.name}.", positions))
-    kinds = {type(v) for v in values}
+    uniques = np.asarray(uniques, dtype=object)
+    kinds = {type(v) for v in uniques}
     ok = all(issubclass(k, (str, np.str_)) for k in kinds) or all(
         issubclass(k, (int, np.integer)) and not issubclass(k, (bool, np.bool_)) for k in kinds
     )
@@ -96,7 +112,9 @@ def _label_values(series: pd.Series, table: str, spec: Column, positions) -> np.
             f"{', '.join(sorted(k.__name__ for k in kinds))}. Convert the column to one type "
             f"(for example df[{spec.name!r}].astype(str))."
         )
-    return values
+    if kinds and all(issubclass(k, np.integer) for k in kinds):
+        uniques = np.array([int(v) for v in uniques], dtype=object)
+    return Labels(np.ascontiguousarray(codes, dtype=np.int64), uniques)
 
 
 def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> np.ndarray:
@@ -137,26 +155,34 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
     return np.ascontiguousarray(values)
 
 
-def check_unique(values: np.ndarray, table: str, column: str) -> None:
-    """Raise :class:`SchemaError` if ``values`` repeats a key."""
-    dup = pd.Index(values).duplicated(keep=False)
+def check_unique(values, table: str, column: str) -> None:
+    """Raise :class:`SchemaError` if ``values`` (an array or :class:`Labels`) repeats a key."""
+    if isinstance(values, Labels):
+        repeated = np.bincount(values.codes, minlength=values.uniques.size) > 1
+        dup, shown = repeated[values.codes], values.uniques[repeated]
+    else:
+        dup = pd.Index(values).duplicated(keep=False)
+        shown = pd.unique(values[dup])
     if dup.any():
-        examples = ", ".join(repr(v) for v in pd.unique(values[dup])[:_SHOW])
+        examples = ", ".join(repr(v) for v in shown[:_SHOW])
         raise SchemaError(rows_message(table, column, dup, f"repeat a key ({examples})",
                                        f"Each {column} must appear once in {table}."))
 
 
-def code_labels(values: np.ndarray, index: pd.Index, table: str, column: str, target: str,
+def code_labels(labels: Labels, index: pd.Index, table: str, column: str, target: str,
                 positions: np.ndarray | None = None) -> np.ndarray:
-    """Integer codes of ``values`` in ``index``; unknown labels raise AlignmentError.
+    """Integer codes of ``labels`` in ``index``; unknown labels raise AlignmentError.
 
     ``positions`` are the rows' positions in the whole input (for messages).
     """
-    codes = index.get_indexer(pd.Index(values))
-    unknown = codes < 0
-    if unknown.any():
-        examples = ", ".join(repr(v) for v in pd.unique(values[unknown])[:_SHOW])
+    if not isinstance(labels, Labels):
+        codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
+        labels = Labels(codes.astype(np.int64), np.asarray(uniques, dtype=object))
+    lookup = index.get_indexer(pd.Index(labels.uniques, dtype=object))
+    if (lookup < 0).any():
+        unknown = (lookup < 0)[labels.codes]
+        examples = ", ".join(repr(v) for v in labels.uniques[lookup < 0][:_SHOW])
         raise AlignmentError(rows_message(
             table, column, unknown, f"name {column} values missing from the {target} table ({examples})",
             f"Add them to the {target} table or remove those rows.", positions))
-    return np.ascontiguousarray(codes.astype(np.int64))
+    return np.ascontiguousarray(lookup.astype(np.int64)[labels.codes])
