@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ._jit import num_threads
-from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator
+from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, plan_parts
 from .data.history import History
 from .errors import ConfigError
 
@@ -166,8 +166,9 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     n_epochs, n_nodes = history.n_epochs, history.n_nodes
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
     acc = new_accumulator(n_epochs, n_nodes)
-    parts = max(1, min(num_threads(), n_nodes))
+    threads = num_threads()
     for c in history.tasks_source.chunks():
+        parts = plan_parts(c.epoch, n_nodes, threads)
         accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
                          c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, factor,
                          float(prefill_weight), float(small_task_tokens), parts)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fairshare as fs
 from fairshare.data.source import InMemoryTasks
@@ -147,13 +148,19 @@ def test_aggregate_does_not_mutate_history():
     pd.testing.assert_frame_equal(before, h.tasks)
 
 
-def test_kernel_is_independent_of_the_number_of_parts():
-    from fairshare._kernels.aggregate import accumulate_tasks, new_accumulator
+@settings(max_examples=30)
+@given(task_logs(max_rows=60), st.booleans())
+def test_kernel_is_independent_of_the_number_of_parts(frames, chronological):
+    from fairshare._kernels.aggregate import accumulate_tasks, new_accumulator, plan_parts
 
-    h = fs.History.from_frames(nodes_frame(5), tasks_frame(), market_frame())
+    nodes, tasks, market = frames
+    if chronological:
+        tasks = tasks.sort_values("epoch", kind="stable", ignore_index=True)
+    h = fs.History.from_frames(nodes, tasks, market)
     c = h.tasks_source.data
     results = []
-    for parts in (1, 2, 3, 5):
+    for n_parts in (1, 2, 3, 5):
+        parts = plan_parts(c.epoch, h.n_nodes, n_parts)
         acc = new_accumulator(h.n_epochs, h.n_nodes)
         accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
                          c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd,

@@ -1,11 +1,13 @@
 """Kernel: one pass over coded task rows into per (epoch, node) sums.
 
 The accumulator is field-major, ``(F, E, N)``, so every field comes out as a
-contiguous ``(E, N)`` array without a copy. Work is split by *ownership*:
-part ``p`` of ``n_parts`` owns a contiguous range of nodes, scans every row
-and adds only the rows of its nodes. Each (epoch, node) cell is therefore
-summed by one thread in log order, and the result is bit-identical for any
-number of parts or threads, and however the log is chunked.
+contiguous ``(E, N)`` array without a copy. Work is split into parts, each a
+range of rows and a range of nodes it owns (:func:`plan_parts`): a chunk
+sorted by epoch (as real logs are) is cut into epoch-aligned row ranges; any
+other chunk gives every part all rows and a contiguous range of nodes. Either
+way each (epoch, node) cell is summed by one part in log order, so the result
+is bit-identical for any number of parts or threads, and however the log is
+chunked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from .._jit import jit_parallel, prange
 
-__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator"]
+__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator", "plan_parts"]
 
 #: Field order of the accumulator's first axis.
 FIELDS = (
@@ -38,19 +40,18 @@ _WORK_BY_MODE = 8  # work_vanilla + verification code
 @jit_parallel
 def accumulate_tasks(acc, epoch, node, model, requests, input_tokens, output_tokens, busy_seconds,
                      verification, fee_usd, upstream_cost_usd, model_factor, prefill_weight,
-                     small_task_tokens, n_parts):
+                     small_task_tokens, parts):
     """Add task rows into ``acc`` (``(len(FIELDS), E, N)`` float64, owned by the caller).
 
     Work units of a row: ``(prefill_weight * input_tokens + output_tokens) *
     model_factor[model]``. A row is a small task when its tokens per request
     ``(input_tokens + output_tokens) / requests`` are at most
-    ``small_task_tokens``. ``n_parts`` only sets the parallelism.
+    ``small_task_tokens``. ``parts`` is ``(P, 4)`` int64: row start, row stop,
+    node start, node stop of each part (see :func:`plan_parts`).
     """
-    n_nodes = acc.shape[2]
-    for p in prange(n_parts):
-        lo = p * n_nodes // n_parts
-        hi = (p + 1) * n_nodes // n_parts
-        for i in range(epoch.shape[0]):
+    for p in prange(parts.shape[0]):
+        lo, hi = parts[p, 2], parts[p, 3]
+        for i in range(parts[p, 0], parts[p, 1]):
             n = node[i]
             if n < lo or n >= hi:
                 continue
@@ -70,6 +71,23 @@ def accumulate_tasks(acc, epoch, node, model, requests, input_tokens, output_tok
             else:
                 acc[12, e, n] += work
     return acc
+
+
+def plan_parts(epoch: np.ndarray, n_nodes: int, n_parts: int) -> np.ndarray:
+    """``(P, 4)`` row and node ranges that split a chunk among ``n_parts`` threads.
+
+    Sorted epochs: epoch-aligned row ranges over all nodes (no row is read
+    twice). Otherwise: all rows, contiguous node ranges.
+    """
+    n_rows = epoch.shape[0]
+    if n_parts <= 1 or n_rows == 0:
+        return np.array([[0, n_rows, 0, n_nodes]], dtype=np.int64)
+    if np.all(epoch[1:] >= epoch[:-1]):
+        cuts = np.searchsorted(epoch, epoch[(np.arange(1, n_parts) * n_rows) // n_parts], side="left")
+        bounds = np.unique(np.r_[0, cuts, n_rows])
+        return np.array([[a, b, 0, n_nodes] for a, b in zip(bounds[:-1], bounds[1:])], dtype=np.int64)
+    nodes = (np.arange(n_parts + 1) * n_nodes) // n_parts
+    return np.array([[0, n_rows, a, b] for a, b in zip(nodes[:-1], nodes[1:])], dtype=np.int64)
 
 
 def new_accumulator(n_epochs: int, n_nodes: int) -> np.ndarray:
