@@ -1,0 +1,153 @@
+"""How a rule can be gamed: Sybil splits, merges, fake demand, and what drives it.
+
+Public through :mod:`fairshare.evaluate`. Every measure replays the rule on
+node-level features changed in one way, all else equal:
+
+- **Sybil split gain** (k): one operator's every node becomes k identities, each
+  with 1/k of its work, requests, fees, busy time and stake (each identity still
+  claims the node's online time). Gain = the operator's reward split over its
+  reward unsplit, averaged over a deterministic sample of operators at evenly
+  spaced quantiles of window work (unilateral: one operator splits at a time).
+- **Merge gain**: the nodes of the two operators nearest the median window work
+  become one identity with their summed features; gain = merged reward over the
+  two rewards before.
+- **Fake-demand gain**: the node at the median of window work buys extra
+  inference from itself, ``fake_fraction`` of its own work in every epoch it
+  works, paying the network's mean fee per work unit plus its own marginal
+  energy. Gain = extra reward value (tokens x price) over that spend; above 1
+  the rule pays for fake demand.
+- **Stake- and compute-driven shares** (knock-out attribution): the part of the
+  rule's payout lost when every node's stake is set to zero, and when every
+  compute quantity (tasks, work, fees, busy and online time) is, normalised so
+  the two add up to one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .data.history import History
+from .features import QUANTITIES, Features
+from .formulas import Formula
+
+__all__ = ["split_gain", "merge_gain", "fake_demand_gain", "driven_shares", "sample_operators"]
+
+_ADDITIVE = tuple(q for q in QUANTITIES if q not in ("online_seconds", "active", "energy_kwh"))
+_COMPUTE = tuple(q for q in QUANTITIES if q not in ("stake_tokens", "active", "energy_kwh"))
+
+
+def _columns(f: Features, index: np.ndarray, scale: np.ndarray | None = None, **override) -> Features:
+    """Features restricted/repeated to node columns ``index``; additive quantities times ``scale``."""
+    arrays = {}
+    for q in QUANTITIES:
+        a = getattr(f, q)[:, index]
+        if scale is not None and q in _ADDITIVE:
+            a = a * scale[None, :]
+        arrays[q] = np.ascontiguousarray(a)
+    arrays.update(override)
+    return replace(f, entity_ids=f.entity_ids[index] if len(index) else f.entity_ids[:0],
+                   entity_operator=f.entity_operator[index], node_count=f.node_count[index], **arrays)
+
+
+def sample_operators(f: Features, size: int) -> np.ndarray:
+    """Operator codes at evenly spaced quantiles of window work (operators with work only)."""
+    work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
+    working = np.flatnonzero(work > 0)
+    if working.size == 0:
+        return working
+    ordered = working[np.argsort(work[working], kind="stable")]
+    picks = np.unique(np.round(np.linspace(0, ordered.size - 1, min(size, ordered.size))).astype(int))
+    return ordered[picks]
+
+
+def _operator_reward(formula: Formula, f: Features, nodes_mask: np.ndarray) -> float:
+    return float(formula.allocate(f).rewards[:, nodes_mask].sum())
+
+
+def split_gain(formula: Formula, f: Features, k: int, operators: np.ndarray) -> float:
+    """Mean Sybil split gain over ``operators`` (codes); NaN when none was paid before splitting."""
+    n = f.shape[1]
+    base = formula.allocate(f).rewards.sum(axis=0)
+    gains = []
+    for op in operators:
+        mine = np.flatnonzero(f.entity_operator == op)
+        before = base[mine].sum()
+        if before <= 0:
+            continue
+        index = np.r_[np.arange(n), np.repeat(mine, k - 1)]
+        scale = np.ones(index.size)
+        scale[mine] = 1.0 / k
+        scale[n:] = 1.0 / k
+        split = _columns(f, index, scale)
+        owned = np.zeros(index.size, dtype=bool)
+        owned[mine] = True
+        owned[n:] = True
+        gains.append(_operator_reward(formula, split, owned) / before)
+    return float(np.mean(gains)) if gains else float("nan")
+
+
+def merge_gain(formula: Formula, f: Features) -> float:
+    """Reward of the two median operators merged into one identity, over their rewards apart."""
+    work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
+    working = np.flatnonzero(work > 0)
+    if working.size < 2:
+        return float("nan")
+    ordered = working[np.argsort(work[working], kind="stable")]
+    mid = ordered.size // 2
+    pair = ordered[[mid - 1, mid]] if ordered.size > 2 else ordered[:2]
+    members = np.flatnonzero(np.isin(f.entity_operator, pair))
+    before = formula.allocate(f).rewards[:, members].sum()
+    if before <= 0:
+        return float("nan")
+    others = np.flatnonzero(~np.isin(f.entity_operator, pair))
+    kept = _columns(f, others)
+    merged = {q: np.concatenate([getattr(kept, q), getattr(f, q)[:, members].sum(axis=1, keepdims=True)], axis=1)
+              for q in QUANTITIES}
+    merged["active"] = np.minimum(merged["active"], 1.0)
+    together = replace(kept, entity_ids=kept.entity_ids.append(f.entity_ids[members[:1]]),
+                       entity_operator=np.r_[kept.entity_operator, pair[0]],
+                       node_count=np.r_[kept.node_count, members.size], **merged)
+    after = formula.allocate(together).rewards[:, -1].sum()
+    return float(after / before)
+
+
+def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
+    """Extra reward value per dollar of fake demand bought by the median working node."""
+    work = f.work_units.sum(axis=0)
+    working = np.flatnonzero(work > 0)
+    if working.size == 0 or f.work_units.sum() <= 0:
+        return float("nan")
+    node = working[np.argsort(work[working], kind="stable")][working.size // 2]
+    extra = fake_fraction * f.work_units[:, node]
+    scale = np.divide(extra, f.work_units[:, node], out=np.zeros_like(extra), where=f.work_units[:, node] > 0)
+    fee_per_work = f.fees_usd.sum() / f.work_units.sum()
+    fake_fees = extra * fee_per_work
+    fake_busy = f.busy_seconds[:, node] * scale
+    v = history.node_values
+    marginal_kwh = fake_busy * (v["power_w"][node] - v["idle_power_w"][node]) * v["pue"][node] / 3.6e6
+    spend = float((fake_fees + marginal_kwh * v["electricity_usd_per_kwh"][node]).sum())
+    arrays = {q: np.array(getattr(f, q)) for q in _COMPUTE if q != "online_seconds"}
+    for q in arrays:
+        arrays[q][:, node] *= 1.0 + scale
+    arrays["fees_usd"][:, node] = f.fees_usd[:, node] + fake_fees
+    bought = replace(f, **arrays)
+    price = f.token_price_usd
+    gained = ((formula.allocate(bought).rewards[:, node] - formula.allocate(f).rewards[:, node]) * price).sum()
+    return float(gained / spend) if spend > 0 else float("nan")
+
+
+def driven_shares(formula: Formula, f: Features) -> tuple[float, float]:
+    """(stake-driven, compute-driven) shares of the payout by knock-out attribution."""
+    paid = formula.allocate(f).rewards.sum()
+    if paid <= 0:
+        return float("nan"), float("nan")
+    zero = np.zeros(f.shape)
+    no_stake = formula.allocate(replace(f, stake_tokens=zero)).rewards.sum()
+    no_compute = formula.allocate(replace(f, **{q: zero for q in _COMPUTE})).rewards.sum()
+    lost_stake, lost_compute = max(1.0 - no_stake / paid, 0.0), max(1.0 - no_compute / paid, 0.0)
+    total = lost_stake + lost_compute
+    if total <= 0:
+        return float("nan"), float("nan")
+    return lost_stake / total, lost_compute / total

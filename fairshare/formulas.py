@@ -1,0 +1,377 @@
+"""Reward formulas: rules that pay nodes from per-epoch features.
+
+A formula is a frozen object; calling it on node-level
+:class:`~fairshare.features.Features` returns an :class:`Allocation`: the
+tokens each node receives in each epoch, ``(E, N)``, and the part of each
+epoch's emission the rule could not place, ``(E,)``. Every rule spends each
+epoch's emission exactly: ``rewards.sum(1) + unallocated == emission`` (to
+rounding), rewards are finite and >= 0.
+
+Write your own rule by subclassing :class:`ScoreFormula` (pay in proportion to
+a score) or :class:`Formula` (any allocation); subclasses register themselves
+by ``name`` in :data:`REGISTRY`, and the property tests run over every
+registered rule.
+
+Declared properties, checked by the property tests and measured by
+``fs.evaluate``: ``monotone`` (more verified work never lowers a node's
+reward) and :meth:`Formula.declared_split_gain` (reward of an identity split
+into k equal identities, over its reward unsplit; exactly 1 for proportional
+rules, ``None`` where only measurement can tell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from ._formulas_components import COMPONENTS, component, component_shares
+from ._formulas_payouts import to_base_units
+from ._kernels.waterfill import capped_proportional
+from .errors import FormulaError
+from .features import Features
+
+__all__ = [
+    "Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "component", "component_shares",
+    "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power", "VerificationWeighted", "SmallTaskBonus",
+    "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap", "to_base_units",
+]
+
+#: Every formula class by its ``name`` (filled as classes are defined).
+REGISTRY: dict[str, type] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Tokens paid to each node in each epoch by one formula.
+
+    ``rewards`` is ``(E, N)``; ``unallocated`` is ``(E,)``: emission the rule
+    did not place (for example a component that is all zero in an epoch).
+    """
+
+    rewards: np.ndarray
+    unallocated: np.ndarray
+    emission: np.ndarray
+
+    def base_units(self, decimals: int = 6) -> np.ndarray:
+        """Integer payouts in base units (largest remainder) summing exactly to each epoch's allocated part."""
+        return to_base_units(self.rewards, self.emission - self.unallocated, decimals)
+
+
+class Formula:
+    """Base class of reward rules. Subclasses implement :meth:`allocate`.
+
+    Subclasses are frozen dataclasses; set ``name`` (the registry key),
+    ``monotone`` and, where it is known exactly, :meth:`declared_split_gain`.
+    """
+
+    name: ClassVar[str] = ""
+    monotone: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            REGISTRY[cls.name] = cls
+
+    def __call__(self, features: Features) -> Allocation:
+        if features.level != "node":
+            raise FormulaError(f"{self!r} pays nodes: pass node-level features (fs.aggregate(history)), "
+                               "and measure per operator afterwards.")
+        alloc = self.allocate(features)
+        if not (np.isfinite(alloc.rewards).all() and (alloc.rewards >= 0).all()):
+            raise FormulaError(f"{self!r} produced negative or non-finite rewards.")
+        return alloc
+
+    def allocate(self, features: Features) -> Allocation:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def declared_split_gain(self, k: int) -> float | None:
+        """Reward of an identity split into ``k`` equal parts over its unsplit reward, if known exactly."""
+        return None
+
+    def describe(self) -> str:
+        """One plain-language line for reports."""
+        return repr(self)
+
+
+class ScoreFormula(Formula):
+    """A rule that pays each epoch's emission in proportion to a non-negative score.
+
+    Subclasses implement :meth:`scores`. Epochs where every score is zero pay
+    nothing and report the emission as unallocated.
+    """
+
+    def scores(self, features: Features) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def allocate(self, features: Features) -> Allocation:
+        return proportional(self.scores(features), features.emission_tokens)
+
+
+def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
+    """Pay ``emission[e]`` in proportion to ``scores[e]``; all-zero epochs are unallocated."""
+    totals = scores.sum(axis=1)
+    empty = totals <= 0
+    rewards = np.zeros_like(scores)
+    np.divide(scores * emission[:, None], totals[:, None], out=rewards, where=~empty[:, None])
+    return Allocation(rewards, np.where(empty, emission, 0.0), emission)
+
+
+def _check_component(name: str, what: str) -> None:
+    if name not in COMPONENTS:
+        raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
+
+
+def _check_nonneg(value, what: str, upper: float | None = None) -> None:
+    ok = np.isfinite(value) and value >= 0 and (upper is None or value <= upper)
+    if not ok:
+        bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
+        raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Proportional(ScoreFormula):
+    """Pay in proportion to one component (default: work units). Split-neutral, monotone."""
+
+    on: str = "work"
+    name: ClassVar[str] = "proportional"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        _check_component(self.on, "Proportional(on=...)")
+
+    def scores(self, features):
+        return component(features, self.on)
+
+    def declared_split_gain(self, k):
+        return None if self.on in ("identity_floor", "availability", "stake") else 1.0
+
+    def describe(self):
+        return f"each epoch's emission in proportion to {COMPONENTS[self.on]}"
+
+
+@dataclass(frozen=True)
+class PerTask(Proportional):
+    """The same reward for every request served."""
+
+    on: str = "tasks"
+    name: ClassVar[str] = "per_task"
+
+
+@dataclass(frozen=True)
+class StakeWeighted(Proportional):
+    """Pay in proportion to stake bonded while active (as stake-weighted emission pools do)."""
+
+    on: str = "stake"
+    name: ClassVar[str] = "stake_weighted"
+
+    def declared_split_gain(self, k):
+        return 1.0
+
+
+@dataclass(frozen=True)
+class CobbDouglas(ScoreFormula):
+    """Score ``work ** a * stake ** b`` (a factor with exponent 0 counts as 1)."""
+
+    work_exponent: float = 0.5
+    stake_exponent: float = 0.5
+    name: ClassVar[str] = "cobb_douglas"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        _check_nonneg(self.work_exponent, "CobbDouglas work_exponent")
+        _check_nonneg(self.stake_exponent, "CobbDouglas stake_exponent")
+
+    def scores(self, features):
+        return _power(features.work_units, self.work_exponent) * _power(features.stake_tokens, self.stake_exponent)
+
+    def declared_split_gain(self, k):
+        return float(k) ** (1.0 - self.work_exponent - self.stake_exponent)
+
+
+@dataclass(frozen=True)
+class Power(ScoreFormula):
+    """Score ``component ** exponent``: below 1 favours small holders (and pays Sybil splitting)."""
+
+    exponent: float = 0.5
+    on: str = "work"
+    name: ClassVar[str] = "power"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        _check_nonneg(self.exponent, "Power exponent")
+        _check_component(self.on, "Power(on=...)")
+
+    def scores(self, features):
+        return _power(component(features, self.on), self.exponent)
+
+    def declared_split_gain(self, k):
+        return float(k) ** (1.0 - self.exponent)
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
+    return np.ones_like(x) if exponent == 0 else np.power(x, exponent)
+
+
+@dataclass(frozen=True)
+class VerificationWeighted(ScoreFormula):
+    """Score ``sum(multiplier[mode] * work[mode])``: reward verified work explicitly."""
+
+    multipliers: dict = field(default_factory=lambda: {"vanilla": 1.0, "tee": 1.5, "zkml": 3.0})
+    name: ClassVar[str] = "verification_weighted"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        unknown = set(self.multipliers) - {"vanilla", "tee", "zkml"}
+        if unknown:
+            raise FormulaError(f"VerificationWeighted multipliers: unknown modes {sorted(unknown)}; "
+                               "use vanilla, tee, zkml.")
+        for mode, m in self.multipliers.items():
+            _check_nonneg(m, f"VerificationWeighted multiplier for {mode}")
+
+    def scores(self, features):
+        by_mode = features.work_by_verification()
+        return sum(float(self.multipliers.get(mode, 0.0)) * work for mode, work in by_mode.items())
+
+    def declared_split_gain(self, k):
+        return 1.0
+
+
+@dataclass(frozen=True)
+class SmallTaskBonus(ScoreFormula):
+    """Score ``work + bonus * small_task_work``: extra weight on fragmented small tasks."""
+
+    bonus: float = 1.0
+    name: ClassVar[str] = "small_task_bonus"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        _check_nonneg(self.bonus, "SmallTaskBonus bonus")
+
+    def scores(self, features):
+        return features.work_units + self.bonus * features.small_task_work
+
+    def declared_split_gain(self, k):
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Linear(Formula):
+    """Emission split over components by fixed weights (the optimiser's family).
+
+    ``rewards[e] = emission[e] * sum_c weights[c] * share_c[e]``; weights are
+    >= 0 and sum to 1. Weight on a component that is all zero in an epoch is
+    unallocated there, so rewards stay linear in the weights.
+    """
+
+    weights: dict = field(default_factory=lambda: {"work": 1.0})
+    name: ClassVar[str] = "linear"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not self.weights:
+            raise FormulaError("Linear needs at least one component weight.")
+        for c, w in self.weights.items():
+            _check_component(c, "Linear weights")
+            _check_nonneg(w, f"Linear weight on {c}")
+        total = sum(self.weights.values())
+        if abs(total - 1.0) > 1e-9:
+            raise FormulaError(f"Linear weights must sum to 1 (the whole emission), got {total!r}; "
+                               f"weights: {self.weights}.")
+
+    def allocate(self, features):
+        names = [c for c, w in self.weights.items() if w > 0]
+        shares, empty = component_shares(features, names)
+        w = np.array([self.weights[c] for c in names])
+        emission = features.emission_tokens
+        rewards = np.tensordot(w, shares, axes=1) * emission[:, None]
+        unallocated = (w[:, None] * empty).sum(axis=0) * emission
+        return Allocation(rewards, unallocated, emission)
+
+    def declared_split_gain(self, k):
+        if any(self.weights.get(c, 0) > 0 for c in ("identity_floor",)):
+            return None
+        return 1.0
+
+    def describe(self):
+        parts = ", ".join(f"{w:.1%} by {c}" for c, w in sorted(self.weights.items(), key=lambda kv: -kv[1]) if w)
+        return f"emission split {parts}"
+
+
+@dataclass(frozen=True)
+class FloorPlusProportional(Formula):
+    """``floor_share`` of emission equally per active identity, the rest in proportion to ``on``."""
+
+    floor_share: float = 0.2
+    on: str = "work"
+    name: ClassVar[str] = "floor_plus_proportional"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        _check_nonneg(self.floor_share, "FloorPlusProportional floor_share", upper=1.0)
+        _check_component(self.on, "FloorPlusProportional(on=...)")
+
+    def as_linear(self) -> Linear:
+        weights = {"identity_floor": self.floor_share, self.on: 1.0 - self.floor_share}
+        return Linear({c: w for c, w in weights.items() if w > 0})
+
+    def allocate(self, features):
+        return self.as_linear().allocate(features)
+
+
+@dataclass(frozen=True)
+class Capped(Formula):
+    """A base rule with every node's share of an epoch capped at ``share_cap``; excess redistributed.
+
+    The excess goes to uncapped nodes in proportion to their base rewards
+    (water-filling, exact); what no node can take is unallocated.
+    """
+
+    share_cap: float = 0.02
+    base: Formula = field(default_factory=Proportional)
+    name: ClassVar[str] = "capped"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not (np.isfinite(self.share_cap) and 0 < self.share_cap <= 1):
+            raise FormulaError(f"Capped share_cap must be in (0, 1], got {self.share_cap!r}.")
+
+    def allocate(self, features):
+        base = self.base.allocate(features)
+        budget = features.emission_tokens - base.unallocated
+        caps = np.broadcast_to((self.share_cap * features.emission_tokens)[:, None], base.rewards.shape)
+        rewards, left = capped_proportional(base.rewards, np.ascontiguousarray(caps), budget)
+        return Allocation(rewards, base.unallocated + left, features.emission_tokens)
+
+
+@dataclass(frozen=True)
+class FeeLinkedCap(Formula):
+    """A base rule with each node's emission at most ``k`` times the fees it earned (in tokens).
+
+    Closes the fake-demand hole: buying one's own inference for a fee ``x``
+    earns at most ``k * x`` of emission. With ``redistribute=True`` the excess
+    goes to nodes below their cap (water-filling); otherwise it is unallocated.
+    """
+
+    k: float = 1.0
+    base: Formula = field(default_factory=Proportional)
+    redistribute: bool = True
+    name: ClassVar[str] = "fee_linked_cap"
+    monotone: ClassVar[bool] = False
+
+    def __post_init__(self):
+        _check_nonneg(self.k, "FeeLinkedCap k")
+
+    def allocate(self, features):
+        base = self.base.allocate(features)
+        price = features.token_price_usd[:, None]
+        with np.errstate(divide="ignore"):
+            caps = np.where(price > 0, self.k * features.fees_usd / price, np.inf)
+        if self.redistribute:
+            budget = features.emission_tokens - base.unallocated
+            rewards, left = capped_proportional(base.rewards, np.ascontiguousarray(caps), budget)
+        else:
+            rewards = np.minimum(base.rewards, caps)
+            left = (base.rewards - rewards).sum(axis=1)
+        return Allocation(rewards, base.unallocated + left, features.emission_tokens)
