@@ -14,9 +14,11 @@ registered rule.
 
 Declared properties, checked by the property tests and measured by
 ``fs.evaluate``: ``monotone`` (more verified work never lowers a node's
-reward) and :meth:`Formula.declared_split_gain` (reward of an identity split
-into k equal identities, over its reward unsplit; exactly 1 for proportional
-rules, ``None`` where only measurement can tell).
+reward) and :meth:`Formula.sybil` (what splitting one identity into k equal
+identities does to its reward: ``"neutral"`` exactly nothing, as for
+proportional rules; ``"rewarded"`` never less, as for concave rules and
+per-identity floors; ``"penalised"`` never more; ``"unknown"``). Merging two
+identities is the reverse of splitting: neutral rules are merge-neutral too.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class Formula:
     """Base class of reward rules. Subclasses implement :meth:`allocate`.
 
     Subclasses are frozen dataclasses; set ``name`` (the registry key),
-    ``monotone`` and, where it is known exactly, :meth:`declared_split_gain`.
+    ``monotone`` and :meth:`sybil`.
     """
 
     name: ClassVar[str] = ""
@@ -86,9 +88,9 @@ class Formula:
     def allocate(self, features: Features) -> Allocation:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def declared_split_gain(self, k: int) -> float | None:
-        """Reward of an identity split into ``k`` equal parts over its unsplit reward, if known exactly."""
-        return None
+    def sybil(self) -> str:
+        """What splitting an identity into k equal ones does to its reward (see the module docstring)."""
+        return "unknown"
 
     def describe(self) -> str:
         """One plain-language line for reports."""
@@ -98,15 +100,16 @@ class Formula:
 class ScoreFormula(Formula):
     """A rule that pays each epoch's emission in proportion to a non-negative score.
 
-    Subclasses implement :meth:`scores`. Epochs where every score is zero pay
-    nothing and report the emission as unallocated.
+    Subclasses implement :meth:`scores`. Only active nodes are eligible (a
+    score of an inactive node counts as zero). Epochs where every eligible
+    score is zero pay nothing and report the emission as unallocated.
     """
 
     def scores(self, features: Features) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
     def allocate(self, features: Features) -> Allocation:
-        return proportional(self.scores(features), features.emission_tokens)
+        return proportional(self.scores(features) * (features.active > 0), features.emission_tokens)
 
 
 def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
@@ -116,6 +119,10 @@ def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
     rewards = np.zeros_like(scores)
     np.divide(scores * emission[:, None], totals[:, None], out=rewards, where=~empty[:, None])
     return Allocation(rewards, np.where(empty, emission, 0.0), emission)
+
+
+#: Components every identity can claim in full, whatever its size: splitting multiplies them.
+_PER_IDENTITY = ("identity_floor", "availability")
 
 
 def _check_component(name: str, what: str) -> None:
@@ -144,8 +151,8 @@ class Proportional(ScoreFormula):
     def scores(self, features):
         return component(features, self.on)
 
-    def declared_split_gain(self, k):
-        return None if self.on in ("identity_floor", "availability", "stake") else 1.0
+    def sybil(self):
+        return "rewarded" if self.on in _PER_IDENTITY else "neutral"
 
     def describe(self):
         return f"each epoch's emission in proportion to {COMPONENTS[self.on]}"
@@ -166,9 +173,6 @@ class StakeWeighted(Proportional):
     on: str = "stake"
     name: ClassVar[str] = "stake_weighted"
 
-    def declared_split_gain(self, k):
-        return 1.0
-
 
 @dataclass(frozen=True)
 class CobbDouglas(ScoreFormula):
@@ -186,8 +190,8 @@ class CobbDouglas(ScoreFormula):
     def scores(self, features):
         return _power(features.work_units, self.work_exponent) * _power(features.stake_tokens, self.stake_exponent)
 
-    def declared_split_gain(self, k):
-        return float(k) ** (1.0 - self.work_exponent - self.stake_exponent)
+    def sybil(self):
+        return _by_degree(self.work_exponent + self.stake_exponent)
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,15 @@ class Power(ScoreFormula):
     def scores(self, features):
         return _power(component(features, self.on), self.exponent)
 
-    def declared_split_gain(self, k):
-        return float(k) ** (1.0 - self.exponent)
+    def sybil(self):
+        if self.on in _PER_IDENTITY:
+            return "rewarded" if self.exponent > 0 else "neutral"
+        return _by_degree(self.exponent)
+
+
+def _by_degree(degree: float) -> str:
+    """Scores homogeneous of ``degree`` in a node's quantities: splitting scales its score by k**(1 - degree)."""
+    return "neutral" if degree == 1 else ("rewarded" if degree < 1 else "penalised")
 
 
 def _power(x: np.ndarray, exponent: float) -> np.ndarray:
@@ -234,8 +245,8 @@ class VerificationWeighted(ScoreFormula):
         by_mode = features.work_by_verification()
         return sum(float(self.multipliers.get(mode, 0.0)) * work for mode, work in by_mode.items())
 
-    def declared_split_gain(self, k):
-        return 1.0
+    def sybil(self):
+        return "neutral"
 
 
 @dataclass(frozen=True)
@@ -252,8 +263,8 @@ class SmallTaskBonus(ScoreFormula):
     def scores(self, features):
         return features.work_units + self.bonus * features.small_task_work
 
-    def declared_split_gain(self, k):
-        return 1.0
+    def sybil(self):
+        return "neutral"
 
 
 @dataclass(frozen=True)
@@ -289,10 +300,8 @@ class Linear(Formula):
         unallocated = (w[:, None] * empty).sum(axis=0) * emission
         return Allocation(rewards, unallocated, emission)
 
-    def declared_split_gain(self, k):
-        if any(self.weights.get(c, 0) > 0 for c in ("identity_floor",)):
-            return None
-        return 1.0
+    def sybil(self):
+        return "rewarded" if any(self.weights.get(c, 0) > 0 for c in _PER_IDENTITY) else "neutral"
 
     def describe(self):
         parts = ", ".join(f"{w:.1%} by {c}" for c, w in sorted(self.weights.items(), key=lambda kv: -kv[1]) if w)
@@ -313,11 +322,15 @@ class FloorPlusProportional(Formula):
         _check_component(self.on, "FloorPlusProportional(on=...)")
 
     def as_linear(self) -> Linear:
-        weights = {"identity_floor": self.floor_share, self.on: 1.0 - self.floor_share}
+        weights = {"identity_floor": self.floor_share}
+        weights[self.on] = weights.get(self.on, 0.0) + (1.0 - self.floor_share)
         return Linear({c: w for c, w in weights.items() if w > 0})
 
     def allocate(self, features):
         return self.as_linear().allocate(features)
+
+    def sybil(self):
+        return self.as_linear().sybil()
 
 
 @dataclass(frozen=True)
@@ -336,6 +349,9 @@ class Capped(Formula):
     def __post_init__(self):
         if not (np.isfinite(self.share_cap) and 0 < self.share_cap <= 1):
             raise FormulaError(f"Capped share_cap must be in (0, 1], got {self.share_cap!r}.")
+
+    def sybil(self):
+        return "rewarded" if self.base.sybil() in ("neutral", "rewarded") else "unknown"
 
     def allocate(self, features):
         base = self.base.allocate(features)
@@ -362,6 +378,9 @@ class FeeLinkedCap(Formula):
 
     def __post_init__(self):
         _check_nonneg(self.k, "FeeLinkedCap k")
+
+    def sybil(self):
+        return self.base.sybil()
 
     def allocate(self, features):
         base = self.base.allocate(features)

@@ -1,0 +1,200 @@
+"""Invariants of every registered reward formula (DESIGN.md "Invariants"), plus known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fairshare as fs
+from fairshare import formulas as F
+from fairshare._evaluate_gaming import _columns, merge_gain, split_gain
+from fairshare.errors import FormulaError
+from tests.builders import market_frame, nodes_frame, task_logs, tasks_frame
+
+pytestmark = pytest.mark.property
+
+COMPONENT = st.sampled_from(sorted(F.COMPONENTS))
+EXPONENT = st.floats(0.0, 2.0, allow_nan=False)
+SHARE = st.floats(0.05, 1.0, allow_nan=False)
+
+
+def _linear_weights():
+    return st.dictionaries(COMPONENT, st.floats(0.01, 1.0), min_size=1, max_size=4).map(
+        lambda w: {c: v / sum(w.values()) for c, v in w.items()})
+
+
+BASES = st.one_of(st.builds(F.Proportional, on=COMPONENT), st.builds(F.Power, exponent=EXPONENT),
+                  st.builds(F.Linear, weights=_linear_weights()))
+
+#: One strategy per registered rule; test_every_rule_has_a_strategy keeps this complete.
+RULES = {
+    "proportional": st.builds(F.Proportional, on=COMPONENT),
+    "per_task": st.just(F.PerTask()),
+    "stake_weighted": st.just(F.StakeWeighted()),
+    "cobb_douglas": st.builds(F.CobbDouglas, work_exponent=EXPONENT, stake_exponent=EXPONENT),
+    "power": st.builds(F.Power, exponent=EXPONENT, on=COMPONENT),
+    "verification_weighted": st.builds(F.VerificationWeighted, multipliers=st.fixed_dictionaries(
+        {m: st.floats(0, 5) for m in ("vanilla", "tee", "zkml")})),
+    "small_task_bonus": st.builds(F.SmallTaskBonus, bonus=st.floats(0, 5)),
+    "linear": st.builds(F.Linear, weights=_linear_weights()),
+    "floor_plus_proportional": st.builds(F.FloorPlusProportional, floor_share=st.floats(0, 1), on=COMPONENT),
+    "capped": st.builds(F.Capped, share_cap=SHARE, base=BASES),
+    "fee_linked_cap": st.builds(F.FeeLinkedCap, k=st.floats(0, 1e6), base=BASES, redistribute=st.booleans()),
+}
+ANY_RULE = st.sampled_from(sorted(RULES)).flatmap(lambda name: RULES[name])
+
+
+@st.composite
+def features(draw):
+    return fs.aggregate(fs.History.from_frames(*draw(task_logs(max_nodes=6, max_epochs=4, max_rows=25))))
+
+
+def test_every_rule_has_a_strategy():
+    assert set(F.REGISTRY) <= set(RULES), f"add strategies for {sorted(set(F.REGISTRY) - set(RULES))}"
+
+
+@settings(max_examples=80)
+@given(ANY_RULE, features())
+def test_budget_and_integer_payouts(rule, f):
+    a = rule(f)
+    assert a.rewards.shape == f.shape and np.isfinite(a.rewards).all() and (a.rewards >= 0).all()
+    assert (a.unallocated >= -1e-9 * f.emission_tokens).all()
+    np.testing.assert_allclose(a.rewards.sum(axis=1) + a.unallocated, f.emission_tokens, rtol=1e-9)
+    units = a.base_units(6)
+    np.testing.assert_array_equal(units.sum(axis=1), np.rint((f.emission_tokens - a.unallocated) * 1e6))
+    assert (units >= 0).all()
+
+
+@settings(max_examples=15)
+@given(ANY_RULE, features())
+def test_integer_payouts_at_18_decimals_are_exact(rule, f):
+    a = rule(f)
+    units = a.base_units(18)
+    from fractions import Fraction
+    for e in range(f.shape[0]):
+        assert sum(units[e]) == round(Fraction(float(f.emission_tokens[e] - a.unallocated[e])) * 10**18)
+
+
+@settings(max_examples=50)
+@given(ANY_RULE, features(), st.randoms(use_true_random=False))
+def test_anonymity(rule, f, rnd):
+    perm = np.arange(f.shape[1])
+    rnd.shuffle(perm)
+    a, b = rule(f), rule(_columns(f, perm))
+    np.testing.assert_allclose(b.rewards, a.rewards[:, perm], rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=50)
+@given(ANY_RULE, features(), st.integers(0, 5), st.floats(0.01, 3.0))
+def test_monotone_in_verified_work(rule, f, node, bump):
+    if not rule.monotone:
+        return
+    node = node % f.shape[1]
+    more = {q: np.array(getattr(f, q)) for q in ("work_units", "work_vanilla", "work_tee", "work_zkml",
+                                                  "small_task_work", "large_task_work")}
+    for a in more.values():
+        a[:, node] *= 1.0 + bump
+    from dataclasses import replace
+    before, after = rule(f).rewards[:, node], rule(replace(f, **more)).rewards[:, node]
+    assert (after >= before - 1e-9 * np.maximum(f.emission_tokens, 1.0)).all()
+
+
+@settings(max_examples=60)
+@given(ANY_RULE, features(), st.sampled_from([2, 3, 10]))
+def test_declared_sybil_behaviour(rule, f, k):
+    declared = rule.sybil()
+    for op in np.unique(f.entity_operator):
+        gain = split_gain(rule, f, k, np.array([op]))
+        if np.isnan(gain):
+            continue
+        if declared == "neutral":
+            assert gain == pytest.approx(1.0, rel=1e-9)
+        elif declared == "rewarded":
+            assert gain >= 1.0 - 1e-9
+        elif declared == "penalised":
+            assert gain <= 1.0 + 1e-9
+    if declared == "neutral":
+        gain = merge_gain(rule, f)
+        assert np.isnan(gain) or gain == pytest.approx(1.0, rel=1e-9)
+
+
+@settings(max_examples=40)
+@given(st.floats(0, 100), features(), BASES, st.booleans())
+def test_fee_linked_cap_bounds_emission_per_fee_dollar(k, f, base, redistribute):
+    a = F.FeeLinkedCap(k, base=base, redistribute=redistribute)(f)
+    value = a.rewards * f.token_price_usd[:, None]
+    assert (value <= k * f.fees_usd * (1 + 1e-9) + 1e-12).all()
+
+
+def small_features():
+    return fs.aggregate(fs.History.from_frames(nodes_frame(4), tasks_frame(), market_frame()))
+
+
+def test_known_answers():
+    f = small_features()
+    work = f.work_units
+    a = F.Proportional()(f)
+    np.testing.assert_allclose(a.rewards, work / work.sum(1, keepdims=True) * f.emission_tokens[:, None])
+    capped = F.Capped(0.3)(f)
+    # epoch 0: node 1 holds 74.7% of the work, so it is capped at 30%; node 0 (25.3%) is capped too;
+    # 40% of the emission cannot be placed with only two working nodes.
+    np.testing.assert_allclose(capped.rewards[0], [0.3 * 34_246, 0.3 * 34_246, 0, 0])
+    assert capped.unallocated[0] == pytest.approx(0.4 * 34_246)
+    floor = F.FloorPlusProportional(0.2)(f)
+    np.testing.assert_allclose(floor.rewards[0], (0.1 * 34_246 + 0.8 * a.rewards[0]) * (work[0] > 0))
+    linear = F.Linear({"work": 0.6, "verified_work_zkml": 0.4})(f)
+    assert linear.unallocated[0] == pytest.approx(0.4 * 34_246)  # no zkml work in epoch 0
+    assert linear.unallocated[2] == 0.0
+
+
+def test_capped_redistributes_exactly():
+    from fairshare._kernels.waterfill import capped_proportional
+
+    rewards, left = capped_proportional(np.array([[10.0, 20.0, 30.0, 40.0]]), np.full((1, 4), 30.0),
+                                        np.array([100.0]))
+    # 40 is capped at 30; 70 left over scores 10:20:30 would give the third 35 > 30, so it is capped
+    # too, and the last 40 goes 1:2 to the first two.
+    np.testing.assert_allclose(rewards[0], [40 / 3, 80 / 3, 30.0, 30.0])
+    assert left[0] == 0.0
+
+
+def test_formula_errors():
+    with pytest.raises(FormulaError, match=r"Linear weights must sum to 1 \(the whole emission\), got 0\.5"):
+        F.Linear({"work": 0.5})
+    with pytest.raises(FormulaError, match=r"unknown component 'gpu'; the components are: work, verified_work_tee"):
+        F.Proportional(on="gpu")
+    with pytest.raises(FormulaError, match=r"Capped share_cap must be in \(0, 1\], got 0"):
+        F.Capped(0.0)
+    with pytest.raises(FormulaError, match=r"Power exponent must be a finite number >= 0, got -1"):
+        F.Power(-1)
+    with pytest.raises(FormulaError, match=r"pays nodes: pass node-level features"):
+        F.Proportional()(small_features().by_operator())
+
+
+def test_user_rules_register_by_subclassing():
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    @dataclass(frozen=True)
+    class SquareRootOfRequests(F.ScoreFormula):
+        name: ClassVar[str] = "test_sqrt_requests"
+
+        def scores(self, features):
+            return np.sqrt(features.requests)
+
+    try:
+        assert F.REGISTRY["test_sqrt_requests"] is SquareRootOfRequests
+        a = SquareRootOfRequests()(small_features())
+        np.testing.assert_allclose(a.rewards.sum(1), 34_246.0)
+    finally:
+        del F.REGISTRY["test_sqrt_requests"]
+
+
+def test_base_units_known_example():
+    rewards = np.array([[1 / 3, 1 / 3, 1 / 3], [0.5, 0.25, 0.25]])
+    units = F.to_base_units(rewards, np.array([1.0, 1.0]), decimals=0)
+    np.testing.assert_array_equal(units, [[1, 0, 0], [1, 0, 0]])
+    units = F.to_base_units(rewards, np.array([1.0, 1.0]), decimals=1)
+    np.testing.assert_array_equal(units, [[4, 3, 3], [5, 3, 2]])
+    assert pd.Series(units.sum(1)).tolist() == [10, 10]
