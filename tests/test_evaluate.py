@@ -1,0 +1,125 @@
+"""The evaluation engine: scoreboard numbers agree with the detail and with direct computation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fairshare as fs
+from fairshare import formulas as F
+from fairshare.errors import ConfigError
+from fairshare.evaluate import evaluate
+from tests.builders import market_frame, nodes_frame
+
+
+def toy_history(n_epochs: int = 64) -> fs.History:
+    """Eight nodes of five operators over two months; retail nodes serve small tasks, the others large."""
+    rng = np.random.default_rng(7)
+    nodes = nodes_frame(8).assign(operator_id=["r1", "r2", "r3", "big", "big", "big", "dc", "r4"],
+                                  hardware=["rtx4090", "rtx3090", "mac_m2_ultra", "a100_80gb", "a100_80gb",
+                                            "h100_sxm_x8", "h100_sxm_x8", "rtx4090"])
+    rows = []
+    for e in range(n_epochs):
+        for n in range(8):
+            large = n in (3, 4, 5, 6)
+            requests = int(rng.integers(1, 30))
+            size = 60_000 if large else 900
+            rows.append({"epoch": e, "node_id": f"n{n}", "model": "llama-3.1-70b" if large else "llama-3.1-8b",
+                         "requests": requests, "input_tokens": float(size * requests),
+                         "output_tokens": float(150 * requests), "busy_seconds": 2.0 * requests,
+                         "verification": "tee" if n % 2 else "vanilla",
+                         "fee_usd": 1e-4 * requests * (20 if large else 1)})
+    return fs.History.from_frames(nodes, pd.DataFrame(rows), market_frame(n_epochs))
+
+
+RULES = {"work": F.Proportional(), "stake": F.StakeWeighted(), "floor": F.FloorPlusProportional(0.3),
+         "capped": F.Capped(0.25), "sqrt": F.Power(0.5)}
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return evaluate(toy_history(), RULES, trend_resamples=200)
+
+
+def test_scoreboard_shape_and_columns(ev):
+    assert list(ev.scoreboard.index) == list(RULES)
+    for col in ("gini", "theil", "hhi", "nakamoto_1/3", "nakamoto_1/2", "top_1pct_share", "top_10pct_share",
+                "palma", "coverage_share", "coverage_share_retail", "median_retail_coverage",
+                "monthly_usd_per_node_home", "reward_stability_cv", "staker_yield", "stake_driven_share",
+                "compute_driven_share", "sybil_gain_k2", "sybil_gain_k10", "merge_gain", "fake_demand_gain",
+                "winners_share", "largest_loss_pct", "unallocated_share"):
+        assert col in ev.scoreboard.columns, col
+
+
+def test_concentration_matches_detail(ev):
+    for name in RULES:
+        d = ev.detail[name]
+        assert ev.scoreboard.loc[name, "gini"] == pytest.approx(fs.gini(d["reward_tokens"].to_numpy()), rel=1e-12)
+        assert ev.scoreboard.loc[name, "hhi"] == pytest.approx(fs.hhi(d["reward_tokens"].to_numpy()), rel=1e-12)
+        active = d["active"]
+        assert ev.scoreboard.loc[name, "coverage_share"] == pytest.approx(d.loc[active, "covers"].mean())
+
+
+def test_rewards_add_up_per_operator(ev):
+    h = toy_history()
+    f = fs.aggregate(h)
+    node_rewards = F.Proportional()(f).rewards.sum(0)
+    by_operator = pd.Series(node_rewards, index=h.nodes.operator_id).groupby(level=0).sum()
+    d = ev.detail["work"]["reward_tokens"]
+    np.testing.assert_allclose(d.sort_index().to_numpy(), by_operator.sort_index().to_numpy(), rtol=1e-12)
+
+
+def test_gaming_measures(ev):
+    sb = ev.scoreboard
+    assert sb.loc["work", "sybil_gain_k2"] == pytest.approx(1.0, rel=1e-12)
+    assert sb.loc["work", "merge_gain"] == pytest.approx(1.0, rel=1e-12)
+    assert sb.loc["floor", "sybil_gain_k10"] > sb.loc["floor", "sybil_gain_k2"] > 1.0
+    assert sb.loc["sqrt", "sybil_gain_k2"] > 1.0 and sb.loc["sqrt", "merge_gain"] < 1.0
+    assert sb.loc["work", "stake_driven_share"] == 0.0 and sb.loc["work", "compute_driven_share"] == 1.0
+    assert sb.loc["stake", "stake_driven_share"] == 1.0
+    # emission is worth far more than fees here: a work rule pays for fake demand, stake does not
+    assert sb.loc["work", "fake_demand_gain"] > 1.0 and sb.loc["stake", "fake_demand_gain"] == 0.0
+
+
+def test_winners_against_the_baseline(ev):
+    assert ev.baseline == "work"
+    assert ev.scoreboard.loc["work", "winners_share"] == 0.0
+    assert ev.scoreboard.loc["work", "largest_loss_pct"] == 0.0
+    d = ev.detail["capped"]
+    assert ev.scoreboard.loc["capped", "largest_loss_pct"] == pytest.approx(-d["change_vs_baseline_pct"].min())
+
+
+def test_trend_is_seeded_and_stated(ev):
+    again = evaluate(toy_history(), {"work": RULES["work"]}, trend_resamples=200)
+    assert again.trend.loc["work"].to_dict() == ev.trend.loc["work"].to_dict()
+    assert ev.trend.loc["work", "statement"].startswith("The retail share of rewards")
+    assert ev.trajectories["work"].shape == (64, 4)
+
+
+def test_node_level_and_detail_limit():
+    ev = evaluate(toy_history(), RULES, level="node", keep_detail=1, trend_resamples=50)
+    assert list(ev.detail) == ["work"] and ev.detail["work"].index.name == "node_id"
+    assert len(ev.detail["work"]) == 8
+
+
+def test_summary_text(ev):
+    text = ev.summary()
+    assert text.count("\n") == len(RULES) - 1 and "Sybil gain (k=2) 1.000" in text
+
+
+def test_errors():
+    h = toy_history(8)
+    with pytest.raises(ConfigError, match=r"level must be one of operator, node, got 'key'"):
+        evaluate(h, RULES, level="key")
+    with pytest.raises(ConfigError, match=r"baseline 'nope' is not one of the rules: work, stake"):
+        evaluate(h, RULES, baseline="nope")
+    with pytest.raises(ConfigError, match=r"evaluate needs at least one rule"):
+        evaluate(h, {})
+    with pytest.raises(ConfigError, match=r"not fairshare formulas: x"):
+        evaluate(h, {"x": lambda f: f})
+    with pytest.raises(ConfigError, match=r"sybil_k must be whole numbers >= 2"):
+        evaluate(h, RULES, sybil_k=(1,))
+
+
+def test_list_of_rules_gets_names():
+    ev = evaluate(toy_history(8), [F.Proportional(), F.Proportional(on="tasks")], trend_resamples=20)
+    assert list(ev.scoreboard.index) == ["proportional", "proportional_1"]
