@@ -32,7 +32,9 @@ from .data.history import History
 from .features import QUANTITIES, Features
 from .formulas import Formula
 
-__all__ = ["split_gain", "merge_gain", "fake_demand_gain", "driven_shares", "sample_operators"]
+__all__ = ["split_gain", "split_rewards", "mean_gain", "merge_gain", "merge_pair", "merge_rewards",
+           "fake_demand_gain", "fake_demand_setup", "fake_demand_value", "driven_shares", "knockout_payouts",
+           "shares_from_knockouts", "sample_operators"]
 
 _ADDITIVE = tuple(q for q in QUANTITIES if q not in ("online_seconds", "active", "energy_kwh"))
 _COMPUTE = tuple(q for q in QUANTITIES if q not in ("stake_tokens", "active", "energy_kwh"))
@@ -62,45 +64,49 @@ def sample_operators(f: Features, size: int) -> np.ndarray:
     return ordered[picks]
 
 
-def _operator_reward(formula: Formula, f: Features, nodes_mask: np.ndarray) -> float:
-    return float(formula.allocate(f).rewards[:, nodes_mask].sum())
+def split_rewards(formula: Formula, f: Features, k: int, operator: int) -> tuple[float, float]:
+    """(reward before, reward after) of ``operator`` splitting each of its nodes into ``k`` identities."""
+    n = f.shape[1]
+    mine = np.flatnonzero(f.entity_operator == operator)
+    before = float(formula.allocate(f).rewards[:, mine].sum())
+    index = np.r_[np.arange(n), np.repeat(mine, k - 1)]
+    scale = np.ones(index.size)
+    scale[mine] = 1.0 / k
+    scale[n:] = 1.0 / k
+    owned = np.zeros(index.size, dtype=bool)
+    owned[mine] = True
+    owned[n:] = True
+    after = float(formula.allocate(_columns(f, index, scale)).rewards[:, owned].sum())
+    return before, after
 
 
 def split_gain(formula: Formula, f: Features, k: int, operators: np.ndarray) -> float:
-    """Mean Sybil split gain over ``operators`` (codes); NaN when none was paid before splitting."""
-    n = f.shape[1]
-    base = formula.allocate(f).rewards.sum(axis=0)
-    gains = []
-    for op in operators:
-        mine = np.flatnonzero(f.entity_operator == op)
-        before = base[mine].sum()
-        if before <= 0:
-            continue
-        index = np.r_[np.arange(n), np.repeat(mine, k - 1)]
-        scale = np.ones(index.size)
-        scale[mine] = 1.0 / k
-        scale[n:] = 1.0 / k
-        split = _columns(f, index, scale)
-        owned = np.zeros(index.size, dtype=bool)
-        owned[mine] = True
-        owned[n:] = True
-        gains.append(_operator_reward(formula, split, owned) / before)
-    return float(np.mean(gains)) if gains else float("nan")
+    """Mean Sybil split gain over ``operators`` (codes) paid before splitting; NaN when none was."""
+    pairs = [split_rewards(formula, f, k, op) for op in operators]
+    return mean_gain(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
 
 
-def merge_gain(formula: Formula, f: Features) -> float:
-    """Reward of the two median operators merged into one identity, over their rewards apart."""
+def mean_gain(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean of ``after / before`` over the entries with ``before > 0`` (NaN when there are none)."""
+    paid = before > 0
+    return float(np.mean(after[paid] / before[paid])) if paid.any() else float("nan")
+
+
+def merge_pair(f: Features) -> np.ndarray | None:
+    """Codes of the two operators nearest the median window work (None with fewer than two working)."""
     work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
     working = np.flatnonzero(work > 0)
     if working.size < 2:
-        return float("nan")
+        return None
     ordered = working[np.argsort(work[working], kind="stable")]
     mid = ordered.size // 2
-    pair = ordered[[mid - 1, mid]] if ordered.size > 2 else ordered[:2]
+    return ordered[[mid - 1, mid]] if ordered.size > 2 else ordered[:2]
+
+
+def merge_rewards(formula: Formula, f: Features, pair: np.ndarray) -> tuple[float, float]:
+    """(rewards of the two operators apart, reward of their nodes merged into one identity)."""
     members = np.flatnonzero(np.isin(f.entity_operator, pair))
-    before = formula.allocate(f).rewards[:, members].sum()
-    if before <= 0:
-        return float("nan")
+    before = float(formula.allocate(f).rewards[:, members].sum())
     others = np.flatnonzero(~np.isin(f.entity_operator, pair))
     kept = _columns(f, others)
     merged = {q: np.concatenate([getattr(kept, q), getattr(f, q)[:, members].sum(axis=1, keepdims=True)], axis=1)
@@ -109,21 +115,28 @@ def merge_gain(formula: Formula, f: Features) -> float:
     together = replace(kept, entity_ids=kept.entity_ids.append(f.entity_ids[members[:1]]),
                        entity_operator=np.r_[kept.entity_operator, pair[0]],
                        node_count=np.r_[kept.node_count, members.size], **merged)
-    after = formula.allocate(together).rewards[:, -1].sum()
-    return float(after / before)
+    return before, float(formula.allocate(together).rewards[:, -1].sum())
 
 
-def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
-    """Extra reward value per dollar of fake demand bought by the median working node."""
+def merge_gain(formula: Formula, f: Features) -> float:
+    """Reward of the two median operators merged into one identity, over their rewards apart."""
+    pair = merge_pair(f)
+    if pair is None:
+        return float("nan")
+    before, after = merge_rewards(formula, f, pair)
+    return after / before if before > 0 else float("nan")
+
+
+def fake_demand_setup(f: Features, history: History, fake_fraction: float):
+    """(node, features with its fake demand, spend in USD), or None when no node works."""
     work = f.work_units.sum(axis=0)
     working = np.flatnonzero(work > 0)
     if working.size == 0 or f.work_units.sum() <= 0:
-        return float("nan")
+        return None
     node = working[np.argsort(work[working], kind="stable")][working.size // 2]
     extra = fake_fraction * f.work_units[:, node]
     scale = np.divide(extra, f.work_units[:, node], out=np.zeros_like(extra), where=f.work_units[:, node] > 0)
-    fee_per_work = f.fees_usd.sum() / f.work_units.sum()
-    fake_fees = extra * fee_per_work
+    fake_fees = extra * (f.fees_usd.sum() / f.work_units.sum())
     fake_busy = f.busy_seconds[:, node] * scale
     v = history.node_values
     marginal_kwh = fake_busy * (v["power_w"][node] - v["idle_power_w"][node]) * v["pue"][node] / 3.6e6
@@ -132,20 +145,40 @@ def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fract
     for q in arrays:
         arrays[q][:, node] *= 1.0 + scale
     arrays["fees_usd"][:, node] = f.fees_usd[:, node] + fake_fees
-    bought = replace(f, **arrays)
-    price = f.token_price_usd
-    gained = ((formula.allocate(bought).rewards[:, node] - formula.allocate(f).rewards[:, node]) * price).sum()
-    return float(gained / spend) if spend > 0 else float("nan")
+    return node, replace(f, **arrays), spend
+
+
+def fake_demand_value(formula: Formula, f: Features, setup) -> float:
+    """Extra reward value (tokens x price, USD) the fake demand of ``setup`` earns its node."""
+    node, bought, _ = setup
+    delta = formula.allocate(bought).rewards[:, node] - formula.allocate(f).rewards[:, node]
+    return float((delta * f.token_price_usd).sum())
+
+
+def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
+    """Extra reward value per dollar of fake demand bought by the median working node."""
+    setup = fake_demand_setup(f, history, fake_fraction)
+    if setup is None or setup[2] <= 0:
+        return float("nan")
+    return fake_demand_value(formula, f, setup) / setup[2]
+
+
+def knockout_payouts(formula: Formula, f: Features) -> tuple[float, float, float]:
+    """Tokens paid as is, with every stake zero, and with every compute quantity zero."""
+    zero = np.zeros(f.shape)
+    return (float(formula.allocate(f).rewards.sum()),
+            float(formula.allocate(replace(f, stake_tokens=zero)).rewards.sum()),
+            float(formula.allocate(replace(f, **{q: zero for q in _COMPUTE})).rewards.sum()))
 
 
 def driven_shares(formula: Formula, f: Features) -> tuple[float, float]:
     """(stake-driven, compute-driven) shares of the payout by knock-out attribution."""
-    paid = formula.allocate(f).rewards.sum()
+    return shares_from_knockouts(*knockout_payouts(formula, f))
+
+
+def shares_from_knockouts(paid: float, no_stake: float, no_compute: float) -> tuple[float, float]:
     if paid <= 0:
         return float("nan"), float("nan")
-    zero = np.zeros(f.shape)
-    no_stake = formula.allocate(replace(f, stake_tokens=zero)).rewards.sum()
-    no_compute = formula.allocate(replace(f, **{q: zero for q in _COMPUTE})).rewards.sum()
     lost_stake, lost_compute = max(1.0 - no_stake / paid, 0.0), max(1.0 - no_compute / paid, 0.0)
     total = lost_stake + lost_compute
     if total <= 0:

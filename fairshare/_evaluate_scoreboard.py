@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .metrics import gini, hhi, nakamoto_coefficient, summary
-from .economics import PnL
-from .features import Features
 
-__all__ = ["concentration", "coverage_columns", "earnings_columns", "DAYS_PER_MONTH"]
+__all__ = ["concentration", "coverage_columns", "earnings_columns", "monthly", "month_blocks", "staker_yield",
+           "winners_losers", "retail_share_path", "trajectories", "DAYS_PER_MONTH"]
 
 #: Days in a "month" for monthly earnings (30, as the 30-day windows of the concentration data).
 DAYS_PER_MONTH = 30.0
@@ -34,13 +33,18 @@ def concentration(tokens: np.ndarray, present: np.ndarray) -> dict[str, float]:
     return {k: float(row[v]) for k, v in _CONCENTRATION.items()}
 
 
-def coverage_columns(pnl_op: PnL, classes: np.ndarray) -> dict[str, float]:
-    """Share of active operators covering energy + depreciation, overall and per class; retail median ratio."""
-    active = pnl_op.active()
-    ratio = pnl_op.coverage_ratio()
-    covers = ratio >= 1.0
-    out = {"coverage_share": _share(covers, active),
-           "energy_coverage_share": _share(pnl_op.coverage_ratio(energy_only=True) >= 1.0, active)}
+def coverage_columns(earned_usd: np.ndarray, cost_usd: np.ndarray, energy_usd: np.ndarray, active: np.ndarray,
+                     classes: np.ndarray) -> dict[str, float]:
+    """Share of active entities covering energy + depreciation over the window, overall and per class.
+
+    All arguments are ``(K,)`` window totals (earned value, energy + depreciation,
+    energy) and flags; also the median coverage ratio of retail entities.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = earned_usd / cost_usd
+        covers = ratio >= 1.0
+        out = {"coverage_share": _share(covers, active),
+               "energy_coverage_share": _share(earned_usd / energy_usd >= 1.0, active)}
     for label in sorted(set(classes[active])):
         out[f"coverage_share_{label}"] = _share(covers, active & (classes == label))
     retail = active & (classes == "retail")
@@ -53,40 +57,46 @@ def _share(flags: np.ndarray, among: np.ndarray) -> float:
     return float(flags[among].sum() / n) if n else float("nan")
 
 
-def earnings_columns(pnl_node: PnL, tiers: np.ndarray, epoch_days: float) -> dict[str, float]:
+def month_blocks(n_epochs: int, epoch_days: float) -> tuple[int, int]:
+    """(epochs per 30-day month, whole months in the window)."""
+    per_month = max(int(round(DAYS_PER_MONTH / epoch_days)), 1)
+    return per_month, n_epochs // per_month
+
+
+def monthly(matrix: np.ndarray, epoch_days: float) -> np.ndarray:
+    """``(M, K)`` sums of an ``(E, K)`` matrix over whole 30-day months (a trailing partial month is left out)."""
+    per_month, months = month_blocks(matrix.shape[0], epoch_days)
+    return matrix[: months * per_month].reshape((months, per_month) + matrix.shape[1:]).sum(axis=1)
+
+
+def earnings_columns(earned_usd: np.ndarray, active_days: np.ndarray, monthly_usd: np.ndarray,
+                     whole_months: np.ndarray, tiers: np.ndarray) -> dict[str, float]:
     """Monthly earnings per active node by tier (USD), and reward stability.
 
-    Earnings are earned value (rewards at the price of the epoch earned + fees
-    - upstream cost) per 30 days of activity, averaged over active nodes.
-    Stability is the median, over nodes active in at least two whole months, of
-    the coefficient of variation of their monthly earnings.
+    ``earned_usd`` and ``active_days`` are ``(N,)`` window totals per node;
+    ``monthly_usd`` ``(M, N)`` earned value per whole 30-day month and
+    ``whole_months`` ``(M, N)`` whether the node was active all that month.
+    Earnings are earned value (rewards at the price of the epoch earned + fees -
+    upstream cost) per 30 days of activity, averaged over active nodes.
+    Stability is the median, over nodes active in at least two whole months,
+    of the coefficient of variation of their monthly earnings.
     """
-    f: Features = pnl_node.features
-    earned = pnl_node.earned_usd
-    active_days = f.active.sum(axis=0) * epoch_days
-    per_month = np.where(active_days > 0, earned.sum(axis=0) / np.maximum(active_days, 1e-300) * DAYS_PER_MONTH,
-                         np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_month = np.where(active_days > 0, earned_usd / active_days * DAYS_PER_MONTH, np.nan)
     out = {}
     for label in sorted(set(tiers)):
         cols = (tiers == label) & (active_days > 0)
         out[f"monthly_usd_per_node_{label}"] = float(np.mean(per_month[cols])) if cols.any() else float("nan")
-    out["reward_stability_cv"] = _stability(earned, f.active, epoch_days)
+    out["reward_stability_cv"] = _stability(monthly_usd, whole_months)
     return out
 
 
-def _stability(earned: np.ndarray, active: np.ndarray, epoch_days: float) -> float:
-    per_month = max(int(round(DAYS_PER_MONTH / epoch_days)), 1)
-    months = earned.shape[0] // per_month
-    if months < 2:
-        return float("nan")
-    cut = months * per_month
-    monthly = earned[:cut].reshape(months, per_month, -1).sum(axis=1)
-    whole = active[:cut].reshape(months, per_month, -1).min(axis=1) > 0
+def _stability(monthly_usd: np.ndarray, whole: np.ndarray) -> float:
     counts = whole.sum(axis=0)
     keep = counts >= 2
-    if not keep.any():
+    if monthly_usd.shape[0] < 2 or not keep.any():
         return float("nan")
-    m = np.where(whole, monthly, 0.0)[:, keep]
+    m = np.where(whole, monthly_usd, 0.0)[:, keep]
     n = counts[keep]
     mean = m.sum(axis=0) / n
     var = (np.where(whole[:, keep], (m - mean) ** 2, 0.0)).sum(axis=0) / n

@@ -48,8 +48,9 @@ def to_base_units(rewards, allocated, decimals: int = 6) -> np.ndarray:
                            f"{total_tokens.shape}.")
     if int(decimals) != decimals or not 0 <= decimals <= 30:
         raise FormulaError(f"decimals must be a whole number in [0, 30], got {decimals!r}.")
-    if not (np.isfinite(r).all() and (r >= 0).all() and np.isfinite(total_tokens).all()):
-        raise FormulaError("to_base_units needs finite rewards >= 0 and finite totals.")
+    if not (np.isfinite(r).all() and (r >= 0).all() and np.isfinite(total_tokens).all()
+            and (total_tokens >= 0).all()):
+        raise FormulaError("to_base_units needs finite rewards >= 0 and finite totals >= 0.")
     scale = 10.0 ** decimals
     if total_tokens.max(initial=0.0) * scale < _EXACT_FLOAT / 4:
         return _fast(r, total_tokens, scale)

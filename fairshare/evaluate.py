@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._evaluate_gaming import driven_shares, fake_demand_gain, merge_gain, sample_operators, split_gain
-from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns,
+from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
                                    staker_yield, trajectories, winners_losers)
 from ._kernels.inequality import group_sums
 from ._version import version
@@ -175,6 +175,8 @@ class _Context:
         self.entity_features = self.entity_costs.features
         self.present = self.entity_features.active.max(axis=0) > 0
         self.epoch_days = self.history.epoch_seconds / 86_400.0
+        self.whole_months = monthly(self.features.active, self.epoch_days) >= month_blocks(
+            self.features.shape[0], self.epoch_days)[0]
 
     def entity_tokens(self, alloc: Allocation) -> np.ndarray:
         if self.level == "node":
@@ -189,9 +191,13 @@ class _Context:
         window_tokens = tokens.sum(axis=0)
         stake_share, compute_share = driven_shares(rule, f)
         emission = f.emission_tokens.sum()
+        costs = entity_pnl.costs
+        node_earned = node_pnl.earned_usd
         row = {**concentration(window_tokens, self.present),
-               **coverage_columns(entity_pnl, self.classes),
-               **earnings_columns(node_pnl, self.node_tiers, self.epoch_days),
+               **coverage_columns(entity_pnl.earned_usd.sum(axis=0), costs.total_usd.sum(axis=0),
+                                  costs.energy_usd.sum(axis=0), entity_pnl.active(), self.classes),
+               **earnings_columns(node_earned.sum(axis=0), f.active.sum(axis=0) * self.epoch_days,
+                                  monthly(node_earned, self.epoch_days), self.whole_months, self.node_tiers),
                "staker_yield": staker_yield(alloc.rewards.sum(), stake_share, f.stake_tokens, self.epoch_days,
                                             f.shape[0]),
                "stake_driven_share": stake_share, "compute_driven_share": compute_share,

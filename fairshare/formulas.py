@@ -56,9 +56,15 @@ class Allocation:
     unallocated: np.ndarray
     emission: np.ndarray
 
+    @property
+    def allocated(self) -> np.ndarray:
+        """``(E,)`` emission paid to nodes; a float residue below 1e-9 of the emission reads as zero."""
+        paid = self.emission - self.unallocated
+        return np.where((paid < 0) & (paid >= -1e-9 * self.emission), 0.0, paid)
+
     def base_units(self, decimals: int = 6) -> np.ndarray:
         """Integer payouts in base units (largest remainder) summing exactly to each epoch's allocated part."""
-        return to_base_units(self.rewards, self.emission - self.unallocated, decimals)
+        return to_base_units(self.rewards, self.allocated, decimals)
 
 
 class Formula:
