@@ -117,12 +117,20 @@ def staker_yield(reward_tokens_total: float, stake_share: float, stake: np.ndarr
 
 
 def winners_losers(tokens: np.ndarray, baseline: np.ndarray, present: np.ndarray) -> dict[str, float]:
-    """Share of entities gaining against the baseline's tokens, and the largest loss in percent."""
+    """Share of entities gaining against the baseline's tokens, and the largest loss in percent.
+
+    A change within ``1e-9`` of the baseline (relative) is rounding, neither a gain nor a loss.
+    """
     a, b = tokens[present], baseline[present]
     paid = b > 0
     change = np.where(paid, (a - b) / np.where(paid, b, 1.0), np.where(a > 0, np.inf, 0.0))
-    return {"winners_share": float((a > b).mean()) if a.size else float("nan"),
+    change = np.where(np.abs(a - b) <= _SAME * np.maximum(np.abs(a), np.abs(b)), 0.0, change)
+    return {"winners_share": float((change > 0).mean()) if a.size else float("nan"),
             "largest_loss_pct": float(-100.0 * change.min()) if a.size and change.min() < 0 else 0.0}
+
+
+#: Relative difference below which two token amounts are the same (float rounding).
+_SAME = 1e-9
 
 
 def retail_share_path(op_tokens: np.ndarray, retail: np.ndarray) -> np.ndarray:

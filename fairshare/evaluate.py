@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._evaluate_gaming import driven_shares, fake_demand_gain, merge_gain, sample_operators, split_gain
+from ._evaluate_linear import LinearBasis, as_linear
 from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
                                    staker_yield, trajectories, winners_losers)
 from ._kernels.inequality import group_sums
@@ -32,6 +33,9 @@ from .formulas import Allocation, Formula
 __all__ = ["evaluate", "Evaluation", "LEVELS"]
 
 LEVELS = ("operator", "node")
+
+#: From this many Linear rules on, evaluate batches them (see ``batch_linear``).
+BATCH_LINEAR = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +70,8 @@ class Evaluation:
 def evaluate(history: History, formulas, *, level: str = "operator", baseline: str | None = None,
              features: Features | None = None, depreciation: str = "straight_line", vesting=None,
              max_retail_nodes: int = 3, sybil_k=(2, 10), sybil_sample: int = 8, fake_fraction: float = 0.1,
-             keep_detail: int | None = 20, trend_resamples: int = 1000, seed: int = 0) -> Evaluation:
+             keep_detail: int | None = 20, trend_resamples: int = 1000, seed: int = 0,
+             batch_linear: bool | None = None) -> Evaluation:
     """Replay reward rules over ``history`` and score them.
 
     Parameters
@@ -94,6 +99,11 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         Keep per-entity detail for the first this many rules (None: all).
     trend_resamples, seed : int
         Bootstrap of the retail-share trend (seeded; same seed, same interval).
+    batch_linear : bool or None
+        Score ``Linear`` rules (and ``FloorPlusProportional``) from per-component
+        bases computed once, a few small products per rule (same numbers to
+        rounding; per-epoch gini and Nakamoto are kept only for rules with
+        detail). Default: when there are at least ``BATCH_LINEAR`` of them.
     """
     rules = _named(formulas)
     if level not in LEVELS:
@@ -110,13 +120,27 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     context = _Context(history, f, costs, classes_op, node_tiers, level, vesting,
                        sample_operators(f, sybil_sample), tuple(int(k) for k in sybil_k), fake_fraction)
     base_tokens = context.entity_tokens(rules[baseline](f))
+    linear = {name: as_linear(rule) for name, rule in rules.items() if as_linear(rule) is not None}
+    batched = len(linear) >= BATCH_LINEAR if batch_linear is None else bool(batch_linear and linear)
+    basis = None
+    if batched:
+        used = sorted({c for rule in linear.values() for c, w in rule.weights.items() if w > 0})
+        basis = LinearBasis(context, used)
     rows, detail, paths = {}, {}, {}
     for i, (name, rule) in enumerate(rules.items()):
+        keep = keep_detail is None or i < keep_detail
+        if basis is not None and name in linear:
+            theta = basis.theta(linear[name])
+            rows[name] = basis.row(theta, base_tokens)
+            paths[name] = basis.path(theta)
+            if keep:
+                alloc = rule(f)
+                detail[name], paths[name] = context.detail_and_path(alloc, base_tokens)
+            continue
         alloc = rule(f)
-        row, entity_detail, path = context.score(rule, alloc, base_tokens)
-        rows[name] = row
-        paths[name] = path
-        if keep_detail is None or i < keep_detail:
+        rows[name] = context.row(rule, alloc, base_tokens)
+        entity_detail, paths[name] = context.detail_and_path(alloc, base_tokens)
+        if keep:
             detail[name] = entity_detail
     scoreboard = pd.DataFrame.from_dict(rows, orient="index").rename_axis("rule")
     trend = pd.DataFrame({name: _trend(p["retail_share"].to_numpy(), history.epoch_seconds, trend_resamples, seed)
@@ -174,6 +198,7 @@ class _Context:
             self.capex = self.history.node_values["capex_usd"]
         self.entity_features = self.entity_costs.features
         self.present = self.entity_features.active.max(axis=0) > 0
+        self.entity_pnl_active = self.entity_features.work_units.sum(axis=0) > 0
         self.epoch_days = self.history.epoch_seconds / 86_400.0
         self.whole_months = monthly(self.features.active, self.epoch_days) >= month_blocks(
             self.features.shape[0], self.epoch_days)[0]
@@ -183,7 +208,8 @@ class _Context:
             return alloc.rewards
         return _to_entities(alloc.rewards, self.features, self.present_ops)
 
-    def score(self, rule: Formula, alloc: Allocation, base_tokens: np.ndarray):
+    def row(self, rule: Formula, alloc: Allocation, base_tokens: np.ndarray) -> dict:
+        """The scoreboard row of one rule by replaying it (the general path)."""
         f = self.features
         tokens = self.entity_tokens(alloc)
         entity_pnl = pnl(self.entity_costs, tokens, self.vesting)
@@ -206,9 +232,14 @@ class _Context:
                "fake_demand_gain": fake_demand_gain(rule, f, self.history, self.fake_fraction),
                **winners_losers(window_tokens, base_tokens.sum(axis=0), self.present),
                "unallocated_share": float(alloc.unallocated.sum() / emission) if emission > 0 else float("nan")}
-        retail = self.classes == "retail"
-        path = trajectories(tokens, self.entity_features.active, retail)
-        return row, self._detail(entity_pnl, base_tokens), path
+        return row
+
+    def detail_and_path(self, alloc: Allocation, base_tokens: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-entity detail and per-epoch trajectories of one rule's allocation."""
+        tokens = self.entity_tokens(alloc)
+        entity_pnl = pnl(self.entity_costs, tokens, self.vesting)
+        path = trajectories(tokens, self.entity_features.active, self.classes == "retail")
+        return self._detail(entity_pnl, base_tokens), path
 
     def _detail(self, p: PnL, base_tokens: np.ndarray) -> pd.DataFrame:
         key = "operator_id" if self.level == "operator" else "node_id"

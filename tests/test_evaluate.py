@@ -123,3 +123,23 @@ def test_errors():
 def test_list_of_rules_gets_names():
     ev = evaluate(toy_history(8), [F.Proportional(), F.Proportional(on="tasks")], trend_resamples=20)
     assert list(ev.scoreboard.index) == ["proportional", "proportional_1"]
+
+
+def test_batched_linear_equals_replaying_each_rule():
+    rng = np.random.default_rng(3)
+    names = ["work", "stake", "identity_floor", "availability", "small_task_work", "fees", "verified_work_tee"]
+    rules = {}
+    for i in range(6):
+        w = rng.dirichlet(np.ones(len(names)) * 0.7)
+        rules[f"r{i}"] = F.Linear(dict(zip(names, w / w.sum())))
+    rules["floor"] = F.FloorPlusProportional(0.25)
+    h = toy_history(40)
+    fast = evaluate(h, rules, batch_linear=True, keep_detail=2, trend_resamples=100)
+    slow = evaluate(h, rules, batch_linear=False, trend_resamples=100)
+    pd.testing.assert_frame_equal(fast.scoreboard, slow.scoreboard, check_exact=False, rtol=1e-9, atol=1e-12)
+    for name in rules:
+        for col in ("hhi", "retail_share"):
+            np.testing.assert_allclose(fast.trajectories[name][col], slow.trajectories[name][col], rtol=1e-9)
+    pd.testing.assert_frame_equal(fast.trend, slow.trend, check_exact=False, rtol=1e-9)
+    assert list(fast.detail) == ["r0", "r1"]
+    assert fast.trajectories["r5"]["gini"].isna().all() and fast.trajectories["r0"]["gini"].notna().any()

@@ -1,0 +1,121 @@
+"""Batched evaluation of ``Linear`` rules: one precomputation, then O(C x K) per rule.
+
+Public through :func:`fairshare.evaluate`. A ``Linear`` rule's rewards are
+``sum_c theta_c * R_c`` where ``R_c`` pays the whole emission by component
+``c`` alone. Every scoreboard input is either linear in ``theta`` (window
+tokens and value per entity, node earnings per month, the retail share and
+unallocated emission per epoch, and every gaming replay: split, merge, fake
+demand, knock-outs) or, for the per-epoch HHI, a quadratic form in ``theta``
+with a ``(C, C)`` Gram matrix per epoch. :class:`LinearBasis` computes those
+per-component bases once; each rule then costs a few small matrix-vector
+products and one sort of the window totals (for the concentration suite).
+Memory is fixed by the bases, whatever the number of rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._evaluate_gaming import (fake_demand_setup, fake_demand_value, knockout_payouts, mean_gain, merge_pair,
+                               merge_rewards, shares_from_knockouts, split_rewards)
+from ._evaluate_scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
+                                   winners_losers)
+from ._formulas_components import component_shares
+from ._kernels.inequality import group_sums
+from .formulas import FloorPlusProportional, Formula, Linear
+
+__all__ = ["LinearBasis", "as_linear"]
+
+
+def as_linear(rule: Formula) -> Linear | None:
+    """The ``Linear`` form of a rule that has one (Linear, FloorPlusProportional), else None."""
+    if isinstance(rule, Linear):
+        return rule
+    if isinstance(rule, FloorPlusProportional):
+        return rule.as_linear()
+    return None
+
+
+class LinearBasis:
+    """Per-component bases of one evaluation context (see the module docstring)."""
+
+    def __init__(self, ctx, components):
+        f = ctx.features
+        self.ctx = ctx
+        self.components = list(components)
+        shares, empty = component_shares(f, self.components)
+        emission, price = f.emission_tokens, f.token_price_usd
+        tokens = shares
+        tokens *= emission[None, :, None]  # (C, E, N): the whole emission paid by each component alone
+        c, e, n = tokens.shape
+        self.unallocated = empty * emission[None, :]
+        self.node_usd = np.einsum("cen,e->cn", tokens, price)
+        self.node_monthly_usd = monthly(np.moveaxis(tokens * price[None, :, None], 0, 1), ctx.epoch_days)
+        if ctx.level == "operator":
+            flat = group_sums(np.ascontiguousarray(tokens.reshape(c * e, n)), f.entity_operator,
+                              len(f.operator_ids))
+            entity = np.ascontiguousarray(flat[:, ctx.present_ops].reshape(c, e, -1))
+        else:
+            entity = tokens
+        self.entity_tokens = entity
+        self.window_tokens = entity.sum(axis=1)
+        self.window_usd = np.einsum("cek,e->ck", entity, price)
+        self.paid_epoch = entity.sum(axis=2)
+        self.retail_epoch = entity[:, :, ctx.classes == "retail"].sum(axis=2)
+        self.gram = np.einsum("cek,dek->ecd", entity, entity)
+        self._gaming(ctx)
+
+    def _gaming(self, ctx):
+        f = ctx.features
+        rules = [Linear({name: 1.0}) for name in self.components]
+        self.split = {k: np.array([[split_rewards(r, f, k, op) for op in ctx.sample] for r in rules])
+                      for k in ctx.sybil_k}  # k -> (C, S, 2)
+        pair = merge_pair(f)
+        self.merge = None if pair is None else np.array([merge_rewards(r, f, pair) for r in rules])  # (C, 2)
+        setup = fake_demand_setup(f, ctx.history, ctx.fake_fraction)
+        self.fake_spend = float("nan") if setup is None else setup[2]
+        self.fake_value = None if setup is None else np.array([fake_demand_value(r, f, setup) for r in rules])
+        self.knockouts = np.array([knockout_payouts(r, f) for r in rules])  # (C, 3)
+
+    def theta(self, rule: Linear) -> np.ndarray:
+        return np.array([rule.weights.get(name, 0.0) for name in self.components])
+
+    def row(self, theta: np.ndarray, base_tokens: np.ndarray) -> dict:
+        """The scoreboard row of the Linear rule with weights ``theta`` (same numbers as the general path)."""
+        ctx, f = self.ctx, self.ctx.features
+        window = theta @ self.window_tokens
+        fees = ctx.entity_features.fees_usd.sum(axis=0) - ctx.entity_features.upstream_cost_usd.sum(axis=0)
+        costs = ctx.entity_costs
+        node_cash = f.fees_usd - f.upstream_cost_usd
+        node_earned = theta @ self.node_usd + node_cash.sum(axis=0)
+        node_monthly = np.tensordot(theta, self.node_monthly_usd, axes=(0, 1)) + monthly(node_cash, ctx.epoch_days)
+        paid, no_stake, no_compute = theta @ self.knockouts
+        stake_share, compute_share = shares_from_knockouts(paid, no_stake, no_compute)
+        emission = f.emission_tokens.sum()
+        row = {**concentration(window, ctx.present),
+               **coverage_columns(theta @ self.window_usd + fees, costs.total_usd.sum(axis=0),
+                                  costs.energy_usd.sum(axis=0), ctx.entity_pnl_active, ctx.classes),
+               **earnings_columns(node_earned, f.active.sum(axis=0) * ctx.epoch_days, node_monthly,
+                                  ctx.whole_months, ctx.node_tiers),
+               "staker_yield": staker_yield(paid, stake_share, f.stake_tokens, ctx.epoch_days, f.shape[0]),
+               "stake_driven_share": stake_share, "compute_driven_share": compute_share}
+        for k, parts in self.split.items():
+            both = np.tensordot(theta, parts, axes=(0, 0))
+            row[f"sybil_gain_k{k}"] = mean_gain(both[:, 0], both[:, 1])
+        before, after = (theta @ self.merge) if self.merge is not None else (0.0, 0.0)
+        row["merge_gain"] = after / before if before > 0 else float("nan")
+        value = theta @ self.fake_value if self.fake_value is not None else float("nan")
+        row["fake_demand_gain"] = value / self.fake_spend if self.fake_spend > 0 else float("nan")
+        row.update(winners_losers(window, base_tokens.sum(axis=0), ctx.present))
+        row["unallocated_share"] = float((theta @ self.unallocated).sum() / emission) if emission > 0 else float("nan")
+        return row
+
+    def path(self, theta: np.ndarray) -> pd.DataFrame:
+        """Per-epoch HHI (quadratic form) and retail share; gini and Nakamoto need a sort: NaN here."""
+        paid = theta @ self.paid_epoch
+        square = np.einsum("c,ecd,d->e", theta, self.gram, theta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hhi = np.where(paid > 0, square / paid**2, np.nan)
+            retail = np.where(paid > 0, (theta @ self.retail_epoch) / paid, np.nan)
+        return pd.DataFrame({"gini": np.nan, "hhi": hhi, "nakamoto_1/3": np.nan, "retail_share": retail})
