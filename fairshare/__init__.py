@@ -5,9 +5,15 @@ reward formulas, measure concentration and operator economics, optimise
 emission weights and simulate the network forward. See README.md.
 """
 
-from . import errors
+from . import datasets, errors
 from ._version import version as __version__
 from .data import History
 from .features import Features, aggregate
+from . import economics, formulas
+from .evaluate import Evaluation, evaluate
+from .metrics import atkinson, ede, effective_number, entropy, gini, hhi, lorenz_curve, mld, nakamoto_coefficient, palma, theil, theil_decomposition, top_k_share, top_share  # noqa: E501
 
-__all__ = ["__version__", "errors", "History", "Features", "aggregate"]
+__all__ = ["__version__", "errors", "History", "Features", "aggregate", "economics", "formulas", "evaluate",
+           "Evaluation",
+           "metrics", "gini", "theil", "mld", "theil_decomposition", "atkinson", "ede", "hhi", "entropy",
+           "effective_number", "nakamoto_coefficient", "top_k_share", "top_share", "palma", "lorenz_curve"]

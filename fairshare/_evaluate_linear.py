@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ._evaluate_gaming import (fake_demand_setup, fake_demand_value, knockout_payouts, mean_gain, merge_pair,
-                               merge_rewards, shares_from_knockouts, split_rewards)
+                               shares_from_knockouts)
 from ._evaluate_scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
                                    winners_losers)
-from ._formulas_components import component_shares
+from ._formulas_components import PER_IDENTITY, component, component_shares
 from ._kernels.inequality import group_sums
 from .formulas import FloorPlusProportional, Formula, Linear
 
@@ -69,10 +69,11 @@ class LinearBasis:
     def _gaming(self, ctx):
         f = ctx.features
         rules = [Linear({name: 1.0}) for name in self.components]
-        self.split = {k: np.array([[split_rewards(r, f, k, op) for op in ctx.sample] for r in rules])
-                      for k in ctx.sybil_k}  # k -> (C, S, 2)
+        self.split = {k: np.array([[single_component_split(f, name, k, op) for op in ctx.sample]
+                                   for name in self.components]) for k in ctx.sybil_k}  # k -> (C, S, 2)
         pair = merge_pair(f)
-        self.merge = None if pair is None else np.array([merge_rewards(r, f, pair) for r in rules])  # (C, 2)
+        self.merge = None if pair is None else np.array([single_component_merge(f, name, pair)
+                                                         for name in self.components])  # (C, 2)
         setup = fake_demand_setup(f, ctx.history, ctx.fake_fraction)
         self.fake_spend = float("nan") if setup is None else setup[2]
         self.fake_value = None if setup is None else np.array([fake_demand_value(r, f, setup) for r in rules])
@@ -119,3 +120,46 @@ class LinearBasis:
             hhi = np.where(paid > 0, square / paid**2, np.nan)
             retail = np.where(paid > 0, (theta @ self.retail_epoch) / paid, np.nan)
         return pd.DataFrame({"gini": np.nan, "hhi": hhi, "nakamoto_1/3": np.nan, "retail_share": retail})
+
+
+def single_component_split(f, name: str, k: int, operator: int) -> tuple[float, float]:
+    """(before, after) of ``operator`` splitting into ``k`` identities, under ``Linear({name: 1})``.
+
+    Closed form of the replay in :func:`fairshare._evaluate_gaming.split_rewards`:
+    additive components are split-neutral; a per-identity component (identity
+    floor, availability) counts the operator's quantity ``Q`` k times, so its
+    share of an epoch with total ``T`` becomes ``k Q / (T + (k - 1) Q)``.
+    """
+    q = component(f, name)
+    mine = f.entity_operator == operator
+    total = q.sum(axis=1)
+    own = q[:, mine].sum(axis=1)
+    emission = f.emission_tokens
+    paid = total > 0
+    before = float((emission[paid] * own[paid] / total[paid]).sum())
+    if name not in PER_IDENTITY:
+        return before, before
+    grown = total + (k - 1) * own
+    return before, float((emission[paid] * k * own[paid] / grown[paid]).sum())
+
+
+def single_component_merge(f, name: str, pair) -> tuple[float, float]:
+    """(before, after) of the two operators ``pair`` merging into one identity, under ``Linear({name: 1})``.
+
+    Closed form of :func:`fairshare._evaluate_gaming.merge_rewards`: the merged
+    identity holds the sum of every quantity, so only the identity floor
+    changes (the pair's m working identities count as one).
+    """
+    q = component(f, name)
+    members = np.isin(f.entity_operator, pair)
+    total = q.sum(axis=1)
+    own = q[:, members].sum(axis=1)
+    emission = f.emission_tokens
+    paid = total > 0
+    before = float((emission[paid] * own[paid] / total[paid]).sum())
+    if name != "identity_floor":
+        return before, before
+    merged = (own > 0).astype(np.float64)
+    shrunk = total - own + merged
+    ok = shrunk > 0
+    return before, float((emission[ok] * merged[ok] / shrunk[ok]).sum())

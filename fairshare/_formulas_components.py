@@ -15,7 +15,7 @@ import numpy as np
 from .errors import FormulaError
 from .features import Features
 
-__all__ = ["COMPONENTS", "component", "component_shares"]
+__all__ = ["COMPONENTS", "PER_IDENTITY", "component", "component_shares"]
 
 #: name -> what it measures (the quantity is read off Features by :func:`component`).
 COMPONENTS: dict[str, str] = {
@@ -29,6 +29,9 @@ COMPONENTS: dict[str, str] = {
     "identity_floor": "1 for every identity (node key) with work in the epoch: an equal share per active identity",
     "fees": "fees paid by clients (USD)",
 }
+
+#: Components every identity can claim in full, whatever its size: splitting an identity multiplies them.
+PER_IDENTITY = ("identity_floor", "availability")
 
 _FIELD = {
     "work": "work_units",

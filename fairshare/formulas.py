@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._formulas_components import COMPONENTS, component, component_shares
+from ._formulas_components import COMPONENTS, PER_IDENTITY, component, component_shares
 from ._formulas_payouts import to_base_units
 from ._kernels.waterfill import capped_proportional
 from .errors import FormulaError
@@ -127,9 +127,6 @@ def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
     return Allocation(rewards, np.where(empty, emission, 0.0), emission)
 
 
-#: Components every identity can claim in full, whatever its size: splitting multiplies them.
-_PER_IDENTITY = ("identity_floor", "availability")
-
 
 def _check_component(name: str, what: str) -> None:
     if name not in COMPONENTS:
@@ -158,7 +155,7 @@ class Proportional(ScoreFormula):
         return component(features, self.on)
 
     def sybil(self):
-        return "rewarded" if self.on in _PER_IDENTITY else "neutral"
+        return "rewarded" if self.on in PER_IDENTITY else "neutral"
 
     def describe(self):
         return f"each epoch's emission in proportion to {COMPONENTS[self.on]}"
@@ -217,7 +214,7 @@ class Power(ScoreFormula):
         return _power(component(features, self.on), self.exponent)
 
     def sybil(self):
-        if self.on in _PER_IDENTITY:
+        if self.on in PER_IDENTITY:
             return "rewarded" if self.exponent > 0 else "neutral"
         return _by_degree(self.exponent)
 
@@ -307,7 +304,7 @@ class Linear(Formula):
         return Allocation(rewards, unallocated, emission)
 
     def sybil(self):
-        return "rewarded" if any(self.weights.get(c, 0) > 0 for c in _PER_IDENTITY) else "neutral"
+        return "rewarded" if any(self.weights.get(c, 0) > 0 for c in PER_IDENTITY) else "neutral"
 
     def describe(self):
         parts = ", ".join(f"{w:.1%} by {c}" for c, w in sorted(self.weights.items(), key=lambda kv: -kv[1]) if w)

@@ -143,3 +143,18 @@ def test_batched_linear_equals_replaying_each_rule():
     pd.testing.assert_frame_equal(fast.trend, slow.trend, check_exact=False, rtol=1e-9)
     assert list(fast.detail) == ["r0", "r1"]
     assert fast.trajectories["r5"]["gini"].isna().all() and fast.trajectories["r0"]["gini"].notna().any()
+
+
+@pytest.mark.parametrize("name", sorted(F.COMPONENTS))
+def test_closed_form_split_and_merge_equal_replays(name):
+    from fairshare._evaluate_gaming import merge_pair, merge_rewards, split_rewards
+    from fairshare._evaluate_linear import single_component_merge, single_component_split
+
+    f = fs.aggregate(toy_history(20))
+    rule = F.Linear({name: 1.0})
+    for op in range(len(f.operator_ids)):
+        for k in (2, 10):
+            np.testing.assert_allclose(single_component_split(f, name, k, op), split_rewards(rule, f, k, op),
+                                       rtol=1e-12)
+    pair = merge_pair(f)
+    np.testing.assert_allclose(single_component_merge(f, name, pair), merge_rewards(rule, f, pair), rtol=1e-12)
