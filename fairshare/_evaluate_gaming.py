@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from .data.history import History
 from .features import QUANTITIES, Features
@@ -53,6 +54,21 @@ def _columns(f: Features, index: np.ndarray, scale: np.ndarray | None = None, **
                    entity_operator=f.entity_operator[index], node_count=f.node_count[index], **arrays)
 
 
+def _appended(f: Features, source: np.ndarray, extra: dict[str, np.ndarray], labels, operators) -> dict:
+    """Every quantity with ``extra[q]`` (or the ``source`` columns) appended as new node columns."""
+    e, n = f.shape
+    arrays = {}
+    for q in QUANTITIES:
+        a = getattr(f, q)
+        out = np.empty((e, n + len(operators)))
+        out[:, :n] = a
+        out[:, n:] = extra[q] if q in extra else a[:, source]
+        arrays[q] = out
+    return dict(entity_ids=f.entity_ids.append(pd.Index(labels, dtype=object)),
+                entity_operator=np.r_[f.entity_operator, operators],
+                node_count=np.r_[f.node_count, np.ones(len(operators), dtype=np.int64)], **arrays)
+
+
 def sample_operators(f: Features, size: int) -> np.ndarray:
     """Operator codes at evenly spaced quantiles of window work (operators with work only)."""
     work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
@@ -69,14 +85,17 @@ def split_rewards(formula: Formula, f: Features, k: int, operator: int) -> tuple
     n = f.shape[1]
     mine = np.flatnonzero(f.entity_operator == operator)
     before = float(formula.allocate(f).rewards[:, mine].sum())
-    index = np.r_[np.arange(n), np.repeat(mine, k - 1)]
-    scale = np.ones(index.size)
-    scale[mine] = 1.0 / k
-    scale[n:] = 1.0 / k
-    owned = np.zeros(index.size, dtype=bool)
+    copies = np.repeat(mine, k - 1)
+    parts = _appended(f, copies, {}, [f"{f.entity_ids[i]}#split{j}" for i in mine for j in range(1, k)],
+                      f.entity_operator[copies])
+    share = 1.0 / k
+    for q in _ADDITIVE:
+        parts[q][:, mine] *= share
+        parts[q][:, n:] *= share
+    owned = np.zeros(n + copies.size, dtype=bool)
     owned[mine] = True
     owned[n:] = True
-    after = float(formula.allocate(_columns(f, index, scale)).rewards[:, owned].sum())
+    after = float(formula.allocate(replace(f, **parts)).rewards[:, owned].sum())
     return before, after
 
 
@@ -104,18 +123,19 @@ def merge_pair(f: Features) -> np.ndarray | None:
 
 
 def merge_rewards(formula: Formula, f: Features, pair: np.ndarray) -> tuple[float, float]:
-    """(rewards of the two operators apart, reward of their nodes merged into one identity)."""
+    """(rewards of the two operators apart, reward of their nodes merged into one identity).
+
+    The merged identity is appended with the members' summed quantities; the
+    members are zeroed (an all-zero, inactive node is paid nothing by any rule).
+    """
     members = np.flatnonzero(np.isin(f.entity_operator, pair))
     before = float(formula.allocate(f).rewards[:, members].sum())
-    others = np.flatnonzero(~np.isin(f.entity_operator, pair))
-    kept = _columns(f, others)
-    merged = {q: np.concatenate([getattr(kept, q), getattr(f, q)[:, members].sum(axis=1, keepdims=True)], axis=1)
-              for q in QUANTITIES}
-    merged["active"] = np.minimum(merged["active"], 1.0)
-    together = replace(kept, entity_ids=kept.entity_ids.append(f.entity_ids[members[:1]]),
-                       entity_operator=np.r_[kept.entity_operator, pair[0]],
-                       node_count=np.r_[kept.node_count, members.size], **merged)
-    return before, float(formula.allocate(together).rewards[:, -1].sum())
+    summed = {q: getattr(f, q)[:, members].sum(axis=1, keepdims=True) for q in QUANTITIES}
+    summed["active"] = np.minimum(summed["active"], 1.0)
+    parts = _appended(f, members[:1], summed, [f"{f.entity_ids[members[0]]}#merged"], pair[:1])
+    for q in QUANTITIES:
+        parts[q][:, members] = 0.0
+    return before, float(formula.allocate(replace(f, **parts)).rewards[:, -1].sum())
 
 
 def merge_gain(formula: Formula, f: Features) -> float:

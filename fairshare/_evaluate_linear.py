@@ -22,7 +22,7 @@ from ._evaluate_gaming import (fake_demand_setup, fake_demand_value, knockout_pa
 from ._evaluate_scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
                                    winners_losers)
 from ._formulas_components import PER_IDENTITY, component, component_shares
-from ._kernels.inequality import group_sums
+from .features import sum_by_operator
 from .formulas import FloorPlusProportional, Formula, Linear
 
 __all__ = ["LinearBasis", "as_linear"]
@@ -53,9 +53,8 @@ class LinearBasis:
         self.node_usd = np.einsum("cen,e->cn", tokens, price)
         self.node_monthly_usd = monthly(np.moveaxis(tokens * price[None, :, None], 0, 1), ctx.epoch_days)
         if ctx.level == "operator":
-            flat = group_sums(np.ascontiguousarray(tokens.reshape(c * e, n)), f.entity_operator,
-                              len(f.operator_ids))
-            entity = np.ascontiguousarray(flat[:, ctx.present_ops].reshape(c, e, -1))
+            flat = sum_by_operator(tokens.reshape(c * e, n), f.entity_operator, len(f.operator_ids), ctx.present_ops)
+            entity = flat.reshape(c, e, -1)
         else:
             entity = tokens
         self.entity_tokens = entity

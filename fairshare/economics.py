@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ._economics_vesting import Vesting
-from ._kernels.inequality import group_sums
 from .data.history import History
 from .data.schema import NODE_TIERS
 from .errors import AlignmentError, ConfigError
-from .features import Features
+from .features import Features, sum_by_operator
 
 __all__ = ["Costs", "node_costs", "PnL", "pnl", "operator_classes", "Vesting", "DEPRECIATION_METHODS"]
 
@@ -64,9 +63,7 @@ class Costs:
 
 def _to_operators(matrix: np.ndarray, f: Features, n_ops: int) -> np.ndarray:
     """Sum node columns into the operators present in ``f`` (the column order of ``f.by_operator()``)."""
-    present = np.unique(f.entity_operator)
-    sums = group_sums(np.ascontiguousarray(matrix), f.entity_operator, n_ops)
-    return np.ascontiguousarray(sums[:, present])
+    return sum_by_operator(matrix, f.entity_operator, n_ops, np.unique(f.entity_operator))
 
 
 def node_costs(history: History, features: Features, depreciation: str = "straight_line") -> Costs:

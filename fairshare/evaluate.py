@@ -22,12 +22,11 @@ from ._evaluate_gaming import driven_shares, fake_demand_gain, merge_gain, sampl
 from ._evaluate_linear import LinearBasis, as_linear
 from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
                                    staker_yield, trajectories, winners_losers)
-from ._kernels.inequality import group_sums
 from ._version import version
 from .data.history import History
 from .economics import PnL, node_costs, operator_classes, pnl
 from .errors import ConfigError
-from .features import Features, aggregate
+from .features import Features, aggregate, sum_by_operator
 from .formulas import Allocation, Formula
 
 __all__ = ["evaluate", "Evaluation", "LEVELS"]
@@ -260,8 +259,7 @@ class _Context:
 
 
 def _to_entities(matrix: np.ndarray, f: Features, present_ops: np.ndarray) -> np.ndarray:
-    sums = group_sums(np.ascontiguousarray(matrix, dtype=np.float64), f.entity_operator, len(f.operator_ids))
-    return np.ascontiguousarray(sums[:, present_ops])
+    return sum_by_operator(matrix, f.entity_operator, len(f.operator_ids), present_ops)
 
 
 def _trend(share: np.ndarray, epoch_seconds: float, resamples: int, seed: int) -> dict:

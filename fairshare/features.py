@@ -38,11 +38,12 @@ import numpy as np
 import pandas as pd
 
 from ._jit import num_threads
+from ._kernels.inequality import group_sums
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, plan_parts
 from .data.history import History
 from .errors import ConfigError
 
-__all__ = ["Features", "aggregate", "network_summary", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
+__all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
 
 PREFILL_WEIGHT = 130.6 / 7139.0
 SIZE_REFERENCE_PARAMS_B = 8.0
@@ -102,19 +103,19 @@ class Features:
         return {"vanilla": self.work_vanilla, "tee": self.work_tee, "zkml": self.work_zkml}
 
     def by_operator(self) -> "Features":
-        """The same features summed over each operator's nodes (``active``: any node active)."""
+        """The same features summed over each operator's nodes (``active``: any node active).
+
+        Columns are the operators that have nodes here, in operator-code order.
+        """
         if self.level == "operator":
             return self
-        order = np.argsort(self.entity_operator, kind="stable")
-        codes = self.entity_operator[order]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        summed = {q: np.ascontiguousarray(np.add.reduceat(getattr(self, q)[:, order], starts, axis=1))
+        present = np.unique(self.entity_operator)
+        summed = {q: sum_by_operator(getattr(self, q), self.entity_operator, len(self.operator_ids), present)
                   for q in QUANTITIES}
         summed["active"] = (summed["active"] > 0).astype(np.float64)
-        present = codes[starts]
-        return replace(self, level="operator", entity_ids=self.operator_ids[present],
-                       entity_operator=present, node_count=np.add.reduceat(self.node_count[order], starts),
-                       **summed)
+        counts = np.bincount(self.entity_operator, minlength=len(self.operator_ids))[present]
+        return replace(self, level="operator", entity_ids=self.operator_ids[present], entity_operator=present,
+                       node_count=counts.astype(np.int64), **summed)
 
     def totals(self) -> pd.Series:
         """Each quantity summed over epochs and entities (``active``: entity-epochs active)."""
@@ -131,6 +132,16 @@ class Features:
     def __repr__(self) -> str:
         e, k = self.shape
         return f"Features(level={self.level!r}, {e} epochs x {k} {self.level}s)"
+
+
+def sum_by_operator(matrix: np.ndarray, operator: np.ndarray, n_operators: int,
+                    present: np.ndarray | None = None) -> np.ndarray:
+    """``(E, O)`` column sums of an ``(E, N)`` node matrix by operator code (in node order: exact, repeatable).
+
+    ``present`` selects operator columns (default: all ``n_operators``).
+    """
+    sums = group_sums(np.ascontiguousarray(matrix, dtype=np.float64), operator, n_operators)
+    return sums if present is None else np.ascontiguousarray(sums[:, present])
 
 
 def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,

@@ -17,8 +17,10 @@ Declared properties, checked by the property tests and measured by
 reward) and :meth:`Formula.sybil` (what splitting one identity into k equal
 identities does to its reward: ``"neutral"`` exactly nothing, as for
 proportional rules; ``"rewarded"`` never less, as for concave rules and
-per-identity floors; ``"penalised"`` never more; ``"unknown"``). Merging two
-identities is the reverse of splitting: neutral rules are merge-neutral too.
+per-identity floors; ``"penalised"`` never more; ``"unknown"``) and
+:meth:`Formula.merging` (the same for merging two identities into one;
+split-neutral rules are merge-neutral unless they cap identities, since a cap
+of the merged identity can take what two caps held back).
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ class Formula:
     def sybil(self) -> str:
         """What splitting an identity into k equal ones does to its reward (see the module docstring)."""
         return "unknown"
+
+    def merging(self) -> str:
+        """What merging two identities into one does to their reward (see the module docstring)."""
+        return {"neutral": "neutral", "rewarded": "penalised", "penalised": "rewarded"}.get(self.sybil(), "unknown")
 
     def describe(self) -> str:
         """One plain-language line for reports."""
@@ -356,6 +362,9 @@ class Capped(Formula):
     def sybil(self):
         return "rewarded" if self.base.sybil() in ("neutral", "rewarded") else "unknown"
 
+    def merging(self):
+        return "penalised" if self.base.sybil() in ("neutral", "rewarded") else "unknown"
+
     def allocate(self, features):
         base = self.base.allocate(features)
         budget = features.emission_tokens - base.unallocated
@@ -384,6 +393,12 @@ class FeeLinkedCap(Formula):
 
     def sybil(self):
         return self.base.sybil()
+
+    def merging(self):
+        # min(a + b, ca + cb) >= min(a, ca) + min(b, cb): without redistribution a merge never loses
+        if not self.redistribute and self.base.merging() == "neutral":
+            return "rewarded"
+        return "unknown"
 
     def allocate(self, features):
         base = self.base.allocate(features)
