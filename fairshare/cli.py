@@ -36,6 +36,8 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (errors.OptimizationError, 7),
 )
 
+_WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
+
 EPILOG = """examples:
   fairshare demo                      summary of the built-in network (seed 0)
   fairshare demo --scale small --json machine-readable summary of a small network
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", default="default", help="scale of the built-in network: small or default")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.add_argument("--quiet", action="store_true", help="print nothing on success")
-    demo.set_defaults(run=run_demo)
+    demo.set_defaults(run=lambda args: run_demo(args))
     return parser
 
 
@@ -71,18 +73,30 @@ def load_history(args):
 
 
 def run_demo(args) -> int:
+    from .evaluate import evaluate
     from .features import aggregate, network_summary
+    from .formulas import reference_rules
 
     history = load_history(args)
-    summary = network_summary(history, aggregate(history))
+    features = aggregate(history)
+    summary = network_summary(history, features)
+    ev = evaluate(history, reference_rules(), features=features)
     if args.quiet:
         return 0
     if args.json:
-        print(json.dumps({"history": repr(history), "summary": summary.reset_index().to_dict(orient="records")},
-                         indent=2))
+        print(json.dumps({"history": repr(history), "summary": _records(summary),
+                          "scoreboard": _records(ev.scoreboard)}, indent=2, default=float))
         return 0
     _print_table(f"fairshare {version}: {history!r}", summary)
+    _print_table("Reward rules replayed over the history (per operator)", ev.headline().T)
+    sq = ev.scoreboard.loc["status_quo"]
+    print(f"Under the status quo the median retail operator covers {sq['median_retail_coverage']:.0%} of its "
+          f"electricity and depreciation; {sq['coverage_share_retail']:.0%} of retail operators cover them.")
     return 0
+
+
+def _records(frame) -> list[dict]:
+    return frame.reset_index().to_dict(orient="records")
 
 
 def _print_table(title: str, frame) -> None:
@@ -90,12 +104,15 @@ def _print_table(title: str, frame) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    table.add_column(frame.index.name or "")
+    table.add_column(frame.index.name or "", no_wrap=True)
     for col in frame.columns:
-        table.add_column(col, justify="right")
+        table.add_column(str(col), justify="right")
     for label, row in frame.iterrows():
         table.add_row(str(label), *(_fmt(v) for v in row))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=_WIDE)
+    console.print(table)
 
 
 def _fmt(value) -> str:

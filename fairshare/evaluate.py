@@ -33,6 +33,10 @@ __all__ = ["evaluate", "Evaluation", "LEVELS"]
 
 LEVELS = ("operator", "node")
 
+HEADLINE = ("gini", "hhi", "nakamoto_1/3", "top_10pct_share", "coverage_share", "median_retail_coverage")
+HEADLINE_TAIL = ("stake_driven_share", "sybil_gain_k2", "sybil_gain_k10", "merge_gain", "fake_demand_gain",
+                 "winners_share", "largest_loss_pct")
+
 #: From this many Linear rules on, evaluate batches them (see ``batch_linear``).
 BATCH_LINEAR = 3
 
@@ -52,6 +56,12 @@ class Evaluation:
 
     def to_frame(self) -> pd.DataFrame:
         return self.scoreboard
+
+    def headline(self) -> pd.DataFrame:
+        """The scoreboard's key columns, in reading order: concentration, coverage, earnings, gaming."""
+        cols = [c for c in HEADLINE if c in self.scoreboard.columns]
+        cols += [c for c in self.scoreboard.columns if c.startswith(("coverage_share_", "monthly_usd_per_node_"))]
+        return self.scoreboard[cols + [c for c in HEADLINE_TAIL if c in self.scoreboard.columns]]
 
     def summary(self) -> str:
         """A few plain-language lines per rule."""

@@ -39,7 +39,7 @@ from .features import Features
 __all__ = [
     "Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "component", "component_shares",
     "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power", "VerificationWeighted", "SmallTaskBonus",
-    "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap", "to_base_units",
+    "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap", "to_base_units", "STATUS_QUO", "reference_rules",
 ]
 
 #: Every formula class by its ``name`` (filled as classes are defined).
@@ -412,3 +412,25 @@ class FeeLinkedCap(Formula):
             rewards = np.minimum(base.rewards, caps)
             left = (base.rewards - rewards).sum(axis=1)
         return Allocation(rewards, base.unallocated + left, features.emission_tokens)
+
+
+#: fairshare's reference status quo: half of emission by stake, half by work. OpenGradient's emission
+#: pool pays stakers pro rata to bonded stake (domain-facts.md §1.4, x/svip) and work-value shares pay
+#: compute (Render, §2.3); no public per-task formula for inference nodes exists (§1.4), so this
+#: stake-and-work mix stands in for the status quo. Every study can pass its own.
+STATUS_QUO = Linear({"stake": 0.5, "work": 0.5})
+
+
+def reference_rules() -> dict[str, Formula]:
+    """The status quo and the alternatives fairshare's demo and examples compare, by name."""
+    return {
+        "status_quo": STATUS_QUO,
+        "stake_only": StakeWeighted(),
+        "work_only": Proportional(),
+        "capped_2pct": Capped(0.02),
+        "floor_20pct": FloorPlusProportional(0.2),
+        "sqrt_work": Power(0.5),
+        "small_task_bonus": SmallTaskBonus(2.0),
+        "verified_weighted": VerificationWeighted(),
+        "fee_linked_cap": FeeLinkedCap(5.0, base=STATUS_QUO),
+    }
