@@ -1,7 +1,10 @@
 """The import rules of DESIGN.md "Layers": a module imports only from layers below it.
 
-Third-party rules too: numba only in ``_jit``, cvxpy only in ``optimize/``,
-matplotlib only in ``plotting``; no engine imports another engine.
+Layer 2 is ordered inside: features and metrics (2.0), then formulas and
+economics (2.1, they consume features), then datasets and presets (2.2, they
+use formulas and the cost model). Third-party rules too: numba only in
+``_jit``, cvxpy only in ``optimize/``, matplotlib only in ``plotting``; no
+engine imports another engine.
 """
 
 import ast
@@ -15,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 LAYERS = {
     "errors": 0, "_jit": 0, "_version": 0,
     "_kernels": 1, "data": 1,
-    "metrics": 2, "formulas": 2, "presets": 2, "economics": 2, "features": 2,
-    "datasets": 2,
+    "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "evaluate": 3, "optimize": 3, "simulate": 3,
     "report": 4, "plotting": 4, "results_io": 4,
     "cli": 5, "__main__": 5,
