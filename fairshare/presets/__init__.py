@@ -1,0 +1,40 @@
+"""Protocol presets: reward rules of existing networks, each a registered :class:`~fairshare.formulas.Formula`.
+
+Every preset cites its public source, exposes the protocol's parameters and
+takes any extra input (validator weights, regions, pledges, quality scores)
+as pandas objects labelled by ``node_id``, aligned to the history's nodes at
+allocation time. Rules pay nodes; what a protocol pays to others (validators'
+dividends, a subnet owner, a reserve) is counted in ``Allocation.unallocated``
+and reported by the preset's own methods (for example
+:meth:`YumaConsensus.split`).
+
+============================  ======================================================================
+preset                        rule
+============================  ======================================================================
+:class:`YumaConsensus`        Bittensor Yuma consensus (stake-weighted median, clipping, EMA bonds)
+:class:`LivepeerStake`        Livepeer stake-weighted selection, optional random share
+:class:`RenderAvailability`   Render work value plus availability with a per-wallet decay (RNP-015)
+:class:`HeliumDensity`        Helium HIP-17 region density scaling
+:class:`CardanoSaturation`    Cardano saturation at 1/k with pledge influence a0
+:class:`AtomOneNakamotoBonus` AtomOne ADR-004 Nakamoto bonus (equal share per node, dynamic eta)
+:class:`OpenGradientStaking`  OpenGradient stake-proportional emission, 33% per-node cap
+============================  ======================================================================
+"""
+
+from .atomone import AtomOneNakamotoBonus, adjust_eta
+from .cardano import CardanoSaturation, pool_reward
+from .helium import HeliumDensity, density_limit, density_scale
+from .livepeer import LivepeerStake, selection_probability
+from .opengradient import OpenGradientStaking, vault_cap
+from .render import RenderAvailability, wallet_decay
+from .yuma import YumaConsensus, stake_weighted_median, yuma_epoch
+
+__all__ = [
+    "YumaConsensus", "yuma_epoch", "stake_weighted_median",
+    "LivepeerStake", "selection_probability",
+    "RenderAvailability", "wallet_decay",
+    "HeliumDensity", "density_limit", "density_scale",
+    "CardanoSaturation", "pool_reward",
+    "AtomOneNakamotoBonus", "adjust_eta",
+    "OpenGradientStaking", "vault_cap",
+]

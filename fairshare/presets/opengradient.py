@@ -1,0 +1,99 @@
+"""OpenGradient-style staking emission: pro rata to bonded stake, each node capped at a share of the epoch.
+
+Sources: OpenGradient/og-evm ``x/svip`` (each block's reward goes to the fee
+collector and the Cosmos ``x/distribution`` module pays it pro rata to bonded
+stake) and ``contracts/solidity/StakedBondVault.sol``
+(``MAX_DELEGATION_BPS_PER_VALIDATOR = 3300``: no validator above 33% of the
+vault, "below the one-third Byzantine threshold"; the cap is raised to at
+least an equal share, ``ceil(10000 / n)`` basis points, when few validators
+are selected). Domain-facts §1.4.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..formulas import Allocation, Formula
+from .._kernels.waterfill import capped_proportional
+from ._inputs import check_unit
+
+__all__ = ["OpenGradientStaking", "vault_cap"]
+
+BPS = 10_000
+
+
+def vault_cap(n_validators: int, share_cap: float = 0.33) -> float:
+    """Largest share of stake one validator may hold: ``max(share_cap, ceil(10000 / n) / 10000)``.
+
+    StakedBondVault's ``capBps = max(equalShareBps, MAX_DELEGATION_BPS_PER_VALIDATOR)``
+    with ``equalShareBps = ceil(10000 / numSelected)``: with 2 validators 50%,
+    with 3 33.34%, with 4 or more 33%.
+    """
+    if n_validators <= 0:
+        return share_cap
+    return max(share_cap, math.ceil(BPS / n_validators) / BPS)
+
+
+@dataclass(frozen=True)
+class OpenGradientStaking(Formula):
+    """Each epoch's emission pro rata to bonded stake, no node above ``share_cap`` of it.
+
+    ``r_i = min(cap * E, lam * s_i)`` with ``sum r = E`` (water-filling: what a
+    capped node cannot take goes to the others pro rata to stake), over nodes
+    active in the epoch with stake > 0. With ``raise_to_equal_share`` the cap
+    is :func:`vault_cap` of the number of such nodes, so the emission is always
+    placed; without it, a cap below ``1 / n`` leaves the rest unallocated.
+
+    Fees are not emission: clients pay inference nodes directly (x402 / PIPE,
+    domain-facts §1.3-1.4), so fees never enter this allocation.
+    :meth:`income_usd` adds them to the emission's value for a node-income
+    view; the economics module counts them as income the same way.
+
+    Notes
+    -----
+    Sybil: rewarded (a capped node split into identities below the cap keeps
+    more). Stake-only, so work does not enter (monotone trivially).
+
+    Examples
+    --------
+    >>> rule = fs.presets.OpenGradientStaking(share_cap=0.33)  # doctest: +SKIP
+    >>> f = fs.aggregate(history)  # doctest: +SKIP
+    >>> rule(f).rewards, rule.income_usd(f)  # tokens; USD with fees added  # doctest: +SKIP
+    """
+
+    share_cap: float = 0.33
+    raise_to_equal_share: bool = True
+    name: ClassVar[str] = "opengradient_staking"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_unit(self.share_cap, "OpenGradientStaking share_cap")
+
+    def sybil(self):
+        return "rewarded"
+
+    def describe(self):
+        return f"emission pro rata to bonded stake, at most {self.share_cap:.0%} to one node"
+
+    def caps(self, features) -> np.ndarray:
+        """Per epoch, the largest share of the emission one node may receive, ``(E,)``."""
+        n = ((features.stake_tokens > 0) & (features.active > 0)).sum(axis=1)
+        if not self.raise_to_equal_share:
+            return np.full(n.shape, float(self.share_cap))
+        return np.array([vault_cap(int(m), float(self.share_cap)) for m in n])
+
+    def allocate(self, features):
+        emission = features.emission_tokens
+        stake = np.ascontiguousarray(features.stake_tokens * (features.active > 0), dtype=np.float64)
+        caps = np.ascontiguousarray(np.broadcast_to((self.caps(features) * emission)[:, None], stake.shape))
+        rewards, left = capped_proportional(stake, caps, np.ascontiguousarray(emission, dtype=np.float64))
+        paid = rewards.sum(axis=1) > 0
+        return Allocation(rewards, np.where(paid, left, emission), emission)
+
+    def income_usd(self, features) -> np.ndarray:
+        """``(E, K)`` USD: emission tokens at the epoch's price plus the fees the node earned."""
+        return self.allocate(features).rewards * features.token_price_usd[:, None] + features.fees_usd
