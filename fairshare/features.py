@@ -39,7 +39,7 @@ import pandas as pd
 
 from ._jit import num_threads
 from ._kernels.inequality import group_sums
-from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, plan_parts
+from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
 from .data.history import History
 from .errors import ConfigError
 
@@ -185,16 +185,16 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
                          float(prefill_weight), float(small_task_tokens), parts)
     sums = dict(zip(FIELDS, acc))
     v = history.node_values
-    online = history.online_seconds
-    busy = sums["busy_seconds"]
-    joules = (v["power_w"] * busy + v["idle_power_w"] * (online - busy)) * v["pue"]
-    active = history.active
+    stake = stake_path(history) if history.stake_updates is not None else v["stake_tokens"][None, :]
+    last = np.where(np.isnan(v["left_epoch"]), np.inf, v["left_epoch"])
+    energy, active, staked = node_epoch_terms(
+        sums["busy_seconds"], history.online_seconds, v["power_w"], v["idle_power_w"], v["pue"],
+        v["joined_epoch"].astype(np.float64), last, history.epochs.astype(np.float64), np.ascontiguousarray(stake))
     return Features(
         level="node", epochs=history.epochs, entity_ids=history.node_ids, operator_ids=history.operator_ids,
         entity_operator=history.node_operator, node_count=np.ones(n_nodes, dtype=np.int64),
         emission_tokens=history.emission_tokens, token_price_usd=history.token_price_usd,
-        **sums, online_seconds=np.array(online), energy_kwh=joules / 3.6e6,
-        stake_tokens=np.where(active, stake_path(history), 0.0), active=active.astype(np.float64),
+        **sums, online_seconds=history.online_seconds, energy_kwh=energy, stake_tokens=staked, active=active,
         prefill_weight=float(prefill_weight), size_reference_params_b=float(size_reference_params_b),
         small_task_tokens=float(small_task_tokens),
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._jit import jit_parallel, prange
 
-__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator", "plan_parts"]
+__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator", "plan_parts", "node_epoch_terms"]
 
 #: Field order of the accumulator's first axis.
 FIELDS = (
@@ -93,3 +93,27 @@ def plan_parts(epoch: np.ndarray, n_nodes: int, n_parts: int) -> np.ndarray:
 def new_accumulator(n_epochs: int, n_nodes: int) -> np.ndarray:
     """A zeroed accumulator for :func:`accumulate_tasks`."""
     return np.zeros((len(FIELDS), n_epochs, n_nodes), dtype=np.float64)
+
+
+@jit_parallel
+def node_epoch_terms(busy, online, power_w, idle_power_w, pue, joined, last, epochs, stake):
+    """Energy (kWh), activity (0/1) and stake while active, per (epoch, node), in one pass.
+
+    ``energy = (power_w * busy + idle_power_w * (online - busy)) * pue / 3.6e6``.
+    A node is active in epoch ``epochs[e]`` when ``joined <= epoch <= last``
+    (``last`` is +inf for nodes that never left). ``stake`` is ``(E, N)``, or
+    ``(1, N)`` for a stake that never changes.
+    """
+    n_epochs, n_nodes = busy.shape
+    energy = np.empty((n_epochs, n_nodes))
+    active = np.empty((n_epochs, n_nodes))
+    staked = np.empty((n_epochs, n_nodes))
+    rows = stake.shape[0]
+    for e in prange(n_epochs):
+        s = stake[e] if e < rows else stake[rows - 1]
+        for n in range(n_nodes):
+            energy[e, n] = (power_w[n] * busy[e, n] + idle_power_w[n] * (online[e, n] - busy[e, n])) * pue[n] / 3.6e6
+            on = joined[n] <= epochs[e] and epochs[e] <= last[n]
+            active[e, n] = 1.0 if on else 0.0
+            staked[e, n] = s[n] if on else 0.0
+    return energy, active, staked
