@@ -149,3 +149,16 @@ def test_streamed_errors_name_rows_of_the_whole_log(tmp_path):
     bad.to_parquet(tmp_path / "h" / "tasks.parquet", index=False, row_group_size=2)
     with pytest.raises(fs.errors.NaNError, match=r"tasks\.fee_usd: 1 row \(row 3\) are NaN or missing"):
         fs.History.read(tmp_path / "h", stream=True)
+
+
+@settings(max_examples=15)
+@given(task_logs(max_rows=40))
+def test_streamed_parquet_aggregates_bit_for_bit(tmp_path_factory, frames):
+    h = fs.History.from_frames(*frames)
+    target = tmp_path_factory.mktemp("stream") / "h"
+    h.write(target)
+    h.tasks.to_parquet(target / "tasks.parquet", index=False, row_group_size=3)
+    streamed = fs.History.read(target, stream=True)
+    a, b = fs.aggregate(h), fs.aggregate(streamed)
+    for q in fs.features.QUANTITIES:
+        assert getattr(a, q).tobytes() == getattr(b, q).tobytes(), q
