@@ -152,8 +152,9 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         if keep:
             detail[name] = entity_detail
     scoreboard = pd.DataFrame.from_dict(rows, orient="index").rename_axis("rule")
-    trend = pd.DataFrame({name: _trend(p["retail_share"].to_numpy(), history.epoch_seconds, trend_resamples, seed)
-                          for name, p in paths.items()}).T.rename_axis("rule")
+    trend = pd.DataFrame.from_dict(
+        {name: _trend(p["retail_share"].to_numpy(), history.epoch_seconds, trend_resamples, seed)
+         for name, p in paths.items()}, orient="index").rename_axis("rule")
     provenance = {"fairshare_version": version, "history": repr(history), **history.provenance,
                   "level": level, "depreciation": depreciation, "sybil_k": list(context.sybil_k),
                   "sybil_sample": int(context.sample.size), "fake_fraction": fake_fraction, "seed": seed,
