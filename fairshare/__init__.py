@@ -9,11 +9,15 @@ from . import datasets, errors
 from ._version import version as __version__
 from .data import History
 from .features import Features, aggregate
-from . import economics, formulas, presets
+from . import economics, formulas, presets, results_io
 from .evaluate import Evaluation, evaluate
 from .metrics import atkinson, ede, effective_number, entropy, gini, hhi, lorenz_curve, mld, nakamoto_coefficient, palma, theil, theil_decomposition, top_k_share, top_share  # noqa: E501
 
-__all__ = ["__version__", "errors", "History", "Features", "aggregate", "economics", "formulas", "presets", "evaluate",
+from .optimize import EmissionResult, allocate, frontier, optimize
+
+from .simulate import Scenario, SimulationResult, simulate  # noqa: E402
+
+__all__ = ["__version__", "Scenario", "SimulationResult", "simulate", "optimize", "allocate", "frontier", "EmissionResult", "errors", "History", "Features", "aggregate", "economics", "formulas", "presets", "evaluate",
            "Evaluation",
            "metrics", "gini", "theil", "mld", "theil_decomposition", "atkinson", "ede", "hhi", "entropy",
            "effective_number", "nakamoto_coefficient", "top_k_share", "top_share", "palma", "lorenz_curve"]

@@ -25,6 +25,8 @@ the :func:`style` context manager inside each helper.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Mapping
 
 import numpy as np
@@ -401,3 +403,28 @@ def unlock_calendar(unlocks: pd.DataFrame, *, cumulative: bool = True, period: s
     ax.legend(handles[::-1], names[::-1], loc="upper left", title="bucket")
     tidy = pd.DataFrame(stacked, index=pd.Index(epochs, name="epoch"), columns=list(unlocks.columns))
     attach(ax, tidy.melt(ignore_index=False, var_name="bucket", value_name="tokens").reset_index())
+
+
+def render(draw, stem, *, figsize=(7.5, 4.6), dpi: int = 150) -> bytes:
+    """Draw a figure with ``draw(ax)`` and write ``stem``.png, .pdf and .csv (its plotted numbers).
+
+    The file writer of scripts and reports (the plot helpers never save). The
+    files carry no creation dates, so the same figure gives the same bytes.
+    Returns the PNG bytes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    figure, ax = plt.subplots(figsize=figsize)
+    try:
+        draw(ax)
+        figure.tight_layout()
+        figure.savefig(stem.with_suffix(".png"), dpi=dpi, metadata={"Software": None})
+        figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None, "Creator": None})
+        plotted_data(ax).to_csv(stem.with_suffix(".csv"), index=False)
+    finally:
+        plt.close(figure)
+    return stem.with_suffix(".png").read_bytes()

@@ -1,8 +1,9 @@
 """The import rules of DESIGN.md "Layers": a module imports only from layers below it.
 
-Layer 2 is ordered inside: features and metrics (2.0), then formulas and
-economics (2.1, they consume features), then datasets and presets (2.2, they
-use formulas and the cost model). Third-party rules too: numba only in
+Layers 2 and 4 are ordered inside: features and metrics (2.0), then formulas
+and economics (2.1, they consume features), then datasets and presets (2.2,
+they use formulas and the cost model); plotting and results_io (4.0), then
+report (4.1, it draws and saves through them). Third-party rules too: numba only in
 ``_jit``, cvxpy only in ``optimize/``, matplotlib only in ``plotting``; no
 engine imports another engine.
 """
@@ -20,7 +21,7 @@ LAYERS = {
     "_kernels": 1, "data": 1,
     "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "evaluate": 3, "optimize": 3, "simulate": 3,
-    "report": 4, "plotting": 4, "results_io": 4,
+    "plotting": 4.0, "results_io": 4.0, "report": 4.1,
     "cli": 5, "__main__": 5,
 }
 ENGINES = {"evaluate", "optimize", "simulate"}
