@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 from . import errors
 from ._version import version
@@ -37,11 +39,22 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
 )
 
 _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
+DEFAULT_OUT = "fairshare-report"
 
 EPILOG = """examples:
-  fairshare demo                      summary of the built-in network (seed 0)
-  fairshare demo --scale small --json machine-readable summary of a small network
-  fairshare demo --data my_history/   the same for your own history directory
+  fairshare demo                                 the whole pipeline on the built-in network; report in ./fairshare-report
+  fairshare demo --scale small --out /tmp/r      a quick run on the small network
+  fairshare evaluate --data my_history/ --scenario rules.toml --out my_report
+  fairshare report --results my_report/results/evaluation --data my_history/ --out rebuilt
+  fairshare demo --json --quiet                  machine-readable summary, no progress output
+
+scenario file (TOML), rules by registry name and parameters:
+  [rules.status_quo]
+  name = "linear"
+  params = { weights = { stake = 0.5, work = 0.5 } }
+  [rules.capped]
+  name = "capped"
+  params = { share_cap = 0.02 }
 """
 
 
@@ -51,47 +64,156 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fairshare {version}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on the built-in network (or --data)",
-                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    demo.add_argument("--data", help="history directory (CSV or Parquet) instead of the built-in network")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
-    demo.add_argument("--scale", default="default", help="scale of the built-in network: small or default")
-    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
-    demo.add_argument("--quiet", action="store_true", help="print nothing on success")
-    demo.set_defaults(run=lambda args: run_demo(args))
+    for name, text in (("demo", "the whole pipeline on the built-in network (or --data)"),
+                       ("evaluate", "replay reward rules over a history and write a report"),
+                       ("report", "rebuild a report from saved results")):
+        p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        _data_options(p)
+        _output_options(p)
+        if name in ("evaluate", "demo"):
+            p.add_argument("--scenario", help="TOML file with [rules.NAME] tables (default: fairshare's reference "
+                                              "status quo and alternatives)")
+        if name == "report":
+            p.add_argument("--results", required=True, help="a saved evaluation directory (results/evaluation)")
     return parser
 
 
-def load_history(args):
+def _data_options(p):
+    p.add_argument("--data", help="history directory (CSV or Parquet) instead of the built-in network")
+    p.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
+    p.add_argument("--scale", default="default", help="scale of the built-in network: small, medium, default, large")
+
+
+def _output_options(p):
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default ./{DEFAULT_OUT})")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--json", action="store_true", help="print a JSON summary instead of tables")
+    p.add_argument("--quiet", action="store_true", help="no progress or tables (errors still print)")
+
+
+# ------------------------------------------------------------------------------------------------ commands
+def run_demo(args) -> int:
+    return run_evaluate(args, demo=True)
+
+
+def run_evaluate(args, demo: bool = False) -> int:
+    from .evaluate import evaluate
+    from .features import aggregate
+    from .report import build_report
+
+    out = _out_directory(args, demo)
+    with _step(args, "loading the history"):
+        history = load_history(args)
+    with _step(args, "aggregating the task log"):
+        features = aggregate(history)
+    rules = load_rules(args.scenario)
+    with _step(args, f"replaying {len(rules)} rules"):
+        ev = evaluate(history, rules, features=features)
+    _write(args, build_report(history, ev), out)
+    return _summarise(args, history, ev, out)
+
+
+def run_report(args) -> int:
+    from . import results_io
+    from .report import build_report
+
+    out = _out_directory(args, False)
+    with _step(args, "loading saved results"):
+        ev = results_io.load(args.results)
+        history = load_history(args, ev.provenance)
+    _write(args, build_report(history, ev), out)
+    return _summarise(args, history, ev, out)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def load_history(args, provenance: dict | None = None):
+    """The history of ``--data``, else the built-in network (seed and scale from saved provenance if given)."""
     from .data import History
 
     if args.data:
         return History.read(args.data)
     from .datasets import default_network
 
-    return default_network(seed=args.seed, scale=args.scale)
+    seed, scale = args.seed, args.scale
+    if provenance and provenance.get("generator") == "fairshare.datasets.default_network":
+        seed, scale = provenance.get("seed", seed), provenance.get("scale", scale)
+    return default_network(seed=seed, scale=scale)
 
 
-def run_demo(args) -> int:
-    from .evaluate import evaluate
-    from .features import aggregate, network_summary
+def load_rules(path) -> dict:
+    """Rules from a TOML scenario file, or fairshare's reference rules."""
     from .formulas import reference_rules
 
-    history = load_history(args)
-    features = aggregate(history)
-    summary = network_summary(history, features)
-    ev = evaluate(history, reference_rules(), features=features)
-    if args.quiet:
+    if path is None:
+        return reference_rules()
+    import tomllib
+
+    from .results_io import formula_from_dict
+
+    try:
+        spec = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from err
+    tables = spec.get("rules")
+    if not isinstance(tables, dict) or not tables:
+        raise errors.ConfigError(f"{path}: no [rules.NAME] tables; see `fairshare evaluate --help` for the format.")
+    rules = {}
+    for name, table in tables.items():
+        if not isinstance(table, dict) or "name" not in table:
+            raise errors.ConfigError(f"{path}: [rules.{name}] needs a name (a formula registry name, e.g. 'linear').")
+        try:
+            rules[name] = formula_from_dict({"name": table["name"], "params": table.get("params", {})})
+        except TypeError as err:
+            raise errors.ConfigError(f"{path}: [rules.{name}] has parameters its rule does not take ({err}).") from err
+    return rules
+
+
+def _out_directory(args, demo: bool) -> Path:
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        previous = out / "manifest.json"
+        is_report = previous.exists() and "sections" in json.loads(previous.read_text() or "{}")
+        if not (demo and is_report and args.out == DEFAULT_OUT):
+            raise errors.ConfigError(f"{out} exists and is not empty. Choose another --out or pass --overwrite.")
+        args.overwrite = True  # the demo refreshes its own default report
+    return out
+
+
+def _write(args, report, out: Path) -> None:
+    from .report import write_report
+
+    with _step(args, f"writing the report to {out}"):
+        write_report(report, out, overwrite=args.overwrite)
+
+
+@contextmanager
+def _step(args, text: str):
+    if args.quiet or args.json:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text):
+        yield
+
+
+def _summarise(args, history, ev, out: Path) -> int:
+    if args.quiet and not args.json:
         return 0
     if args.json:
-        print(json.dumps({"history": repr(history), "summary": _records(summary),
-                          "scoreboard": _records(ev.scoreboard)}, indent=2, default=float))
+        print(json.dumps({"history": repr(history), "report": str(out), "scoreboard": _records(ev.scoreboard)},
+                         indent=2, default=float))
         return 0
-    _print_table(f"fairshare {version}: {history!r}", summary)
+    from .features import network_summary
+
+    _print_table(f"fairshare {version}: {history!r}", network_summary(history))
     _print_table("Reward rules replayed over the history (per operator)", ev.headline().T)
-    sq = ev.scoreboard.loc["status_quo"]
-    print(f"Under the status quo the median retail operator covers {sq['median_retail_coverage']:.0%} of its "
-          f"electricity and depreciation; {sq['coverage_share_retail']:.0%} of retail operators cover them.")
+    if "status_quo" in ev.scoreboard.index:
+        sq = ev.scoreboard.loc["status_quo"]
+        print(f"Under the status quo the median retail operator covers {sq['median_retail_coverage']:.0%} of its "
+              f"electricity and depreciation; {sq['coverage_share_retail']:.0%} of retail operators cover them.")
+    print(f"Report: {out.resolve() / 'report.md'} (also report.html, tables/, figures/, results/).")
     return 0
 
 
@@ -103,30 +225,26 @@ def _print_table(title: str, frame) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ._report_format import format_frame
+
+    shown = format_frame(frame, by="row" if frame.index.name != "tier" else "column")
     table = Table(title=title)
-    table.add_column(frame.index.name or "", no_wrap=True)
-    for col in frame.columns:
+    table.add_column(str(frame.index.name or ""), no_wrap=True)
+    for col in shown.columns:
         table.add_column(str(col), justify="right")
-    for label, row in frame.iterrows():
-        table.add_row(str(label), *(_fmt(v) for v in row))
+    for label, row in shown.iterrows():
+        table.add_row(str(label), *row.tolist())
     console = Console()
     if not console.is_terminal:
         console = Console(width=_WIDE)
     console.print(table)
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        if value != value:
-            return "n/a"
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    run = {"demo": run_demo, "evaluate": run_evaluate, "report": run_report}[args.command]
     try:
-        return args.run(args)
+        return run(args)
     except errors.FairshareError as err:
         for cls, code in EXIT_CODES:
             if isinstance(err, cls):

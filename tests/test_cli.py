@@ -1,4 +1,4 @@
-"""The command line: demo output, JSON, quiet mode, one-line errors with their exit codes."""
+"""The command line: report directories, JSON, quiet mode, scenario files, one-line errors with exit codes."""
 
 import json
 import subprocess
@@ -6,36 +6,65 @@ import sys
 
 import pytest
 
+import fairshare as fs
 from fairshare import cli, errors
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "fairshare", *args], capture_output=True, text=True)
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "fairshare", *args], capture_output=True, text=True, cwd=cwd)
 
 
-def test_demo_json_on_the_small_network():
-    out = run("demo", "--scale", "small", "--json")
+def test_demo_writes_the_report_and_says_where(tmp_path):
+    out = run("demo", "--scale", "small", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
-    rules = [row["rule"] for row in data["scoreboard"]]
-    assert rules[0] == "status_quo" and len(rules) >= 7
-    assert {row["tier"] for row in data["summary"]} >= {"home", "datacenter", "all"}
+    report = tmp_path / "fairshare-report"
+    assert (report / "report.md").exists() and (report / "manifest.json").exists()
+    assert f"Report: {report.resolve() / 'report.md'}" in out.stdout
+    assert "median_retail_coverage" in out.stdout
+    again = run("demo", "--scale", "small", cwd=tmp_path)  # the demo refreshes its own report
+    assert again.returncode == 0, again.stderr
 
 
-def test_demo_quiet_and_table(capsys):
-    assert cli.main(["demo", "--scale", "small", "--quiet"]) == 0
+def test_demo_json_and_quiet(tmp_path, capsys):
+    assert cli.main(["demo", "--scale", "small", "--json", "--out", str(tmp_path / "j")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scoreboard"][0]["rule"] == "status_quo" and data["report"].endswith("j")
+    assert cli.main(["demo", "--scale", "small", "--quiet", "--out", str(tmp_path / "q")]) == 0
     assert capsys.readouterr().out == ""
-    assert cli.main(["demo", "--scale", "small"]) == 0
-    text = capsys.readouterr().out
-    assert "median_retail_coverage" in text and "Under the status quo the median retail operator covers" in text
 
 
-def test_demo_on_a_history_directory(tmp_path, capsys):
-    import fairshare as fs
-
+def test_evaluate_a_history_directory_with_a_scenario(tmp_path, capsys):
     fs.datasets.default_network(seed=1, scale="small").write(tmp_path / "h")
-    assert cli.main(["demo", "--data", str(tmp_path / "h"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["history"].startswith("History(80 nodes")
+    scenario = tmp_path / "rules.toml"
+    scenario.write_text('[rules.sq]\nname = "linear"\nparams = { weights = { stake = 0.5, work = 0.5 } }\n'
+                        '[rules.capped]\nname = "capped"\nparams = { share_cap = 0.05 }\n')
+    code = cli.main(["evaluate", "--data", str(tmp_path / "h"), "--scenario", str(scenario), "--out",
+                     str(tmp_path / "r"), "--json"])
+    assert code == 0
+    assert [row["rule"] for row in json.loads(capsys.readouterr().out)["scoreboard"]] == ["sq", "capped"]
+    code = cli.main(["report", "--results", str(tmp_path / "r" / "results" / "evaluation"), "--data",
+                     str(tmp_path / "h"), "--out", str(tmp_path / "rebuilt"), "--quiet"])
+    assert code == 0
+    assert (tmp_path / "rebuilt" / "report.md").read_text() == (tmp_path / "r" / "report.md").read_text()
+
+
+def test_scenario_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rules.x]\nname = "capped"\nparams = { share_capp = 0.05 }\n')
+    assert cli.main(["evaluate", "--scale", "small", "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 4
+    assert "[rules.x] has parameters its rule does not take" in capsys.readouterr().err
+    empty = tmp_path / "empty.toml"
+    empty.write_text("title = 'nothing'\n")
+    assert cli.main(["evaluate", "--scale", "small", "--scenario", str(empty), "--out", str(tmp_path / "o")]) == 4
+    assert "no [rules.NAME] tables" in capsys.readouterr().err
+
+
+def test_refuses_to_clobber(tmp_path, capsys):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    assert cli.main(["evaluate", "--scale", "small", "--out", str(tmp_path / "taken")]) == 4
+    assert "exists and is not empty. Choose another --out or pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize("error,code", [(errors.SchemaError("bad column"), 3), (errors.ConfigError("bad option"), 4),
@@ -47,8 +76,7 @@ def test_user_errors_are_one_line_with_their_exit_code(monkeypatch, capsys, erro
 
     monkeypatch.setattr(cli, "run_demo", fail)
     assert cli.main(["demo"]) == code
-    err = capsys.readouterr().err
-    assert err == f"fairshare: error: {error}\n"
+    assert capsys.readouterr().err == f"fairshare: error: {error}\n"
 
 
 def test_bugs_keep_their_traceback(monkeypatch):
@@ -60,13 +88,13 @@ def test_bugs_keep_their_traceback(monkeypatch):
         cli.main(["demo"])
 
 
-def test_missing_directory_exit_code():
-    out = run("demo", "--data", "/definitely/not/here")
+def test_missing_directory_exit_code(tmp_path):
+    out = run("demo", "--data", "/definitely/not/here", "--out", str(tmp_path / "o"))
     assert out.returncode == 3
     assert out.stderr.strip().count("\n") == 0 and "not a directory" in out.stderr
 
 
 def test_help_and_version():
     out = run("--help")
-    assert out.returncode == 0 and "examples:" in out.stdout
+    assert out.returncode == 0 and "examples:" in out.stdout and "[rules.status_quo]" in out.stdout
     assert run("--version").stdout.startswith("fairshare ")
