@@ -1,0 +1,164 @@
+"""Benchmark of the emission-weight optimiser (not a test). Prints every figure from one run.
+
+Run: ``python benchmarks/bench_optimize.py [--points 50] [--scale default]``
+
+1. Frontiers on the built-in network: the default problem at a flat token price,
+   ``--points`` prices from $0.05 to $0.50, solved on one compiled DPP problem
+   whose Parameters change, against building and compiling a fresh problem per
+   point. Build, first compile and solve times are reported apart; the objectives
+   of both runs are compared. Three variants: HHI, Gini (cutting planes, cuts kept
+   between points), and HHI with per-epoch energy coverage of retail operators.
+2. The per-operator oracle ``fs.allocate`` (exact water-filling, weighted
+   alpha-fair) for 10^4, 10^5 and 10^6 operators: time and peak traced memory.
+3. A 12-weight rule with ``hhi`` and ``gini`` objectives for 10^4 and 10^5
+   operators (synthetic heavy-tailed component shares, a 1% share cap, hard
+   energy coverage of 10% of operators): build and solve time, cutting-plane
+   rounds, and peak resident memory of a fresh process per case (Gini must not
+   grow quadratically: its memory and time per round grow with n, never n^2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+import fairshare as fs
+from fairshare.optimize import Basis, Coverage, EmissionProblem, ShareCap, default_constraints
+
+HERE = Path(__file__).resolve()
+
+
+# ---------------------------------------------------------------- 1. frontiers
+def frontier_case(basis, objective, constraints, prices, label):
+    fs.frontier(basis, over="price", values=prices[:2], objective=objective, constraints=constraints)  # warm-up
+    runs = {}
+    for rebuild in (False, True):
+        start = time.perf_counter()
+        fr = fs.frontier(basis, over="price", values=prices, objective=objective, constraints=constraints,
+                         rebuild=rebuild)
+        runs[rebuild] = (time.perf_counter() - start, fr)
+    (t1, one), (tn, many) = runs[False], runs[True]
+    diff = np.nanmax(np.abs(one.table["objective"] - many.table["objective"]))
+    feasible = int((one.table["status"] != "infeasible").sum())
+    print(f"  {label}: {len(prices)} points ({feasible} feasible)")
+    for name, (t, fr) in (("one compiled problem", runs[False]), ("rebuilt per point  ", runs[True])):
+        print(f"    {name}: total {t:7.3f} s = build {fr.build_s:6.3f} s + solves {fr.solve_s:7.3f} s "
+              f"(first compile {fr.compile_s * 1e3:5.1f} ms; {fr.solve_s / len(prices) * 1e3:6.1f} ms per point)")
+    print(f"    speed-up {tn / t1:.1f}x; largest objective difference {diff:.1e}")
+    return tn / t1
+
+
+def frontiers(scale: str, points: int):
+    print(f"1. Frontiers over the token price on the built-in network (scale={scale!r})")
+    t = time.perf_counter()
+    history = fs.datasets.default_network(seed=0, scale=scale)
+    basis = Basis.from_history(history)
+    print(f"  {history}; basis built in {time.perf_counter() - t:.1f} s ({basis.n_operators} operators, "
+          f"{len(basis.components)} components)")
+    prices = np.linspace(0.05, 0.50, points)
+    default = default_constraints()
+    per_epoch = [Coverage(who="retail", cost="energy", per_epoch=True)] + default[1:]
+    out = {"hhi": frontier_case(basis, "hhi", default, prices, "default problem, hhi"),
+           "gini": frontier_case(basis, "gini", default, prices, "default problem, gini"),
+           "per_epoch": frontier_case(basis, "hhi", per_epoch, prices,
+                                      "hhi, per-epoch energy coverage of retail operators")}
+    return out
+
+
+# ---------------------------------------------------------------- 2. oracle
+def oracle(sizes):
+    print("\n2. Oracle fs.allocate (exact paths, no solver)")
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        floors = rng.pareto(1.5, n)
+        caps = floors + rng.pareto(1.2, n) * 5.0
+        budget = floors.sum() + 0.5 * (caps.sum() - floors.sum())
+        weights = rng.uniform(0.5, 2.0, n)
+        if n == sizes[0]:  # compile the kernel before timing
+            fs.allocate(float(floors[:10].sum() + 1.0), floors[:10], caps=caps[:10] + 1.0)
+        for objective, kw in (("hhi", {}), ("alpha_fair", {"weights": weights, "alpha": 2.0})):
+            tracemalloc.start()
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                fs.allocate(budget, floors, objective=objective, caps=caps, **kw)
+                best = min(best, time.perf_counter() - start)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            print(f"  n = {n:>9,}  {objective:<10}: {best * 1e3:8.1f} ms (best of 3), peak traced {peak / 1e6:7.1f} MB")
+
+
+# ---------------------------------------------------------------- 3. 12-weight rule
+def synthetic(k: int, c: int = 12, seed: int = 0) -> Basis:
+    rng = np.random.default_rng(seed)
+    q = rng.pareto(1.2, (k, c)) * rng.random((k, 1)) ** 2 + 1e-3 * rng.random((k, c))
+    tokens = q / q.sum(axis=0) * 1e6
+    cost = tokens.mean(axis=1) * 0.3 * rng.uniform(0.2, 1.5, k)
+    classes = np.where(rng.random(k) < 0.1, "retail", "colocation")
+    return Basis.from_arrays(tokens, price_usd=1.0, energy_usd=0.4 * cost, depreciation_usd=0.6 * cost,
+                             emission_tokens=1e6, classes=classes)
+
+
+def one_case(k: int, objective: str) -> dict:
+    basis = synthetic(k)
+    warm = synthetic(50)  # imports and JIT outside the measurement
+    EmissionProblem(warm, objective, [ShareCap(0.05), Coverage(who="retail", cost="energy")]).solve()
+    tracemalloc.start()
+    start = time.perf_counter()
+    problem = EmissionProblem(basis, objective, [ShareCap(0.01), Coverage(who="retail", cost="energy")])
+    built = time.perf_counter()
+    sol = problem.solve()
+    done = time.perf_counter()
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"k": k, "objective": objective, "status": sol.status, "value": sol.objective, "build_s": built - start,
+            "solve_s": done - built, "rounds": sol.cuts, "gap": sol.gap, "traced_mb": traced / 1e6,
+            "rss_peak_mb": peak / 1e3, "data_mb": basis.tokens.nbytes / 1e6}
+
+
+def rules(sizes):
+    print("\n3. A 12-weight rule (1% share cap, hard energy coverage of 10% of operators), fresh process per case")
+    cases = {}
+    for k in sizes:
+        for objective in ("hhi", "gini"):
+            out = subprocess.run([sys.executable, str(HERE), "--case", str(k), objective], capture_output=True,
+                                 text=True, check=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            cases[(k, objective)] = r
+            print(f"  n = {k:>7,} {objective:<4}: {r['status']}, objective {r['value']:.6f}; "
+                  f"build {r['build_s']:.2f} s, solve {r['solve_s']:6.2f} s ({r['rounds']} cutting-plane rounds, gap {r['gap']:.1e}); "
+                  f"peak traced {r['traced_mb']:.0f} MB (the share matrix is {r['data_mb']:.0f} MB), "
+                  f"peak RSS {r['rss_peak_mb']:.0f} MB")
+    if len(sizes) > 1:
+        a, b = sizes[0], sizes[-1]
+        ga, gb = cases[(a, "gini")], cases[(b, "gini")]
+        per_round = (gb["solve_s"] / max(gb["rounds"], 1)) / (ga["solve_s"] / max(ga["rounds"], 1))
+        print(f"  gini from n = {a:,} to {b:,} ({b // a}x): traced memory x{gb['traced_mb'] / ga['traced_mb']:.1f}, "
+              f"time per round x{per_round:.1f} (quadratic growth would be x{(b // a) ** 2})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="benchmark of fairshare.optimize")
+    parser.add_argument("--points", type=int, default=50)
+    parser.add_argument("--scale", default="default")
+    parser.add_argument("--case", nargs=2, metavar=("N", "OBJECTIVE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(one_case(int(args.case[0]), args.case[1])))
+        return
+    frontiers(args.scale, args.points)
+    oracle([10_000, 100_000, 1_000_000])
+    rules([10_000, 100_000])
+
+
+if __name__ == "__main__":
+    main()
