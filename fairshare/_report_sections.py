@@ -159,6 +159,7 @@ def sensitivity(ctx):
     if frontier is None:
         return Section("Sensitivity", ("No frontier was computed for this report.",))
     table = frontier if isinstance(frontier, pd.DataFrame) else frontier.to_frame()
+    table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
     return Section("Sensitivity", ("The optimum re-solved over the swept parameter.",),
                     (Table("frontier", "Frontier", table),),
                     (Figure("frontier", "Concentration against the swept parameter",

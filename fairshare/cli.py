@@ -40,6 +40,8 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
 
 _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
 DEFAULT_OUT = "fairshare-report"
+#: domain-facts.md §1.4: OPG traded at about $0.16 in mid-June 2026; the demo's fallback flat price.
+REFERENCE_PRICE_USD = 0.16
 
 EPILOG = """examples:
   fairshare demo                                 the whole pipeline on the built-in network; report in ./fairshare-report
@@ -66,12 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("demo", "the whole pipeline on the built-in network (or --data)"),
                        ("evaluate", "replay reward rules over a history and write a report"),
+                       ("optimize", "solve for emission weights (the default problem) and write a report"),
                        ("report", "rebuild a report from saved results")):
         p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         _data_options(p)
         _output_options(p)
-        if name in ("evaluate", "demo"):
+        if name in ("optimize", "demo"):
+            p.add_argument("--price", type=float, default=None,
+                           help=f"solve at this flat token price (USD); default: the history's prices, and "
+                                f"${REFERENCE_PRICE_USD} if the problem cannot be had at them")
+        if name in ("evaluate", "demo", "optimize"):
             p.add_argument("--scenario", help="TOML file with [rules.NAME] tables (default: fairshare's reference "
                                               "status quo and alternatives)")
         if name == "report":
@@ -94,10 +101,14 @@ def _output_options(p):
 
 # ------------------------------------------------------------------------------------------------ commands
 def run_demo(args) -> int:
-    return run_evaluate(args, demo=True)
+    return run_evaluate(args, demo=True, optimise=True)
 
 
-def run_evaluate(args, demo: bool = False) -> int:
+def run_optimize(args) -> int:
+    return run_evaluate(args, optimise=True)
+
+
+def run_evaluate(args, demo: bool = False, optimise: bool = False) -> int:
     from .evaluate import evaluate
     from .features import aggregate
     from .report import build_report
@@ -107,11 +118,46 @@ def run_evaluate(args, demo: bool = False) -> int:
         history = load_history(args)
     with _step(args, "aggregating the task log"):
         features = aggregate(history)
-    rules = load_rules(args.scenario)
+    rules = load_rules(getattr(args, "scenario", None))
+    result, notes = None, []
+    if optimise:
+        with _step(args, "solving for emission weights"):
+            result, notes = optimise_weights(history, getattr(args, "price", None))
+        rules["optimised"] = result.formula
     with _step(args, f"replaying {len(rules)} rules"):
         ev = evaluate(history, rules, features=features)
-    _write(args, build_report(history, ev), out)
+    question = None if not notes else " ".join(notes)
+    _write(args, build_report(history, ev, optimization=result, question=question), out)
     return _summarise(args, history, ev, out)
+
+
+def optimise_weights(history, price: float | None = None):
+    """The default problem at the history's prices (or a flat ``price``), with its price frontier.
+
+    When it cannot be had at the history's prices, the diagnosis goes into the
+    notes and the problem is solved at :data:`REFERENCE_PRICE_USD` instead.
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from .optimize import frontier, optimize
+
+    notes = []
+    flat = lambda usd: replace(history, token_price_usd=np.full(history.n_epochs, float(usd)))  # noqa: E731
+    if price is not None:
+        history = flat(price)
+    try:
+        result = optimize(history)
+    except errors.InfeasibleError as err:
+        if price is not None:
+            raise
+        notes.append(f"At the history's token prices the default problem cannot be had: {err} The proposal below "
+                     f"is solved at a flat ${REFERENCE_PRICE_USD} per token (domain-facts.md §1.4).")
+        history = flat(REFERENCE_PRICE_USD)
+        result = optimize(history)
+    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2))
+    return result.with_frontier(sweep), notes
 
 
 def run_report(args) -> int:
@@ -242,7 +288,7 @@ def _print_table(title: str, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    run = {"demo": run_demo, "evaluate": run_evaluate, "report": run_report}[args.command]
+    run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "report": run_report}[args.command]
     try:
         return run(args)
     except errors.FairshareError as err:

@@ -126,7 +126,7 @@ def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
         (tmp / "report.md").write_text(report.markdown())
         (tmp / "report.html").write_text(report.html(pngs))
         for name, result in report.results.items():
-            if any(type(result) is kind.type for kind in results_io.KINDS.values()):
+            if results_io.savable(result):
                 results_io.save(result, tmp / "results" / name)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {

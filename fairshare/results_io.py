@@ -67,9 +67,19 @@ class Parts:
 
 @dataclass(frozen=True)
 class _Kind:
-    type: type
+    type: object  # a class, or its dotted name (so an engine is imported only when its results are)
     to_parts: Callable
     from_parts: Callable
+
+    def matches(self, obj) -> bool:
+        if isinstance(self.type, str):
+            return f"{type(obj).__module__}.{type(obj).__qualname__}" == self.type
+        return type(obj) is self.type
+
+
+def savable(result) -> bool:
+    """Whether :func:`save` knows how to write ``result``."""
+    return any(k.matches(result) for k in KINDS.values())
 
 
 #: Registered result kinds: kind name -> (type, to_parts, from_parts).
@@ -83,8 +93,9 @@ def register(kind: str, type_: type, to_parts: Callable, from_parts: Callable) -
     ----------
     kind : str
         The name written to the manifest (conventionally the class name).
-    type_ : type
-        Objects of this type (exactly, not subclasses) are saved with ``to_parts``.
+    type_ : type or str
+        Objects of this type (exactly, not subclasses) are saved with ``to_parts``;
+        a dotted ``"module.QualName"`` matches by name without importing the module.
     to_parts : callable
         ``to_parts(result) -> Parts``.
     from_parts : callable
@@ -111,7 +122,7 @@ def save(result, directory, *, overwrite: bool = False) -> Path:
         The type is not registered, the directory is not empty, or a value
         cannot be written without loss (the message names it).
     """
-    kind = next((name for name, k in KINDS.items() if type(result) is k.type), None)
+    kind = next((name for name, k in KINDS.items() if k.matches(result)), None)
     if kind is None:
         raise ConfigError(f"results_io.save cannot save a {type(result).__name__}; savable kinds: "
                           f"{', '.join(KINDS)}. Register it with fairshare.results_io.register(...).")
@@ -357,3 +368,36 @@ def _evaluation_from_parts(parts: Parts) -> Evaluation:
 
 
 register("Evaluation", Evaluation, _evaluation_to_parts, _evaluation_from_parts)
+
+
+# ---------------------------------------------------------------------------------------------- EmissionResult
+_EMISSION_META = ("formula", "objective_name", "objective", "objective_terms", "status_quo", "status_quo_objective",
+                  "status_quo_feasible", "sensitivities", "full_coverage", "oracle", "solver", "provenance",
+                  "scenarios")
+
+
+def _emission_to_parts(res) -> Parts:
+    tables = {"weights": res.weights.to_frame("weight"), "constraints": res.constraints, "operators": res.operators}
+    if res.scoreboard is not None:
+        tables["scoreboard"] = res.scoreboard
+    meta = {name: getattr(res, name) for name in _EMISSION_META}
+    if res.frontier is not None:
+        f = res.frontier
+        tables["frontier"] = f.table
+        meta["frontier"] = {"over": f.over, "build_s": f.build_s, "compile_s": f.compile_s, "solve_s": f.solve_s,
+                            "rebuilt": f.rebuilt, "provenance": f.provenance}
+    return Parts(tables, meta)
+
+
+def _emission_from_parts(parts: Parts):
+    from .optimize.frontier import Frontier
+    from .optimize.result import EmissionResult
+
+    t, m = parts.tables, dict(parts.meta)
+    spec = m.pop("frontier", None)
+    frontier = None if spec is None else Frontier(table=t["frontier"], **spec)
+    return EmissionResult(weights=t["weights"]["weight"], constraints=t["constraints"], operators=t["operators"],
+                          scoreboard=t.get("scoreboard"), frontier=frontier, **m)
+
+
+register("EmissionResult", "fairshare.optimize.result.EmissionResult", _emission_to_parts, _emission_from_parts)

@@ -98,3 +98,12 @@ def test_help_and_version():
     out = run("--help")
     assert out.returncode == 0 and "examples:" in out.stdout and "[rules.status_quo]" in out.stdout
     assert run("--version").stdout.startswith("fairshare ")
+
+
+def test_optimize_command_writes_the_proposal(tmp_path, capsys):
+    assert cli.main(["optimize", "--scale", "small", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    md = (tmp_path / "o" / "report.md").read_text()
+    assert "Proposed rule: emission split" in md and "**Frontier**" in md and "solve_s" not in md
+    assert (tmp_path / "o" / "results" / "optimization" / "manifest.json").exists()
+    reloaded = fs.results_io.load(tmp_path / "o" / "results" / "optimization")
+    assert abs(sum(reloaded.formula.weights.values()) - 1) < 1e-9

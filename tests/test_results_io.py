@@ -217,3 +217,17 @@ def test_integer_column_labels_round_trip(tmp_path):
         assert np.signbit(back.iloc[1, 1])
     finally:
         results_io.KINDS.pop("Holder")
+
+
+def test_emission_result_round_trip(tmp_path):
+    import fairshare as fs
+    from fairshare import results_io
+
+    h = fs.datasets.default_network(seed=0, scale="small")
+    res = fs.optimize(h, objective="hhi", constraints=[], evaluator=fs.evaluate)
+    results_io.save(res, tmp_path / "opt")
+    back = results_io.load(tmp_path / "opt")
+    assert type(back).__name__ == "EmissionResult" and back.formula == res.formula
+    pd.testing.assert_series_equal(back.weights, res.weights, check_exact=True)
+    pd.testing.assert_frame_equal(back.operators, res.operators, check_exact=True)
+    assert back.objective == res.objective and back.full_coverage == res.full_coverage
