@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = ["format_value", "format_frame", "markdown_table", "latex_table", "html_table"]
 
 _COUNT = ("nakamoto", "nodes", "operators", "holders", "streak", "requests", "epochs", "runs")
-_SHARE = ("share", "coverage_share", "utilisation", "_pct_of", "fraction")
+_SHARE = ("share", "coverage_share", "utilisation", "_pct_of", "fraction", "survival")
 _MONEY = ("_usd",)
 
 

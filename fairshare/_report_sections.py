@@ -166,22 +166,36 @@ def sensitivity(ctx):
                              lambda ax: plotting.frontier(frontier, ax=ax)),))
 
 
+#: Measures the report shows from a simulation (those the result has), at the last epoch.
+SIMULATION_MEASURES = ("retail_survival", "retail_share", "retail_coverage", "reward_gini", "reward_nakamoto",
+                       "stake_gini", "capital_share", "price_usd", "circulating_tokens", "sell_pressure_tokens",
+                       "fake_work_share")
+
+
 def simulation(ctx):
     sim = ctx["simulation"]
     if sim is None:
         return Section("Simulation", ("No simulation was run for this report (fairshare simulate adds it).",))
-    figures = []
-    bands = sim.bands() if hasattr(sim, "bands") else None
-    if hasattr(sim, "to_frame"):
-        tidy = sim.to_frame()
-        measure = "retail_share" if "retail_share" in tidy.columns else tidy.columns[-1]
-        figures.append(Figure("fan_" + measure, f"{measure} across runs",
-                               lambda ax: plotting.fan_chart(tidy[["run", "epoch", measure]], value=measure, ax=ax)))
-    if hasattr(sim, "monthly_unlocks"):
-        figures.append(Figure("unlocks", "Unlock calendar", lambda ax: plotting.unlock_calendar(
-            sim.monthly_unlocks(), period="month", ax=ax)))
-    tables = (Table("simulation_bands", "Quantile bands across runs, last epoch", bands),) if bands is not None else ()
-    return Section("Simulation", (f"{sim!r}",), tables, tuple(figures))
+    final = sim.final()
+    shown = [m for m in SIMULATION_MEASURES if m in final.columns]
+    table = final[shown].quantile([0.05, 0.5, 0.95]).T.rename(columns=lambda q: f"q{q:.2f}").rename_axis("measure")
+    def survival(ax):
+        plotting.fan_chart(sim.measure("retail_survival"), ax=ax)
+        ax.set_ylabel("Share of retail operators still active")
+        return ax
+
+    def unlocks(ax):
+        plotting.unlock_calendar(sim.monthly_unlocks(), period="month", ax=ax)
+        ax.legend(title="bucket", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        return ax
+
+    figures = [Figure("fan_retail_survival", "Retail operators still active, across runs (median and bands)",
+                      survival),
+               Figure("unlocks", "Unlock calendar: tokens unlocked, by bucket", unlocks)]
+    return Section("Simulation", (f"{sim.runs} runs of {len(sim.epochs)} epochs under "
+                                  f"{sim.provenance.get('rule', 'the rule simulated')}; the last epoch across runs "
+                                  "(5%, median, 95%).",),
+                   (Table("simulation", "The last epoch across runs", table, by="row"),), tuple(figures))
 
 
 def assumptions(ctx):

@@ -42,6 +42,8 @@ _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
 DEFAULT_OUT = "fairshare-report"
 #: domain-facts.md §1.4: OPG traded at about $0.16 in mid-June 2026; the demo's fallback flat price.
 REFERENCE_PRICE_USD = 0.16
+#: Simulation runs of `fairshare demo` (fixed so the demo's report is the same on every machine).
+DEMO_RUNS = 20
 
 EPILOG = """examples:
   fairshare demo                                 the whole pipeline on the built-in network; report in ./fairshare-report
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("demo", "the whole pipeline on the built-in network (or --data)"),
                        ("evaluate", "replay reward rules over a history and write a report"),
                        ("optimize", "solve for emission weights (the default problem) and write a report"),
+                       ("simulate", "simulate the network forward under a rule and write a report"),
                        ("report", "rebuild a report from saved results")):
         p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--price", type=float, default=None,
                            help=f"solve at this flat token price (USD); default: the history's prices, and "
                                 f"${REFERENCE_PRICE_USD} if the problem cannot be had at them")
-        if name in ("evaluate", "demo", "optimize"):
+        if name in ("simulate", "demo"):
+            p.add_argument("--runs", type=int, default=DEMO_RUNS if name == "demo" else 100,
+                           help=f"simulation runs (demo default {DEMO_RUNS}, simulate default 100)")
+        if name in ("evaluate", "demo", "optimize", "simulate"):
             p.add_argument("--scenario", help="TOML file with [rules.NAME] tables (default: fairshare's reference "
                                               "status quo and alternatives)")
         if name == "report":
@@ -101,14 +107,18 @@ def _output_options(p):
 
 # ------------------------------------------------------------------------------------------------ commands
 def run_demo(args) -> int:
-    return run_evaluate(args, demo=True, optimise=True)
+    return run_evaluate(args, demo=True, optimise=True, forward=True)
 
 
 def run_optimize(args) -> int:
     return run_evaluate(args, optimise=True)
 
 
-def run_evaluate(args, demo: bool = False, optimise: bool = False) -> int:
+def run_simulate(args) -> int:
+    return run_evaluate(args, forward=True)
+
+
+def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool = False) -> int:
     from .evaluate import evaluate
     from .features import aggregate
     from .report import build_report
@@ -126,9 +136,25 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False) -> int:
         rules["optimised"] = result.formula
     with _step(args, f"replaying {len(rules)} rules"):
         ev = evaluate(history, rules, features=features)
+    sim = None
+    if forward:
+        rule = result.formula if result is not None else next(iter(rules.values()))
+        with _step(args, f"simulating {args.runs} runs"):
+            sim, note = simulate_forward(history, rule, args.runs)
+        notes += [note] if note else []
     question = None if not notes else " ".join(notes)
-    _write(args, build_report(history, ev, optimization=result, question=question), out)
+    _write(args, build_report(history, ev, optimization=result, simulation=sim, question=question), out)
     return _summarise(args, history, ev, out)
+
+
+def simulate_forward(history, rule, runs: int):
+    """``runs`` runs of the history's network under ``rule`` (seed 0), or a note saying why not."""
+    from .simulate import Scenario, simulate
+
+    try:
+        return simulate(Scenario.from_history(history), rule, runs=runs, seed=0), None
+    except errors.ConfigError as err:
+        return None, f"No simulation: {err}"
 
 
 def optimise_weights(history, price: float | None = None):
@@ -288,7 +314,8 @@ def _print_table(title: str, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "report": run_report}[args.command]
+    run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "simulate": run_simulate,
+           "report": run_report}[args.command]
     try:
         return run(args)
     except errors.FairshareError as err:

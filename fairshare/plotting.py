@@ -396,7 +396,8 @@ def unlock_calendar(unlocks: pd.DataFrame, *, cumulative: bool = True, period: s
     ax.stackplot(epochs, stacked.T, labels=[str(c) for c in unlocks.columns], colors=colours, alpha=0.85,
                  linewidth=0.4, edgecolor="white")
     token_axis(ax.yaxis)
-    ax.set_xlim(epochs[0], epochs[-1])
+    if epochs[-1] > epochs[0]:
+        ax.set_xlim(epochs[0], epochs[-1])
     ax.set_xlabel(f"{AXIS_LABELS['epoch']} (start of each {period})" if period != "epoch" else AXIS_LABELS["epoch"])
     ax.set_ylabel("Unlocked tokens, cumulative" if cumulative else f"Tokens unlocked per {period}")
     handles, names = ax.get_legend_handles_labels()

@@ -401,3 +401,33 @@ def _emission_from_parts(parts: Parts):
 
 
 register("EmissionResult", "fairshare.optimize.result.EmissionResult", _emission_to_parts, _emission_from_parts)
+
+
+# ---------------------------------------------------------------------------------------------- SimulationResult
+def _simulation_to_parts(sim) -> Parts:
+    meta = {"measures": list(sim.measures), "epochs": sim.epochs, "node_ids": list(sim.node_ids),
+            "operator_ids": list(sim.operator_ids), "node_operator": sim.node_operator,
+            "operator_class": [str(c) for c in sim.operator_class], "path": sim.path, "seconds": sim.seconds,
+            "provenance": sim.provenance}
+    return Parts({"values": sim.to_frame(), "unlocks": sim.unlocks}, meta)
+
+
+def _simulation_from_parts(parts: Parts):
+    import numpy as np
+
+    from ._simulate_result import SimulationResult
+
+    t, m = parts.tables, dict(parts.meta)
+    frame = t["values"]
+    runs, epochs = int(frame["run"].max()) + 1, len(m["epochs"])
+    values = frame[m["measures"]].to_numpy(dtype=np.float64).reshape(runs, epochs, len(m["measures"]))
+    return SimulationResult(values=values, measures=tuple(m["measures"]), epochs=np.asarray(m["epochs"]),
+                            unlocks=t["unlocks"], node_ids=pd.Index(m["node_ids"], dtype=object),
+                            operator_ids=pd.Index(m["operator_ids"], dtype=object),
+                            node_operator=np.asarray(m["node_operator"]),
+                            operator_class=np.asarray(m["operator_class"], dtype=object),
+                            path=m["path"], seconds=m["seconds"], provenance=m["provenance"])
+
+
+register("SimulationResult", "fairshare._simulate_result.SimulationResult", _simulation_to_parts,
+         _simulation_from_parts)

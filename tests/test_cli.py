@@ -107,3 +107,16 @@ def test_optimize_command_writes_the_proposal(tmp_path, capsys):
     assert (tmp_path / "o" / "results" / "optimization" / "manifest.json").exists()
     reloaded = fs.results_io.load(tmp_path / "o" / "results" / "optimization")
     assert abs(sum(reloaded.formula.weights.values()) - 1) < 1e-9
+
+
+def test_simulate_command_and_saved_simulation(tmp_path):
+    import numpy as np
+
+    assert cli.main(["simulate", "--scale", "small", "--runs", "4", "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    md = (tmp_path / "s" / "report.md").read_text()
+    assert "4 runs of 30 epochs" in md and "figures/fan_retail_survival.png" in md
+    sim = fs.results_io.load(tmp_path / "s" / "results" / "simulation")
+    again = fs.simulate(fs.Scenario.from_history(fs.datasets.default_network(seed=0, scale="small")),
+                        fs.formulas.STATUS_QUO, runs=4, seed=0)
+    np.testing.assert_array_equal(sim.values, again.values)
+    assert sim.measures == again.measures
