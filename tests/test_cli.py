@@ -120,3 +120,11 @@ def test_simulate_command_and_saved_simulation(tmp_path):
                         fs.formulas.STATUS_QUO, runs=4, seed=0)
     np.testing.assert_array_equal(sim.values, again.values)
     assert sim.measures == again.measures
+
+
+def test_two_demo_runs_write_identical_files_but_the_timestamp(tmp_path):
+    for name in ("a", "b"):
+        assert cli.main(["demo", "--scale", "small", "--runs", "3", "--out", str(tmp_path / name), "--quiet"]) == 0
+    a, b = (json.loads((tmp_path / n / "manifest.json").read_text()) for n in ("a", "b"))
+    a.pop("created"), b.pop("created")
+    assert a == b and any(name.startswith("results/simulation") for name in a["files"])

@@ -231,3 +231,5 @@ def test_emission_result_round_trip(tmp_path):
     pd.testing.assert_series_equal(back.weights, res.weights, check_exact=True)
     pd.testing.assert_frame_equal(back.operators, res.operators, check_exact=True)
     assert back.objective == res.objective and back.full_coverage == res.full_coverage
+    # run times describe the machine, not the study: not saved, read back as NaN
+    assert np.isnan(back.solver["solve_s"]) and back.solver["status"] == res.solver["status"]
