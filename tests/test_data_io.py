@@ -162,3 +162,13 @@ def test_streamed_parquet_aggregates_bit_for_bit(tmp_path_factory, frames):
     a, b = fs.aggregate(h), fs.aggregate(streamed)
     for q in fs.features.QUANTITIES:
         assert getattr(a, q).tobytes() == getattr(b, q).tobytes(), q
+
+
+def test_read_records_input_hashes(tmp_path):
+    import hashlib
+
+    full_history().write(tmp_path / "h", format="csv")
+    h = fs.History.read(tmp_path / "h")
+    hashes = h.provenance["input_sha256"]
+    assert set(hashes) >= {"nodes.csv", "tasks.csv", "market.csv", "history.json"}
+    assert hashes["tasks.csv"] == hashlib.sha256((tmp_path / "h" / "tasks.csv").read_bytes()).hexdigest()

@@ -17,6 +17,7 @@ ever opened for reading.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -141,7 +142,7 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
             raise SchemaError(f"{path}: no {name}.csv or {name}.parquet. A history directory needs "
                               "nodes, tasks and market tables.")
     task_parts = _parquet_task_parts(path)
-    provenance = {"source": str(path), **meta.get("provenance", {})}
+    provenance = {**meta.get("provenance", {}), "source": str(path), "input_sha256": input_hashes(path)}
     if not stream:
         tasks = read_table(path, "tasks", types) if not task_parts else pd.concat(
             [pd.read_parquet(p) for p in task_parts], ignore_index=True)
@@ -174,6 +175,19 @@ def read_table(directory: Path, name: str, label_types: dict | None = None) -> p
         return pd.read_csv(csv, dtype=dtype, **_EXACT_FLOATS)
     except ValueError as err:
         raise SchemaError(f"{csv}: could not read as CSV with the fairshare schema ({err}).") from err
+
+
+def input_hashes(directory: Path) -> dict[str, str]:
+    """SHA-256 of every table file of a history directory, by path relative to it."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".json"))
+    out = {}
+    for p in files:
+        digest = hashlib.sha256()
+        with p.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        out[str(p.relative_to(directory))] = digest.hexdigest()
+    return out
 
 
 def _parquet_task_parts(directory: Path) -> list[Path]:
