@@ -155,15 +155,22 @@ def gaming(ctx):
 
 def sensitivity(ctx):
     opt = ctx["optimization"]
-    frontier = getattr(opt, "frontier", None) if opt is not None else None
-    if frontier is None:
+    sweeps = dict(ctx.get("sensitivity") or {})
+    if opt is not None and getattr(opt, "frontier", None) is not None:
+        sweeps = {opt.frontier.over: opt.frontier, **sweeps}
+    if not sweeps:
         return Section("Sensitivity", ("No frontier was computed for this report.",))
-    table = frontier if isinstance(frontier, pd.DataFrame) else frontier.to_frame()
-    table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
-    return Section("Sensitivity", ("The optimum re-solved over the swept parameter.",),
-                    (Table("frontier", "Frontier", table),),
-                    (Figure("frontier", "Concentration against the swept parameter",
-                             lambda ax: plotting.frontier(frontier, ax=ax)),))
+    objective_label = f"{opt.objective_name.upper()} of operators' rewards (optimum)" if opt is not None else None
+    tables, figures = [], []
+    for over, front in sweeps.items():
+        table = front if isinstance(front, pd.DataFrame) else front.to_frame()
+        table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
+        tables.append(Table(f"frontier_{over}", f"The optimum over {over.replace('_', ' ')}", table))
+        figures.append(Figure(f"frontier_{over}", f"Concentration of the optimum against {over.replace('_', ' ')}",
+                              lambda ax, front=front: plotting.frontier(front, ax=ax, ylabel=objective_label)))
+    return Section("Sensitivity", ("The default problem re-solved over each swept input (one compiled problem "
+                                   "per sweep); infeasible points are where no rule in the family meets the "
+                                   "constraints.",), tuple(tables), tuple(figures))
 
 
 #: Measures the report shows from a simulation (those the result has), at the last epoch.

@@ -129,10 +129,10 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     with _step(args, "aggregating the task log"):
         features = aggregate(history)
     rules = load_rules(getattr(args, "scenario", None))
-    result, notes = None, []
+    result, notes, sweeps = None, [], None
     if optimise:
         with _step(args, "solving for emission weights"):
-            result, notes = optimise_weights(history, getattr(args, "price", None))
+            result, notes, sweeps = optimise_weights(history, getattr(args, "price", None))
         rules["optimised"] = result.formula
     with _step(args, f"replaying {len(rules)} rules"):
         ev = evaluate(history, rules, features=features)
@@ -143,7 +143,8 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
             sim, note = simulate_forward(history, rule, args.runs)
         notes += [note] if note else []
     question = None if not notes else " ".join(notes)
-    _write(args, build_report(history, ev, optimization=result, simulation=sim, question=question), out)
+    _write(args, build_report(history, ev, optimization=result, simulation=sim, sensitivity=sweeps,
+                              question=question), out)
     return _summarise(args, history, ev, out)
 
 
@@ -158,10 +159,13 @@ def simulate_forward(history, rule, runs: int):
 
 
 def optimise_weights(history, price: float | None = None):
-    """The default problem at the history's prices (or a flat ``price``), with its price frontier.
+    """The default problem at the history's prices (or a flat ``price``), with its sweeps.
 
     When it cannot be had at the history's prices, the diagnosis goes into the
     notes and the problem is solved at :data:`REFERENCE_PRICE_USD` instead.
+    Returns the result (with its price frontier), the notes, and frontiers over
+    the budget (0.5x to 3x the emission) and over the cited ranges of
+    electricity tariff and depreciation life.
     """
     from dataclasses import replace
 
@@ -183,7 +187,10 @@ def optimise_weights(history, price: float | None = None):
         history = flat(REFERENCE_PRICE_USD)
         result = optimize(history)
     sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2))
-    return result.with_frontier(sweep), notes
+    budgets = np.linspace(0.5, 3.0, 6) * float(history.emission_tokens.mean())
+    sweeps = {"budget": frontier(history, over="budget", values=budgets),
+              **{knob: frontier(history, over=knob) for knob in ("electricity_usd_per_kwh", "depreciation_life_years")}}
+    return result.with_frontier(sweep), notes, sweeps
 
 
 def run_report(args) -> int:

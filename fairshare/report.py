@@ -84,7 +84,8 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
         "th:first-child,td:first-child{text-align:left}img{max-width:100%}figcaption{font-style:italic}")
 
 
-def build_report(history, evaluation, *, optimization=None, simulation=None, question: str | None = None,
+def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,
+                 question: str | None = None,
                  title: str = "Emission rules for inference nodes: an appendix") -> Report:
     """Assemble the appendix from a history and the results computed on it.
 
@@ -95,11 +96,13 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, que
         Scoreboard of the candidate rules (``fs.evaluate``).
     optimization, simulation : optional
         ``fs.optimize`` and ``fs.simulate`` results; their sections say so when absent.
+    sensitivity : dict of name -> Frontier, optional
+        More sweeps of the optimum (budget, cost inputs) beside the optimisation's own frontier.
     question : str, optional
         The governance question, in one or two sentences.
     """
     context = {"history": history, "evaluation": evaluation, "optimization": optimization,
-               "simulation": simulation, "question": question}
+               "simulation": simulation, "sensitivity": sensitivity, "question": question}
     sections = tuple(s for build in SECTION_BUILDERS for s in [build(context)] if s is not None)
     provenance = {"fairshare_version": version, "packages": package_versions(),
                   "history": {"summary": repr(history), **history.provenance},

@@ -103,7 +103,9 @@ def test_help_and_version():
 def test_optimize_command_writes_the_proposal(tmp_path, capsys):
     assert cli.main(["optimize", "--scale", "small", "--out", str(tmp_path / "o"), "--quiet"]) == 0
     md = (tmp_path / "o" / "report.md").read_text()
-    assert "Proposed rule: emission split" in md and "**Frontier**" in md and "solve_s" not in md
+    assert "Proposed rule: emission split" in md and "solve_s" not in md
+    for over in ("price", "budget", "electricity usd per kwh", "depreciation life years"):
+        assert f"**The optimum over {over}**" in md
     assert (tmp_path / "o" / "results" / "optimization" / "manifest.json").exists()
     reloaded = fs.results_io.load(tmp_path / "o" / "results" / "optimization")
     assert abs(sum(reloaded.formula.weights.values()) - 1) < 1e-9
