@@ -25,6 +25,7 @@ of the merged identity can take what two caps held back).
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -69,7 +70,7 @@ class Allocation:
         return to_base_units(self.rewards, self.allocated, decimals)
 
 
-class Formula:
+class Formula(abc.ABC):
     """Base class of reward rules. Subclasses implement :meth:`allocate`.
 
     Subclasses are frozen dataclasses; set ``name`` (the registry key),
@@ -93,8 +94,9 @@ class Formula:
             raise FormulaError(f"{self!r} produced negative or non-finite rewards.")
         return alloc
 
-    def allocate(self, features: Features) -> Allocation:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def allocate(self, features: Features) -> Allocation:
+        """Tokens for each node in each epoch, and what the rule could not place."""
 
     def sybil(self) -> str:
         """What splitting an identity into k equal ones does to its reward (see the module docstring)."""
@@ -117,8 +119,9 @@ class ScoreFormula(Formula):
     score is zero pay nothing and report the emission as unallocated.
     """
 
-    def scores(self, features: Features) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def scores(self, features: Features) -> np.ndarray:
+        """``(E, N)`` non-negative scores; each epoch's emission is paid in proportion to them."""
 
     def allocate(self, features: Features) -> Allocation:
         return proportional(self.scores(features) * (features.active > 0), features.emission_tokens)

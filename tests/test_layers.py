@@ -46,9 +46,9 @@ def owner(head: str) -> str:
     if head == "__main__":  # python -m fairshare is the cli
         return "cli"
     if head not in LAYERS and head.startswith("_"):
-        public = head[1:].split("_")[0]
-        if public in LAYERS:
-            return public
+        for public in sorted(LAYERS, key=len, reverse=True):  # longest first: _results_io_x -> results_io
+            if head.startswith(f"_{public}_"):
+                return public
     return head
 
 

@@ -10,6 +10,7 @@ row group. Every chunk is validated and coded by one function,
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -153,13 +154,14 @@ def _code_verification(labels: Labels, positions: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(lookup.astype(np.int64)[labels.codes])
 
 
-class TaskSource:
+class TaskSource(abc.ABC):
     """A task log that yields :class:`TaskChunk` objects in a fixed order."""
 
     n_rows: int
 
-    def chunks(self) -> Iterator[TaskChunk]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def chunks(self) -> Iterator[TaskChunk]:
+        """The task log's chunks, in log order."""
 
     def __len__(self) -> int:
         return self.n_rows

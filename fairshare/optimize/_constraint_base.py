@@ -17,12 +17,14 @@ Lagrangian ``f + sum(lambda_i g_i)`` with the duals held fixed.
 
 from __future__ import annotations
 
+import abc
+
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OptimizationError
 
 __all__ = ["Constraint", "Built", "RowConstraint"]
 
@@ -46,7 +48,7 @@ class Built:
                 else np.zeros(1) for c in self.constraints]
 
 
-class Constraint:
+class Constraint(abc.ABC):
     """Base class: subclasses are frozen dataclasses implementing ``build``, ``slack`` and ``sensitivities``.
 
     ``knobs`` name the values a frontier may sweep; ``money`` marks constraints
@@ -60,17 +62,19 @@ class Constraint:
     def soft(self) -> bool:
         return False
 
-    def build(self, ctx) -> Built:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def build(self, ctx) -> Built:
+        """The cvxpy rows of the constraint in a problem context."""
 
     def slack(self, basis, theta: np.ndarray, *, scale: float = 1.0, flat_price: bool = False,
               status_quo: np.ndarray | None = None) -> np.ndarray:
         """Normalised slack of every row at ``theta`` (>= 0 where the constraint holds).
 
         ``scale`` is the budget multiplier (times the flat price when
-        ``flat_price``); ``status_quo`` the baseline weights.
+        ``flat_price``); ``status_quo`` the baseline weights. Constraints without
+        a slack measure say so with a typed error.
         """
-        raise NotImplementedError  # pragma: no cover - interface
+        raise OptimizationError(f"{self.describe()} does not measure its slack outside a solve.")
 
     def sensitivities(self, built: Built, theta: np.ndarray, scale: float) -> dict[str, float]:
         """``{"scale": d f*/d scale, knob: d f*/d knob}`` from the duals of the last solve."""
@@ -114,11 +118,13 @@ class RowConstraint(Constraint):
     knob: ClassVar[str] = ""
     bound_per_knob: ClassVar[float] = 1.0  # d bound / d knob
 
-    def rows(self, basis, status_quo):  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rows(self, basis, status_quo):
+        """``(R, C)`` normalised rows ``M`` of ``M theta >= b`` (or ``<=``)."""
 
-    def bound(self) -> float:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def bound(self) -> float:
+        """The bound ``b`` the knob sets."""
 
     def knob_to_bound(self, value: float) -> float:
         return float(value)
