@@ -237,6 +237,21 @@ def _pick(cum, lo, hi, u):
 
 
 @jit
+def _busy(inp, out, ovh, s_pre, s_dec, j, i, m):
+    """Busy seconds of unit ``j`` on node ``i`` serving model ``m`` (prefill + decode, times overhead)."""
+    return (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
+
+
+@jit
+def _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total):
+    """Selection weight of position ``pos``: share ``r`` by capacity, the rest by stake."""
+    w = r * _weight(cum_cap, lo, pos) / cap_total if cap_total > 0.0 else 0.0
+    if r < 1.0:
+        w += (1.0 - r) * _weight(cum_stake, lo, pos) / stake_total
+    return w
+
+
+@jit
 def _weight(cum, lo, pos):
     return cum[pos] - (cum[pos - 1] if pos > lo else 0.0)
 
@@ -272,7 +287,7 @@ def _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stak
             k += 2
             pos = _pick(cum_cap, lo, hi, u2) if u1 < r else _pick(cum_stake, lo, hi, u2)
             i = nodes[pos]
-            b = (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
+            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
             if b <= room[i]:
                 node_of[j] = i
                 busy_of[j] = b
@@ -285,11 +300,9 @@ def _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stak
         total = 0.0
         for pos in range(lo, hi):
             i = nodes[pos]
-            b = (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
+            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
             if b <= room[i]:
-                w = r * _weight(cum_cap, lo, pos) / cap_total if cap_total > 0.0 else 0.0
-                if r < 1.0:
-                    w += (1.0 - r) * _weight(cum_stake, lo, pos) / stake_total
+                w = _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total)
                 total += w
         if total <= 0.0:
             continue
@@ -298,11 +311,9 @@ def _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stak
         last = -1
         for pos in range(lo, hi):
             i = nodes[pos]
-            b = (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
+            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
             if b <= room[i]:
-                w = r * _weight(cum_cap, lo, pos) / cap_total if cap_total > 0.0 else 0.0
-                if r < 1.0:
-                    w += (1.0 - r) * _weight(cum_stake, lo, pos) / stake_total
+                w = _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total)
                 if w <= 0.0:
                     continue
                 last = pos
@@ -310,7 +321,7 @@ def _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stak
                 if acc > target:
                     break
         i = nodes[last]
-        b = (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
+        b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
         node_of[j] = i
         busy_of[j] = b
         room[i] -= b

@@ -39,6 +39,7 @@ References
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -50,19 +51,19 @@ __all__ = ["Term", "Objective", "HHI", "LargestShare", "TopKShare", "Gini", "The
            "OBJECTIVES"]
 
 
-class Term:
+class Term(abc.ABC):
     """One measure of the shares ``x = S theta``; combine terms with ``+`` and ``*``."""
 
     name: ClassVar[str] = ""
     cutting: ClassVar[bool] = False
 
-    def build(self, ctx):  # pragma: no cover - interface
+    @abc.abstractmethod
+    def build(self, ctx):
         """``(expression, constraints, handle)`` of the term in the context's weights."""
-        raise NotImplementedError
 
-    def measure(self, x: np.ndarray) -> float:  # pragma: no cover - interface
+    @abc.abstractmethod
+    def measure(self, x: np.ndarray) -> float:
         """The term at shares ``x`` (numpy)."""
-        raise NotImplementedError
 
     def value(self, basis, theta: np.ndarray, allowed: np.ndarray | None = None) -> float:
         """The term at weights ``theta`` (``allowed``: the components the problem may use)."""
