@@ -1,7 +1,8 @@
 """Benchmark: fs.aggregate against pandas, DuckDB and the memory-bandwidth floor.
 
-Run: ``python benchmarks/bench_aggregate.py [--rows 10_000_000] [--repeats 3]``
-(needs the ``bench`` extra for DuckDB: ``pip install ".[bench]"``).
+Run: ``python benchmarks/bench_aggregate.py [--rows 10_000_000] [--repeats 3] [--quick] [--json PATH]``
+(needs the ``bench`` extra for DuckDB: ``pip install ".[bench]"``). ``--quick``: 1,000,000 rows
+over 1,000 nodes (the same rows per (epoch, node) cell as the full run), best of 1.
 
 Measured in one run on a synthetic log of ``--rows`` tasks over 365 epochs and
 10,000 nodes, once in chronological order (as real logs are) and once
@@ -21,7 +22,6 @@ excluded). Targets (issue 2): >= 10x pandas, >= 3x DuckDB, within 3x of the floo
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
@@ -31,36 +31,54 @@ import pandas as pd
 import fairshare as fs
 from fairshare.features import PREFILL_WEIGHT, SMALL_TASK_TOKENS
 
+from benchkit import Options, Row
+
 N_EPOCHS, N_NODES = 365, 10_000
 MODELS = pd.DataFrame({"model": [0, 1, 2, 3], "active_params_b": [8.0, 70.0, 7.0, 8.0]})
 
 
-def synthetic_frames(n_rows: int, seed: int = 0, shuffled: bool = False) -> dict[str, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    epoch = np.sort(rng.integers(0, N_EPOCHS, n_rows))
-    if shuffled:
-        epoch = rng.permutation(epoch)
+MODES = np.array(["vanilla", "tee", "zkml"], dtype=object)
+
+
+def synthetic_tasks(rng: np.random.Generator, epoch: np.ndarray, n_nodes: int = N_NODES) -> dict[str, np.ndarray]:
+    """Task columns for the given epochs; ``verification`` as codes into :data:`MODES`."""
+    n_rows = epoch.size
     requests = rng.integers(1, 20, n_rows)
-    tasks = pd.DataFrame({
+    return {
         "epoch": epoch,
-        "node_id": rng.integers(0, N_NODES, n_rows),
+        "node_id": rng.integers(0, n_nodes, n_rows),
         "model": rng.integers(0, 4, n_rows),
         "requests": requests,
         "input_tokens": np.round(rng.lognormal(6.6, 1.0, n_rows) * requests),
         "output_tokens": np.round(rng.lognormal(5.0, 0.86, n_rows) * requests),
         "busy_seconds": rng.uniform(0.0, 2.0, n_rows),
-        "verification": rng.choice(np.array(["vanilla", "tee", "zkml"], dtype=object), n_rows),
+        "verification": rng.integers(0, MODES.size, n_rows).astype(np.int8),
         "fee_usd": rng.uniform(0.0, 1e-3, n_rows),
         "upstream_cost_usd": np.zeros(n_rows),
-    })
+    }
+
+
+def network_tables(n_nodes: int = N_NODES) -> dict[str, pd.DataFrame]:
+    """Nodes (ten per operator, one RTX 4090 each), market and models of the synthetic network."""
     nodes = pd.DataFrame({
-        "node_id": np.arange(N_NODES), "operator_id": np.arange(N_NODES) // 10, "hardware": "rtx4090",
+        "node_id": np.arange(n_nodes), "operator_id": np.arange(n_nodes) // 10, "hardware": "rtx4090",
         "gpu_count": 1, "power_w": 400.0, "idle_power_w": 80.0, "pue": 1.0, "electricity_usd_per_kwh": 0.165,
         "capex_usd": 1800.0, "lifetime_days": 1095.0, "residual_fraction": 0.3, "stake_tokens": 1.0,
         "joined_epoch": 0, "region": "us",
     })
     market = pd.DataFrame({"epoch": np.arange(N_EPOCHS), "emission_tokens": 34_246.0, "token_price_usd": 0.16})
-    return {"nodes": nodes, "tasks": tasks, "market": market, "models": MODELS}
+    return {"nodes": nodes, "market": market, "models": MODELS}
+
+
+def synthetic_frames(n_rows: int, seed: int = 0, shuffled: bool = False,
+                     n_nodes: int = N_NODES) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    epoch = np.sort(rng.integers(0, N_EPOCHS, n_rows))
+    if shuffled:
+        epoch = rng.permutation(epoch)
+    cols = synthetic_tasks(rng, epoch, n_nodes)
+    tasks = pd.DataFrame({**cols, "verification": MODES[cols["verification"]]})
+    return {**network_tables(n_nodes), "tasks": tasks}
 
 
 def columns(h: fs.History) -> dict[str, np.ndarray]:
@@ -125,20 +143,27 @@ def check_same(f: fs.Features, table: pd.DataFrame, label: str):
     assert f.task_rows.sum() == table["rows"].sum()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+def options() -> Options:
+    cli = Options("aggregate", __doc__.split("\n")[0])
+    cli.add_sized("--rows", full=10_000_000, quick=1_000_000, type=int)
+    cli.add_sized("--repeats", full=3, quick=1, type=int)
+    cli.add_sized("--nodes", full=N_NODES, quick=1_000, type=int, help="node keys")
+    return cli
+
+
+def main(argv=None):
+    cli = options()
+    args = cli.parse(argv)
     try:
         import duckdb
     except ImportError:
         duckdb = None
         print("duckdb not installed: pip install '.[bench]' for the DuckDB comparison")
-    print(f"fs.aggregate benchmark: {args.rows:,} rows, {N_EPOCHS} epochs x {N_NODES:,} nodes, "
+    print(f"fs.aggregate benchmark: {args.rows:,} rows, {N_EPOCHS} epochs x {args.nodes:,} nodes, "
           f"{os.cpu_count()} CPUs, best of {args.repeats}")
+    rows, threads = [], None
     for order in ("chronological", "shuffled"):
-        frames = synthetic_frames(args.rows, shuffled=order == "shuffled")
+        frames = synthetic_frames(args.rows, shuffled=order == "shuffled", n_nodes=args.nodes)
         t0 = time.perf_counter()
         h = fs.History.from_frames(**frames)
         ingest = time.perf_counter() - t0
@@ -154,6 +179,10 @@ def main():
               f"(validation + coding) {ingest:.2f} s")
         print(f"  fairshare aggregate : {t_fs:8.3f} s  {nbytes / t_fs / 1e9:6.2f} GB/s")
         print(f"  pandas groupby.agg  : {t_pd:8.3f} s  -> fairshare {t_pd / t_fs:6.1f}x faster (target >= 10x)")
+        rows += [Row.info(f"History.from_frames, {order}", ingest, "s", "validation + coding"),
+                 Row.info(f"fs.aggregate, {order}", t_fs, "s", f"{nbytes / t_fs / 1e9:.2f} GB/s"),
+                 Row.check(f"speed-up vs pandas groupby, {order}", t_pd / t_fs, "x", ">=", 10,
+                           f"pandas {t_pd:.3g} s")]
         if duckdb is not None:
             con = duckdb.connect()
             con.register("t", pd.DataFrame(cols))
@@ -163,8 +192,17 @@ def main():
             print(f"  DuckDB GROUP BY     : {t_db:8.3f} s  -> fairshare {t_db / t_fs:6.1f}x faster "
                   f"(target >= 3x; DuckDB threads={threads})")
             con.close()
+            rows.append(Row.check(f"speed-up vs DuckDB GROUP BY, {order}", t_db / t_fs, "x", ">=", 3,
+                                  f"DuckDB {t_db:.3g} s on {threads} threads"))
+        else:
+            rows.append(Row.missing(f"speed-up vs DuckDB GROUP BY, {order}", "x",
+                                    "duckdb is not installed in this interpreter", ">=", 3))
         print(f"  numpy read floor    : {t_floor:8.3f} s  {nbytes / t_floor / 1e9:6.2f} GB/s -> fairshare at "
               f"{t_fs / t_floor:4.1f}x the floor (target <= 3x)")
+        rows.append(Row.check(f"time / numpy read floor, {order}", t_fs / t_floor, "x", "<=", 3,
+                              f"floor {t_floor:.3g} s, {nbytes / t_floor / 1e9:.2f} GB/s"))
+    cli.save(args, rows, epochs=N_EPOCHS, cpu_count=os.cpu_count(), duckdb=duckdb.__version__ if duckdb else None,
+              duckdb_threads=threads)
 
 
 if __name__ == "__main__":

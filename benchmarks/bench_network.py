@@ -2,7 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_network.py [--scale default] [--seed 0] [--repeats 3]
+    python benchmarks/bench_network.py [--scale default] [--seed 0] [--repeats 3] [--quick] [--json PATH]
+
+``--quick``: the default network once (the target's configuration, one repeat).
 
 Measures, on one machine:
 
@@ -15,12 +17,11 @@ Measures, on one machine:
 
 JIT compilation is excluded: a small network is generated once before timing starts (the
 kernels are cached on disk, so that run mostly loads them). The target for the default
-network is under 30 s.
+network is under 30 s (judged on the median run; other scales are reported, not judged).
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -34,6 +35,8 @@ from fairshare.datasets.network import (_STREAMS, EPOCH_ORIGIN, _nodes_frame, _t
 from fairshare.datasets.supply import build_population
 from fairshare.datasets.token import emission_schedule, price_path
 from fairshare.datasets.traffic import calibrate_demand, generate_tasks
+
+from benchkit import Options, Row
 
 
 def timed(func):
@@ -65,12 +68,17 @@ def stages(seed: int, scale: str) -> dict:
             "frames + History validation": t_hist}
 
 
+def options() -> Options:
+    cli = Options("network", __doc__.splitlines()[0])
+    cli.add_sized("--scale", full="default", quick="default", choices=sorted(fs.datasets.SCALES))
+    cli.parser.add_argument("--seed", type=int, default=0)
+    cli.add_sized("--repeats", full=3, quick=1, type=int)
+    return cli
+
+
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="default", choices=sorted(fs.datasets.SCALES))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
+    cli = options()
+    args = cli.parse(argv)
 
     fs.datasets.default_network(seed=args.seed, scale="small")  # load or compile the kernels
     times, h = [], None
@@ -82,11 +90,20 @@ def main(argv=None) -> None:
           f"median {statistics.median(times):.2f} s over {args.repeats} runs")
     print(f"  {h.n_nodes} node keys, {h.n_operators} operators, {h.n_epochs} epochs, {h.n_tasks:,} task rows, "
           f"{units:,} routed units ({h.provenance['units_drawn']})")
+    judged = args.scale == "default"
+    note = f"best {min(times):.2f} s" + ("" if judged else "; the target is for scale 'default'")
+    rows = [Row.check(f"default_network(scale={args.scale!r}), median of {args.repeats}", statistics.median(times),
+                      "s", "<", 30, note, judged),
+            Row.info("task rows generated", h.n_tasks, "", f"{h.n_nodes} node keys, {h.n_epochs} epochs"),
+            Row.info("routed units", units)]
     print("stages of one run:")
     for name, seconds in stages(args.seed, args.scale).items():
         print(f"  {name:<30s} {seconds:6.2f} s")
+        rows.append(Row.info(f"stage: {name}", seconds, "s"))
     _, t_agg = timed(lambda: fs.aggregate(h))
     print(f"fs.aggregate on the result: {t_agg:.2f} s")
+    rows.append(Row.info("fs.aggregate on the result", t_agg, "s"))
+    cli.save(args, rows, seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Benchmark of the emission-weight optimiser (not a test). Prints every figure from one run.
 
-Run: ``python benchmarks/bench_optimize.py [--points 50] [--scale default]``
+Run: ``python benchmarks/bench_optimize.py [--points 50] [--scale default] [--quick] [--json PATH]``
+
+``--quick``: 10 frontier points on the same network, the oracle for 10^4 and 10^5 operators,
+the 12-weight rule for 10^4.
 
 1. Frontiers on the built-in network: the default problem at a flat token price,
    ``--points`` prices from $0.05 to $0.50, solved on one compiled DPP problem
@@ -15,6 +18,8 @@ Run: ``python benchmarks/bench_optimize.py [--points 50] [--scale default]``
    energy coverage of 10% of operators): build and solve time, cutting-plane
    rounds, and peak resident memory of a fresh process per case (Gini must not
    grow quadratically: its memory and time per round grow with n, never n^2).
+
+Target: each frontier on one compiled problem at least 5x faster than rebuilding per point.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import numpy as np
 
 import fairshare as fs
 from fairshare.optimize import Basis, Coverage, EmissionProblem, ShareCap, default_constraints
+
+from benchkit import Options, Row
 
 HERE = Path(__file__).resolve()
 
@@ -53,7 +60,10 @@ def frontier_case(basis, objective, constraints, prices, label):
         print(f"    {name}: total {t:7.3f} s = build {fr.build_s:6.3f} s + solves {fr.solve_s:7.3f} s "
               f"(first compile {fr.compile_s * 1e3:5.1f} ms; {fr.solve_s / len(prices) * 1e3:6.1f} ms per point)")
     print(f"    speed-up {tn / t1:.1f}x; largest objective difference {diff:.1e}")
-    return tn / t1
+    return [Row.check(f"frontier speed-up, {label}", tn / t1, "x", ">=", 5,
+                      f"{len(prices)} points: {t1:.2f} s on one compiled problem, {tn:.2f} s rebuilt per point; "
+                      f"largest objective difference {diff:.1e}"),
+            Row.info(f"frontier solve per point, {label}", runs[False][1].solve_s / len(prices) * 1e3, "ms")]
 
 
 def frontiers(scale: str, points: int):
@@ -66,17 +76,16 @@ def frontiers(scale: str, points: int):
     prices = np.linspace(0.05, 0.50, points)
     default = default_constraints()
     per_epoch = [Coverage(who="retail", cost="energy", per_epoch=True)] + default[1:]
-    out = {"hhi": frontier_case(basis, "hhi", default, prices, "default problem, hhi"),
-           "gini": frontier_case(basis, "gini", default, prices, "default problem, gini"),
-           "per_epoch": frontier_case(basis, "hhi", per_epoch, prices,
-                                      "hhi, per-epoch energy coverage of retail operators")}
-    return out
+    return (frontier_case(basis, "hhi", default, prices, "default problem, hhi")
+            + frontier_case(basis, "gini", default, prices, "default problem, gini")
+            + frontier_case(basis, "hhi", per_epoch, prices, "hhi, per-epoch energy coverage of retail operators"))
 
 
 # ---------------------------------------------------------------- 2. oracle
 def oracle(sizes):
     print("\n2. Oracle fs.allocate (exact paths, no solver)")
     rng = np.random.default_rng(0)
+    rows = []
     for n in sizes:
         floors = rng.pareto(1.5, n)
         caps = floors + rng.pareto(1.2, n) * 5.0
@@ -94,6 +103,9 @@ def oracle(sizes):
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             print(f"  n = {n:>9,}  {objective:<10}: {best * 1e3:8.1f} ms (best of 3), peak traced {peak / 1e6:7.1f} MB")
+            rows.append(Row.info(f"oracle fs.allocate {objective}, n = {n:,}", best * 1e3, "ms",
+                                 f"peak traced {peak / 1e6:.1f} MB"))
+    return rows
 
 
 # ---------------------------------------------------------------- 3. 12-weight rule
@@ -127,7 +139,7 @@ def one_case(k: int, objective: str) -> dict:
 
 def rules(sizes):
     print("\n3. A 12-weight rule (1% share cap, hard energy coverage of 10% of operators), fresh process per case")
-    cases = {}
+    cases, rows = {}, []
     for k in sizes:
         for objective in ("hhi", "gini"):
             out = subprocess.run([sys.executable, str(HERE), "--case", str(k), objective], capture_output=True,
@@ -138,26 +150,43 @@ def rules(sizes):
                   f"build {r['build_s']:.2f} s, solve {r['solve_s']:6.2f} s ({r['rounds']} cutting-plane rounds, gap {r['gap']:.1e}); "
                   f"peak traced {r['traced_mb']:.0f} MB (the share matrix is {r['data_mb']:.0f} MB), "
                   f"peak RSS {r['rss_peak_mb']:.0f} MB")
+            rows.append(Row.info(f"12-weight rule {objective}, n = {k:,}: build + solve", r["build_s"] + r["solve_s"],
+                                 "s", f"{r['status']}, {r['rounds']} cutting-plane rounds, peak RSS "
+                                      f"{r['rss_peak_mb']:.0f} MB"))
     if len(sizes) > 1:
         a, b = sizes[0], sizes[-1]
         ga, gb = cases[(a, "gini")], cases[(b, "gini")]
         per_round = (gb["solve_s"] / max(gb["rounds"], 1)) / (ga["solve_s"] / max(ga["rounds"], 1))
         print(f"  gini from n = {a:,} to {b:,} ({b // a}x): traced memory x{gb['traced_mb'] / ga['traced_mb']:.1f}, "
               f"time per round x{per_round:.1f} (quadratic growth would be x{(b // a) ** 2})")
+        rows.append(Row.info(f"gini time per round, n = {a:,} -> {b:,}", per_round, "x",
+                             f"traced memory x{gb['traced_mb'] / ga['traced_mb']:.1f}; "
+                             f"quadratic growth would be x{(b // a) ** 2}"))
+    return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description="benchmark of fairshare.optimize")
-    parser.add_argument("--points", type=int, default=50)
-    parser.add_argument("--scale", default="default")
-    parser.add_argument("--case", nargs=2, metavar=("N", "OBJECTIVE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+def options() -> Options:
+    cli = Options("optimize", "benchmark of fairshare.optimize")
+    cli.add_sized("--points", full=50, quick=10, type=int)
+    cli.add_sized("--scale", full="default", quick="default")
+    cli.add_sized("--oracle-sizes", full=[10_000, 100_000, 1_000_000], quick=[10_000, 100_000], type=int,
+                  nargs="+", help="operators for the oracle")
+    cli.add_sized("--rule-sizes", full=[10_000, 100_000], quick=[10_000], type=int, nargs="+",
+                  help="operators for the 12-weight rule")
+    cli.parser.add_argument("--case", nargs=2, metavar=("N", "OBJECTIVE"), help=argparse.SUPPRESS)
+    return cli
+
+
+def main(argv=None):
+    cli = options()
+    args = cli.parse(argv)
     if args.case:
         print(json.dumps(one_case(int(args.case[0]), args.case[1])))
         return
-    frontiers(args.scale, args.points)
-    oracle([10_000, 100_000, 1_000_000])
-    rules([10_000, 100_000])
+    rows = frontiers(args.scale, args.points)
+    rows += oracle(args.oracle_sizes)
+    rows += rules(args.rule_sizes)
+    cli.save(args, rows)
 
 
 if __name__ == "__main__":

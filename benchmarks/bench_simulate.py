@@ -5,6 +5,9 @@ change your numpy); fairshare never imports it. Run::
 
     python benchmarks/bench_simulate.py                    # 100 runs x 365 epochs x ~1,000 operators
     python benchmarks/bench_simulate.py --runs 20 --epochs 120
+    python benchmarks/bench_simulate.py --quick --json out.json  # 10 runs x 365 epochs, rows for run.py
+
+Without radCAD in the interpreter it times fairshare alone and records the comparison as not measured.
 
 The reduced model is the simulator's fast path on the built-in network with these mechanisms:
 the OPG unlock calendar and the staking pool's linear emission; the built-in router (fluid
@@ -21,14 +24,14 @@ functions (radCAD's fastest settings: ``deepcopy=False``, ``drop_substeps=True``
 multiprocessing and pathos backends are all timed, the fastest counts). Both sides read the same prepared inputs
 and the same per-run random draws (price paths, demand), so their trajectories must agree: this
 is checked to 1e-9 relative on a deterministic configuration (constant price, mean demand)
-before anything is timed.
+before anything is timed. Target: fairshare at least 100x faster than the fastest radCAD backend.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
+import sys
 import time
 
 import numpy as np
@@ -38,6 +41,8 @@ from fairshare import _simulate_layout as k
 from fairshare._simulate_run import _draws, prepare
 from fairshare._simulate_rules import STATUS_QUO, RulePlan
 from fairshare.simulate import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
+
+from benchkit import Options, Row
 
 COMPARED = ("reward_gini", "reward_hhi", "reward_nakamoto", "stake_gini", "stake_hhi", "stake_nakamoto",
             "retail_share", "retail_survival", "operators", "entries", "exits_loss", "price_usd", "paid_tokens",
@@ -311,24 +316,40 @@ def check_equal(operators, epochs, runs):
     return gap, same_nan
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=365)
-    parser.add_argument("--operators", type=int, default=1000)
-    parser.add_argument("--check-epochs", type=int, default=365)
-    args = parser.parse_args()
-    import numba
-    import radcad
+def options() -> Options:
+    cli = Options("simulate", __doc__.splitlines()[0])
+    cli.add_sized("--runs", full=100, quick=10, type=int)
+    cli.add_sized("--epochs", full=365, quick=365, type=int,
+                  help="fairshare's cost per run-epoch is higher on short runs, so --quick keeps the year")
+    cli.add_sized("--operators", full=1000, quick=1000, type=int)
+    cli.add_sized("--check-epochs", full=365, quick=60, type=int)
+    return cli
 
-    print(f"fairshare {fs.__version__}, radCAD {radcad.__version__}, numpy {np.__version__}, "
-          f"numba {numba.__version__}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}")
-    gap, same_nan = check_equal(args.operators, args.check_epochs, 2)
-    worst = int(np.argmax(gap))
-    print(f"equality (deterministic configuration, 2 runs x {args.check_epochs} epochs): largest relative gap "
-          f"{gap.max():.2e} ({COMPARED[worst]}), same undefined epochs: {same_nan}")
-    if gap.max() > 1e-9 or not same_nan:
-        raise SystemExit("trajectories differ by more than 1e-9 relative")
+
+def main(argv=None):
+    cli = options()
+    args = cli.parse(argv)
+    import numba
+
+    try:
+        import radcad
+    except ImportError:
+        radcad = None
+
+    versions = {"python": sys.executable, "numpy": np.__version__, "numba": numba.__version__,
+                "radcad": radcad.__version__ if radcad else None}
+    if radcad is None:
+        print(f"radCAD is not installed in {sys.executable}: timing fairshare alone "
+              f"(pip install radcad in a separate environment and run this script with it)")
+    else:
+        print(f"fairshare {fs.__version__}, radCAD {radcad.__version__}, numpy {np.__version__}, "
+              f"numba {numba.__version__}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}")
+        gap, same_nan = check_equal(args.operators, args.check_epochs, 2)
+        worst = int(np.argmax(gap))
+        print(f"equality (deterministic configuration, 2 runs x {args.check_epochs} epochs): largest relative gap "
+              f"{gap.max():.2e} ({COMPARED[worst]}), same undefined epochs: {same_nan}")
+        if gap.max() > 1e-9 or not same_nan:
+            raise SystemExit("trajectories differ by more than 1e-9 relative")
     sc = scenario(args.operators, deterministic=False)
     net = sc.network
     print(f"network: {net.n_nodes} node slots, {net.n_operators} operators; {args.runs} runs x {args.epochs} epochs")
@@ -340,6 +361,16 @@ def main():
     sim = simulate(sc, STATUS_QUO, epochs=args.epochs, runs=args.runs, seed=0)
     ours = time.perf_counter() - began
     print(f"fairshare ({sim.path} path): {ours:.2f} s ({ours / args.runs / args.epochs * 1e6:.1f} us per run-epoch)")
+    rows = [Row.info(f"fairshare simulate ({sim.path} path)", ours, "s",
+                     f"{ours / args.runs / args.epochs * 1e6:.1f} us per run-epoch")]
+    measure = "speed ratio, fastest radCAD backend / fairshare"
+    if radcad is None:
+        why = f"radCAD is not installed in {sys.executable}"
+        rows.append(Row.missing(measure, "x", why, ">=", 100))
+        cli.save(args, rows, network_operators=net.n_operators, **versions)
+        return
+    rows.append(Row.info("largest relative gap, deterministic check", float(gap.max()), "",
+                         f"{COMPARED[worst]}; 2 runs x {args.check_epochs} epochs"))
     best = None
     for backend in ("SINGLE_PROCESS", "MULTIPROCESSING", "PATHOS"):
         values, seconds = run_radcad(sc, args.epochs, args.runs, 0, backend)
@@ -347,8 +378,11 @@ def main():
             np.nanmax(np.abs(fairshare_values(sim)), axis=(0, 1)), 1e-300))
         print(f"radCAD {backend.lower()}: {seconds:.2f} s ({seconds / args.runs / args.epochs * 1e6:.1f} us per "
               f"run-epoch); largest relative gap to fairshare {gap:.1e}")
+        rows.append(Row.info(f"radCAD {backend.lower()}", seconds, "s", f"largest relative gap to fairshare {gap:.1e}"))
         best = seconds if best is None else min(best, seconds)
     print(f"speed ratio (fastest radCAD / fairshare): {best / ours:.0f}x")
+    rows.insert(1, Row.check(measure, best / ours, "x", ">=", 100, f"fastest radCAD {best:.2f} s"))
+    cli.save(args, rows, network_operators=net.n_operators, **versions)
 
 
 if __name__ == "__main__":

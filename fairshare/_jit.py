@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["jit", "jit_parallel", "prange", "num_threads"]
+__all__ = ["jit", "jit_parallel", "prange", "num_threads", "threads_limited"]
 
 _OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
@@ -45,3 +45,19 @@ def jit_parallel(func=None, **overrides):
 def num_threads() -> int:
     """Threads numba's parallel kernels use now (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``)."""
     return int(numba.get_num_threads())
+
+
+class threads_limited:
+    """Context manager: parallel kernels started inside use at most ``n`` threads (this thread only)."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+
+    def __enter__(self):
+        self.before = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(self.n, numba.config.NUMBA_NUM_THREADS)))
+        return self
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.before)
+        return False

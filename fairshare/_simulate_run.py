@@ -1,7 +1,8 @@
 """Running a simulation: kernel inputs, per-run random streams, chunks of runs, both paths.
 
 Public through :func:`fairshare.simulate`. Runs are processed in chunks (memory is the
-summaries plus one chunk's working state; full per-node state only on request). Every run
+summaries plus one chunk's working state; full per-node state only on request), and with a
+``dask.distributed`` client in blocks of runs on its workers. Every run
 draws from its own stream, ``SeedSequence(seed).spawn(runs)[r]``, split into four child
 streams (price, demand, exits, fake-demand willingness), so a run's draws do not depend on
 the chunking, on the number of runs, or on which mechanisms are switched on, and two
@@ -18,13 +19,14 @@ import numpy as np
 from . import _simulate_kernel as kernel
 from . import _simulate_layout as k
 from ._formulas_components import _FIELD, COMPONENTS
+from ._distributed import map_ordered, n_workers, share, spans
 from ._jit import num_threads
 from ._simulate_config import OPERATOR_CLASSES
 from ._simulate_rules import RulePlan
 from ._simulate_supply import Calendar, calendar, vesting_taps
 from .features import QUANTITIES, Features
 
-__all__ = ["Inputs", "prepare", "simulate_runs", "RunOutput"]
+__all__ = ["Inputs", "prepare", "simulate_runs", "simulate_block", "RunOutput"]
 
 _ROWS = {"requests": k.F_REQ, "task_rows": k.F_ROWS, "input_tokens": k.F_IN, "output_tokens": k.F_OUT,
          "work_units": k.F_WORK, "busy_seconds": k.F_BUSY, "fees_usd": k.F_FEES, "upstream_cost_usd": k.F_UP,
@@ -279,33 +281,66 @@ def _c(a):
 
 
 def simulate_runs(scn, rule, epochs: int, runs: int, seed: int, path: str, keep_state: bool, progress,
-                  chunk_runs: int | None) -> tuple[RunOutput, Inputs]:
-    """Run every chunk of runs; returns the summaries (and state when asked)."""
+                  chunk_runs: int | None, client=None) -> tuple[RunOutput, Inputs]:
+    """Run every chunk of runs; returns the summaries (and state when asked).
+
+    With a ``dask.distributed`` client the runs are split into contiguous blocks (about two
+    per worker, at most one per run), each block is simulated on a worker by
+    :func:`simulate_block`, and the blocks are joined in run order; ``progress`` is then
+    called once per block, after all have come back. A run's numbers do not depend on
+    its block, so the result is the same with or without a client.
+    """
     began = time.perf_counter()
     inp = prepare(scn, epochs)
-    plan = RulePlan(rule, epochs)
-    theta = plan.theta() if path in ("auto", "fast") else None
-    used = "fast" if theta is not None else "general"
-    if chunk_runs is None:
-        chunk_runs = max(4 * num_threads(), 16) if used == "fast" else runs
-    children = np.random.SeedSequence(seed).spawn(runs)
-    summary = np.full((runs, epochs, k.N_MEASURES), np.nan)
-    kept = {name: [] for name in KEPT} if keep_state else None
+    used = "fast" if path in ("auto", "fast") and RulePlan(rule, epochs).theta() is not None else "general"
     total = runs * epochs
-    for lo in range(0, runs, chunk_runs):
-        hi = min(lo + chunk_runs, runs)
-        draws = _draws(scn, inp, children[lo:hi])
-        st = _state(scn, inp, hi - lo, draws[3], keep_state, used == "general")
-        part = np.full((hi - lo, epochs, k.N_MEASURES), np.nan)
+    if client is None:
+        summary, state = simulate_block((0, runs), scn, inp, rule, used, seed, keep_state, chunk_runs, progress,
+                                        total)
+    else:
+        blocks = spans(runs, 2 * n_workers(client))
+        parts = map_ordered(client, simulate_block, blocks, share(client, scn), share(client, inp), rule, used, seed,
+                            keep_state, chunk_runs)
+        if progress is not None:
+            for _, hi in blocks:
+                progress(hi * epochs, total)
+        summary, state = _join(parts, keep_state)
+    return RunOutput(summary=summary, state=state, path=used, seconds=time.perf_counter() - began), inp
+
+
+def simulate_block(span: tuple[int, int], scn, inp: Inputs, rule, used: str, seed: int, keep_state: bool,
+                   chunk_runs: int | None, progress=None, total: int | None = None) -> tuple[np.ndarray, dict | None]:
+    """Summaries ``(hi - lo, epochs, measures)`` (and state) of runs ``lo..hi-1`` of ``span = (lo, hi)``.
+
+    Run ``r`` draws from ``SeedSequence(seed).spawn(...)[r]``, its global index, so a block
+    gives the same numbers for its runs as a simulation of all runs. ``used`` is the path
+    (``"fast"`` or ``"general"``); ``progress(done, total)`` counts run-epochs of all runs.
+    """
+    lo, hi = span
+    epochs = inp.epochs
+    plan = RulePlan(rule, epochs)
+    theta = plan.theta() if used == "fast" else None
+    if chunk_runs is None:
+        chunk_runs = max(4 * num_threads(), 16) if used == "fast" else hi - lo
+    children = np.random.SeedSequence(seed).spawn(hi)[lo:]
+    parts = []
+    for a in range(lo, hi, chunk_runs):
+        b = min(a + chunk_runs, hi)
+        draws = _draws(scn, inp, children[a - lo:b - lo])
+        st = _state(scn, inp, b - a, draws[3], keep_state, used == "general")
+        part = np.full((b - a, epochs, k.N_MEASURES), np.nan)
         if used == "fast":
             _chunk_fast(inp, draws, st, theta, part)
             if progress is not None:
-                progress(hi * epochs, total)
+                progress(b * epochs, total)
         else:
-            _chunk_general(scn, inp, draws, st, plan, part, progress, lo * epochs, total)
-        summary[lo:hi] = part
-        if keep_state:
-            for i, name in enumerate(kept):
-                kept[name].append(st["keep"][i])
-    state = {name: np.concatenate(v, axis=0) for name, v in kept.items()} if keep_state else None
-    return RunOutput(summary=summary, state=state, path=used, seconds=time.perf_counter() - began), inp
+            _chunk_general(scn, inp, draws, st, plan, part, progress, a * epochs, total)
+        parts.append((part, dict(zip(KEPT, st["keep"])) if keep_state else None))
+    return _join(parts, keep_state)
+
+
+def _join(parts, keep_state: bool) -> tuple[np.ndarray, dict | None]:
+    """Summaries and state of consecutive groups of runs, concatenated along the run axis."""
+    summary = np.concatenate([p[0] for p in parts], axis=0)
+    state = {name: np.concatenate([p[1][name] for p in parts], axis=0) for name in KEPT} if keep_state else None
+    return summary, state

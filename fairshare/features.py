@@ -40,7 +40,10 @@ import pandas as pd
 from ._jit import num_threads
 from ._kernels.inequality import group_sums
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
+from ._distributed import check_client, map_ordered
+from .data.build import check_busy
 from .data.history import History
+from .data.source import TaskSource
 from .errors import ConfigError
 
 __all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
@@ -146,12 +149,21 @@ def sum_by_operator(matrix: np.ndarray, operator: np.ndarray, n_operators: int,
 
 def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
               size_reference_params_b: float = SIZE_REFERENCE_PARAMS_B,
-              small_task_tokens: float = SMALL_TASK_TOKENS) -> Features:
+              small_task_tokens: float = SMALL_TASK_TOKENS, client=None) -> Features:
     """Aggregate a history's task log into per (epoch, node) :class:`Features`.
 
-    One pass over the task log, chunk by chunk (a streamed Parquet log is
-    never held whole), in a numba kernel; no per-task Python objects. Peak
-    memory is the largest chunk plus about twice the ``(E, N)`` outputs.
+    One pass over the task log, chunk by chunk (a streamed Parquet log or a
+    dask DataFrame is never held whole), in a numba kernel; no per-task Python
+    objects. Peak memory is the largest chunk plus about twice the ``(E, N)``
+    outputs. Every row read is validated, and busy time per (epoch, node) is
+    checked against online time, so a log read in place raises its data errors here.
+
+    With a ``dask.distributed`` ``client``, each part of the log (a Parquet file or
+    row group, a dask partition, a chunk of an in-memory log) is aggregated on a
+    worker into the epochs it covers, and the parts are added here in log order.
+    Cells that one part covers alone are bit-identical to the single-machine
+    result; a cell split across parts differs only by the order of its additions
+    (about 1e-16 relative).
 
     Parameters
     ----------
@@ -162,6 +174,8 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
         Active parameters (billions) of the model whose decode token is one work unit.
     small_task_tokens : float
         Tokens per request at or below which a row counts as a small task.
+    client : dask.distributed.Client, optional
+        Aggregate the log's parts on this cluster's workers (see above).
 
     Examples
     --------
@@ -174,16 +188,20 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
                                   ("small_task_tokens", small_task_tokens, False)):
         if not np.isfinite(value) or value < 0 or (positive and value == 0):
             raise ConfigError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}.")
+    check_client(client)
     n_epochs, n_nodes = history.n_epochs, history.n_nodes
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
-    acc = new_accumulator(n_epochs, n_nodes)
-    threads = num_threads()
-    for c in history.tasks_source.chunks():
-        parts = plan_parts(c.epoch, n_nodes, threads)
-        accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
-                         c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, factor,
-                         float(prefill_weight), float(small_task_tokens), parts)
+    terms = (factor, float(prefill_weight), float(small_task_tokens))
+    source = history.tasks_source
+    if client is None:
+        acc = accumulate_source(source, n_epochs, n_nodes, *terms, whole=True)[1]
+    else:
+        acc = new_accumulator(n_epochs, n_nodes)
+        for e0, part in map_ordered(client, accumulate_source, source.parts(), n_epochs, n_nodes, *terms):
+            acc[:, e0:e0 + part.shape[1]] += part
     sums = dict(zip(FIELDS, acc))
+    check_busy(sums["busy_seconds"], history.online_seconds, history.node_ids, history.epochs,
+               history.epoch_seconds, history.uptime_given)
     v = history.node_values
     stake = stake_path(history) if history.stake_updates is not None else v["stake_tokens"][None, :]
     last = np.where(np.isnan(v["left_epoch"]), np.inf, v["left_epoch"])
@@ -198,6 +216,34 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
         prefill_weight=float(prefill_weight), size_reference_params_b=float(size_reference_params_b),
         small_task_tokens=float(small_task_tokens),
     )
+
+
+def accumulate_source(source: TaskSource, n_epochs: int, n_nodes: int, factor: np.ndarray, prefill_weight: float,
+                      small_task_tokens: float, whole: bool = False) -> tuple[int, np.ndarray]:
+    """Sum a task source into an accumulator over the epochs it covers: ``(first epoch, (F, epochs, N))``.
+
+    ``whole=True`` allocates all ``n_epochs`` at once (the single-machine pass);
+    otherwise the epoch window grows with the chunks read (a part of a log
+    partitioned by time stays small). Cells are summed in log order either way.
+    """
+    lo, acc = (0, new_accumulator(n_epochs, n_nodes)) if whole else (0, new_accumulator(0, n_nodes))
+    threads = num_threads()
+    for c in source.chunks():
+        if len(c) == 0:
+            continue
+        first, last = int(c.epoch.min()), int(c.epoch.max()) + 1
+        if acc.shape[1] == 0:
+            lo, acc = first, new_accumulator(last - first, n_nodes)
+        elif first < lo or last > lo + acc.shape[1]:
+            new_lo, new_hi = min(first, lo), max(last, lo + acc.shape[1])
+            grown = new_accumulator(new_hi - new_lo, n_nodes)
+            grown[:, lo - new_lo:lo - new_lo + acc.shape[1]] = acc
+            lo, acc = new_lo, grown
+        epoch = c.epoch if lo == 0 else c.epoch - lo
+        accumulate_tasks(acc, epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens, c.busy_seconds,
+                         c.verification, c.fee_usd, c.upstream_cost_usd, factor, prefill_weight, small_task_tokens,
+                         plan_parts(epoch, n_nodes, threads))
+    return lo, acc
 
 
 def stake_path(history: History) -> np.ndarray:

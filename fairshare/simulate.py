@@ -39,7 +39,8 @@ network take about 1.4 s on the fast path (``benchmarks/bench_simulate.py``).
 
 Determinism: every run has its own random stream from ``SeedSequence(seed)``; a run is
 computed by one thread in a fixed order, so results are bit-identical for a seed whatever
-the number of threads, the chunking or the number of runs.
+the number of threads, the chunking, the number of runs or the cluster (``client=``, a
+``dask.distributed.Client``, simulates blocks of runs on its workers).
 
 >>> import fairshare as fs
 >>> sc = fs.Scenario.default(seed=0, scale="small")                     # doctest: +SKIP
@@ -56,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from . import _simulate_layout as _k
+from ._distributed import check_client
 from ._simulate_config import (OPG_BUCKETS, OPERATOR_CLASSES, Bucket, Capital, Churn, Demand, FakeDemand, Price,
                                Supply)
 from ._simulate_network import Network, build_network
@@ -236,7 +238,7 @@ class Scenario:
 
 def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None = None, runs: int = 100,
              seed: int = 0, path: str = "auto", keep_state: bool = False, progress=None,
-             chunk_runs: int | None = None) -> SimulationResult:
+             chunk_runs: int | None = None, client=None) -> SimulationResult:
     """Simulate a network forward under a reward rule, ``runs`` times.
 
     Parameters
@@ -260,10 +262,16 @@ def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None 
     keep_state : bool
         Keep per-node rewards, stake, work, activity and busy time ``(runs, epochs, nodes)`` (memory!).
     progress : callable, optional
-        ``progress(done, total)`` in run-epochs, after each chunk (fast path) or epoch (general).
+        ``progress(done, total)`` in run-epochs, after each chunk (fast path) or epoch (general);
+        with a ``client``, once per block of runs after all blocks have come back.
     chunk_runs : int, optional
-        Runs per chunk (memory bound; default: a few per thread on the fast path, all runs on
-        the general path). Results do not depend on it.
+        Runs per chunk (memory bound; default: a few per thread on the fast path, all runs of a
+        block on the general path). Results do not depend on it.
+    client : dask.distributed.Client, optional
+        Simulate on a cluster: the runs are split into contiguous blocks (about two per worker,
+        never more blocks than runs), each simulated on a worker, and gathered in run order.
+        The scenario is sent once to every worker. Results are bit-identical to ``client=None``
+        (every run has its own stream); only ``seconds`` differs.
 
     Returns
     -------
@@ -276,6 +284,7 @@ def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None 
     >>> sim = fs.simulate(sc, epochs=60, runs=20, seed=1)       # doctest: +SKIP
     >>> print(sim.summary())                                    # doctest: +SKIP
     """
+    check_client(client)
     scn = Scenario.default() if scenario is None else scenario
     if not isinstance(scn, Scenario):
         raise ConfigError(f"scenario must be a fairshare Scenario, got {type(scn).__name__}.")
@@ -300,7 +309,7 @@ def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None 
         raise ConfigError(f"path='fast' runs Linear-type rules only (Linear, FloorPlusProportional, Proportional, "
                           f"PerTask, StakeWeighted); got {rule!r}. Use path='auto'.")
     out, inp = simulate_runs(scn, rule, int(epochs), int(runs), int(seed), path, bool(keep_state), progress,
-                             chunk_runs)
+                             chunk_runs, client)
     net = scn.network
     label0 = int(scn.history.epochs[scn.start])
     provenance = {"fairshare_version": version, "history": repr(scn.history), **scn.history.provenance,

@@ -5,6 +5,7 @@ repeatable; local runs use a randomised profile with more examples. Both have
 no deadline: first calls of numba kernels compile.
 """
 
+import logging
 import os
 
 from hypothesis import HealthCheck, settings
@@ -18,3 +19,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A ``dask.distributed`` client on a LocalCluster of 2 worker processes (one thread each).
+
+    Shared by every distributed test of the session; workers import fairshare and reuse
+    the on-disk numba cache.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 import fairshare as fs
-from fairshare.errors import ConfigError, SchemaError
+from fairshare.errors import ConfigError, RangeError, SchemaError
 from tests.builders import market_frame, nodes_frame, task_logs, tasks_frame
 
 
@@ -113,8 +113,10 @@ def test_streaming_validates_every_row_group(tmp_path):
     bad = h.tasks
     bad.loc[4, "node_id"] = "ghost"
     bad.to_parquet(tmp_path / "h" / "tasks.parquet", index=False, row_group_size=2)
-    with pytest.raises(fs.errors.AlignmentError, match=r"tasks\.node_id: 1 row \(row 4\) name node_id values"):
-        fs.History.read(tmp_path / "h", stream=True)
+    streamed = fs.History.read(tmp_path / "h", stream=True)  # opening reads footers only
+    for check in (streamed.validate, lambda: fs.aggregate(streamed)):
+        with pytest.raises(fs.errors.AlignmentError, match=r"tasks\.node_id: 1 row \(row 4\) name node_id values"):
+            check()
 
 
 def test_read_errors(tmp_path):
@@ -148,6 +150,29 @@ def test_streamed_errors_name_rows_of_the_whole_log(tmp_path):
     bad.loc[3, "fee_usd"] = np.nan
     bad.to_parquet(tmp_path / "h" / "tasks.parquet", index=False, row_group_size=2)
     with pytest.raises(fs.errors.NaNError, match=r"tasks\.fee_usd: 1 row \(row 3\) are NaN or missing"):
+        fs.History.read(tmp_path / "h", stream=True).validate()
+
+
+def test_streamed_busy_time_is_checked_by_the_pass_that_reads_it(tmp_path):
+    h = full_history()
+    h.write(tmp_path / "h")
+    bad = h.tasks
+    bad.loc[[0, 1], ["epoch", "node_id"]] = bad.loc[0, ["epoch", "node_id"]].to_numpy()
+    bad.loc[[0, 1], "busy_seconds"] = h.epoch_seconds * 0.6  # each row fits, the pair does not
+    bad.to_parquet(tmp_path / "h" / "tasks.parquet", index=False, row_group_size=1)
+    with pytest.raises(RangeError, match=r"busy time of 1 \(epoch, node\) pair"):
+        fs.History.from_frames(h.nodes, bad, h.market, models=h.models)
+    streamed = fs.History.read(tmp_path / "h", stream=True)
+    for check in (streamed.validate, lambda: fs.aggregate(streamed)):
+        with pytest.raises(RangeError, match=r"busy time of 1 \(epoch, node\) pair"):
+            check()
+
+
+def test_streamed_wrong_columns_fail_at_open(tmp_path):
+    h = full_history()
+    h.write(tmp_path / "h")
+    h.tasks.rename(columns={"fee_usd": "fee"}).to_parquet(tmp_path / "h" / "tasks.parquet", index=False)
+    with pytest.raises(SchemaError, match=r"tasks: missing required column\(s\) fee_usd"):
         fs.History.read(tmp_path / "h", stream=True)
 
 

@@ -1,6 +1,7 @@
 """The import rules of DESIGN.md "Layers": a module imports only from layers below it.
 
-Layers 2 and 4 are ordered inside: features and metrics (2.0), then formulas
+Layers 0, 2 and 4 are ordered inside: ``_distributed`` (0.1) runs kernels under
+``_jit``'s thread limit; features and metrics (2.0), then formulas
 and economics (2.1, they consume features), then datasets and presets (2.2,
 they use formulas and the cost model); plotting and results_io (4.0), then
 report (4.1, it draws and saves through them). Third-party rules too: numba only in
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
 LAYERS = {
-    "errors": 0, "_jit": 0, "_version": 0,
+    "errors": 0, "_jit": 0, "_version": 0, "_distributed": 0.1,
     "_kernels": 1, "data": 1,
     "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "evaluate": 3, "optimize": 3, "simulate": 3,

@@ -29,3 +29,15 @@ def test_schema_documents_every_column():
     for table, columns in TABLES.items():
         for column in columns:
             assert re.search(rf"`{column.name}`", README), f"README does not document {table}.{column.name}"
+
+
+def test_every_call_with_a_client_in_the_readme_takes_one():
+    import inspect
+
+    import fairshare as fs
+
+    calls = re.findall(r"fs\.(\w+)\([^\n]*client=client", README)
+    assert {"aggregate", "simulate", "frontier"} <= set(calls)
+    for name in calls:
+        assert "client" in inspect.signature(getattr(fs, name)).parameters, name
+    assert "client" in inspect.signature(fs.History.validate).parameters

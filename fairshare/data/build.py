@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._distributed import map_ordered
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
 from .source import InMemoryTasks, TaskCoder, TaskSource, encode_tasks
@@ -151,13 +152,25 @@ def encode_frame(tasks: pd.DataFrame, coder: TaskCoder) -> TaskSource:
     return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
 
 
-def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int) -> np.ndarray:
-    """Busy seconds summed per (epoch, node), in row order (exact and repeatable)."""
+def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int, client=None) -> np.ndarray:
+    """Busy seconds summed per (epoch, node), part by part in log order (exact and repeatable).
+
+    With a ``dask.distributed`` client each part of the source is summed on a worker.
+    """
+    sums = map_ordered(client, _busy_of_part, source.parts(), n_epochs, n_nodes) if client is not None \
+        else [_busy_of_part(source, n_epochs, n_nodes)]
+    total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
+    for s in sums:
+        total += s
+    return total.reshape(n_epochs, n_nodes)
+
+
+def _busy_of_part(source: TaskSource, n_epochs: int, n_nodes: int) -> np.ndarray:
     total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
     for chunk in source.chunks():
         flat = chunk.epoch * n_nodes + chunk.node
         total += np.bincount(flat, weights=chunk.busy_seconds, minlength=n_epochs * n_nodes)
-    return total.reshape(n_epochs, n_nodes)
+    return total
 
 
 def check_busy(busy: np.ndarray, online: np.ndarray, node_ids: pd.Index, epochs: np.ndarray,

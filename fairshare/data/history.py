@@ -19,7 +19,8 @@ import pandas as pd
 from ..errors import RangeError
 from . import build
 from .schema import NODE_TIERS, VERIFICATION_MODES
-from .source import TaskSource
+from .partitioned import DaskTasks, is_dask_frame
+from .source import InMemoryTasks, TaskSource
 from .validate import offending
 
 __all__ = ["History", "DEFAULT_EPOCH_SECONDS"]
@@ -73,7 +74,9 @@ class History:
         Parameters
         ----------
         nodes, tasks, market : DataFrame
-            The required tables; columns and units are in README.md's schema.
+            The required tables; columns and units are in README.md's schema. ``tasks``
+            may be a dask DataFrame: it then stays where it is and is read partition by
+            partition by every pass over the log (see :meth:`validate`).
         models : DataFrame, optional
             ``model``, ``active_params_b``. Without it, the models fairshare knows
             (:data:`~fairshare.data.schema.MODEL_ACTIVE_PARAMS_B`) are used and any
@@ -93,7 +96,7 @@ class History:
         epoch_seconds, origin = build.normalise_epochs(epoch_seconds, epoch_origin)
         parts = build.build_parts(nodes, market, models)
         coder = build.coder_for(parts, epoch_seconds, origin)
-        source = build.encode_frame(tasks, coder)
+        source = DaskTasks(tasks, coder) if is_dask_frame(tasks) else build.encode_frame(tasks, coder)
         return cls._assemble(parts, source, stake, uptime, epoch_seconds, origin, provenance or {})
 
     @classmethod
@@ -112,8 +115,9 @@ class History:
                 raise RangeError(f"uptime.online_seconds: {offending(idle)} give online time outside the "
                                  "node's active window. Fix joined_epoch/left_epoch or the uptime rows.")
             online[up["epoch"], up["node"]] = up["value"]
-        busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
-        build.check_busy(busy, online, node_ids, epochs, epoch_seconds, up is not None)
+        if isinstance(source, InMemoryTasks):  # a log read in place is checked by the pass that reads it
+            busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
+            build.check_busy(busy, online, node_ids, epochs, epoch_seconds, up is not None)
         stake_updates = build.build_updates(stake, "stake", "stake_tokens", node_ids, epochs)
         return cls(**parts, online_seconds=online, stake_updates=stake_updates, uptime_given=up is not None,
                    tasks_source=source, epoch_seconds=float(epoch_seconds), epoch_origin=origin,
@@ -134,6 +138,19 @@ class History:
         from .io import write_history
 
         return write_history(self, Path(directory), format=format, overwrite=overwrite)
+
+    def validate(self, client=None) -> "History":
+        """Read the whole task log once and check it; return the history.
+
+        A log held in memory is checked when the history is built. A log read in
+        place (``History.read(..., stream=True)``, a dask DataFrame) is checked by
+        every pass that reads it: each row as it is read, busy time per (epoch,
+        node) by :func:`fairshare.aggregate`. Call this to check such a log up
+        front; with a ``dask.distributed`` client its parts are read on the workers.
+        """
+        busy = build.busy_per_epoch_node(self.tasks_source, self.n_epochs, self.n_nodes, client=client)
+        build.check_busy(busy, self.online_seconds, self.node_ids, self.epochs, self.epoch_seconds, self.uptime_given)
+        return self
 
     # ------------------------------------------------------------------ views
     @property

@@ -32,7 +32,7 @@ from ..errors import ConfigError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
 from .schema import TABLES
-from .source import ParquetTasks
+from .partitioned import ParquetTasks
 
 __all__ = ["read_history", "write_history", "read_table", "atomic_directory"]
 
@@ -121,8 +121,10 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
     ----------
     stream : bool
         Keep a Parquet task log on disk and read it row group by row group
-        whenever the tasks are needed (validation runs once, streaming, at open).
-        Needs Parquet tasks. Default: read the task log into memory.
+        whenever the tasks are needed. Opening reads only the footers and checks
+        the columns; rows are checked by every pass that reads them (the first
+        :func:`fairshare.aggregate`, or :meth:`History.validate` up front). Needs
+        Parquet tasks. Default: read the task log into memory and check it now.
     epoch_seconds, epoch_origin :
         Override or supply the epoch definition when the directory has no
         ``history.json`` (default epoch length: one day).

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..errors import AlignmentError, RangeError, SchemaError
 from .schema import VERIFICATION_MODES, table_columns
 from .validate import Labels, check_table, code_labels, rows_message
 
-__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "ParquetTasks", "encode_tasks"]
+__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "encode_tasks"]
 
 _FLOAT_FIELDS = ("input_tokens", "output_tokens", "busy_seconds", "fee_usd", "upstream_cost_usd")
 
@@ -76,15 +75,17 @@ class TaskCoder:
     epoch_origin: pd.Timestamp | None = None
 
 
-def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0) -> TaskChunk:
+def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool = False) -> TaskChunk:
     """Validate one slice of the tasks table and code it against ``coder``.
 
     Raises the :mod:`fairshare.errors` class that matches the first problem,
     naming rows by their position in the whole log (``row0`` + position).
+    ``piece=True`` accepts an empty slice (a row group or partition of a log
+    read in place), which checks the columns and types only.
     """
     df = _epochs_from_timestamps(df, coder)
     positions = np.arange(row0, row0 + len(df))
-    values = check_table(df, "tasks", positions=positions)
+    values = check_table(df, "tasks", positions=positions, allow_empty=piece)
     for name, spec in table_columns("tasks").items():
         if name not in values and spec.default is not None:
             kind = np.int64 if spec.kind == "int" else np.float64
@@ -155,13 +156,22 @@ def _code_verification(labels: Labels, positions: np.ndarray) -> np.ndarray:
 
 
 class TaskSource(abc.ABC):
-    """A task log that yields :class:`TaskChunk` objects in a fixed order."""
+    """A task log that yields :class:`TaskChunk` objects in a fixed order.
+
+    A source also splits into :meth:`parts`: smaller sources, in log order, whose
+    chunks together are this source's chunks. Parts are picklable, so a worker
+    process can read and aggregate one part on its own.
+    """
 
     n_rows: int
 
     @abc.abstractmethod
     def chunks(self) -> Iterator[TaskChunk]:
         """The task log's chunks, in log order."""
+
+    @abc.abstractmethod
+    def parts(self) -> list["TaskSource"]:
+        """The source's natural pieces (row groups, files, partitions), in log order."""
 
     def __len__(self) -> int:
         return self.n_rows
@@ -184,33 +194,16 @@ class InMemoryTasks(TaskSource):
         for start in range(0, max(self.n_rows, 1), self.chunk_rows):
             yield self.data.slice(start, min(start + self.chunk_rows, self.n_rows))
 
+    def parts(self) -> list["InMemoryTasks"]:
+        """Pieces of about ``chunk_rows`` rows (each holds only its own rows).
 
-@dataclass(frozen=True)
-class ParquetTasks(TaskSource):
-    """A task log read from Parquet files row group by row group.
-
-    ``paths`` are read in order; each row group is coded and validated by
-    :func:`encode_tasks` as it is read, so memory stays bounded by the largest
-    row group. ``n_rows`` comes from the file footers.
-    """
-
-    paths: tuple[Path, ...]
-    coder: TaskCoder
-    n_rows: int = field(init=False)
-
-    def __post_init__(self):
-        import pyarrow.parquet as pq
-
-        n = sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
-        object.__setattr__(self, "n_rows", int(n))
-
-    def chunks(self) -> Iterator[TaskChunk]:
-        import pyarrow.parquet as pq
-
-        row0 = 0
-        for path in self.paths:
-            pf = pq.ParquetFile(path)
-            for g in range(pf.num_row_groups):
-                df = pf.read_row_group(g).to_pandas()
-                yield encode_tasks(df, self.coder, row0=row0)
-                row0 += len(df)
+        A log sorted by epoch is cut at epoch boundaries, so no (epoch, node)
+        cell is split between parts and their sum is exact.
+        """
+        epoch = self.data.epoch
+        cuts = np.arange(0, self.n_rows, self.chunk_rows)
+        if self.n_rows and np.all(epoch[1:] >= epoch[:-1]):
+            cuts = np.unique(np.searchsorted(epoch, epoch[cuts], side="left"))
+        bounds = np.r_[cuts, self.n_rows] if self.n_rows else np.array([0, 0])
+        return [InMemoryTasks(self.data.slice(int(a), int(b)), chunk_rows=self.chunk_rows)
+                for a, b in zip(bounds[:-1], bounds[1:])]

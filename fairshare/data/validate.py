@@ -37,10 +37,12 @@ def rows_message(table: str, column: str, mask, what: str, fix: str, positions=N
     return f"{table}.{column}: {offending(np.asarray(mask), positions)} {what}. {fix}"
 
 
-def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = None,
+                allow_empty: bool = False) -> dict[str, np.ndarray]:
     """Check ``df`` against the schema of ``table``; return its validated columns.
 
-    Raises on the first problem. ``positions`` are the rows' positions in the
+    Raises on the first problem; an empty table is one unless ``allow_empty``
+    (a piece of a table read in place). ``positions`` are the rows' positions in the
     whole input when ``df`` is a slice of it (for messages). The result maps
     each present column to the array :func:`column_values` gives.
     """
@@ -64,7 +66,7 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
             f"{table}: unknown column(s) {', '.join(unknown)}. Allowed columns: "
             f"{', '.join(c.name for c in specs)}. Rename or drop them before loading."
         )
-    if len(df) == 0:
+    if len(df) == 0 and not allow_empty:
         raise SchemaError(f"{table}: the table is empty. A history needs at least one row in {table}.")
     return {spec.name: column_values(df[spec.name], table, spec, positions)
             for spec in specs if spec.name in df.columns}

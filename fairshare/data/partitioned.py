@@ -1,0 +1,122 @@
+"""Task logs that stay where they are: Parquet files and dask DataFrames.
+
+Both read the log piece by piece (a Parquet row group, a dask partition), code
+and validate each piece with :func:`~.source.encode_tasks` as it is read, and
+split into picklable :meth:`parts` that a worker process can read on its own.
+Nothing is read at construction but the Parquet footers (row counts) or the
+dask partitions' lengths; the columns and their types are checked then, on an
+empty table with the log's schema, so a wrong column fails before any pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .._distributed import on_worker
+from ..errors import DataError, SchemaError
+from .source import TaskChunk, TaskCoder, TaskSource, encode_tasks
+
+__all__ = ["ParquetTasks", "DaskTasks", "is_dask_frame"]
+
+
+@dataclass(frozen=True)
+class ParquetTasks(TaskSource):
+    """A task log read from Parquet files row group by row group.
+
+    ``paths`` are read in order; memory stays bounded by the largest row group.
+    ``pieces`` selects ``(path index, row group, rows)`` triples (default: all, from
+    the footers); ``row0`` is the position of the first selected row in the whole log.
+    """
+
+    paths: tuple[Path, ...]
+    coder: TaskCoder
+    pieces: tuple[tuple[int, int, int], ...] | None = None
+    row0: int = 0
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        import pyarrow.parquet as pq
+
+        if self.pieces is None:
+            pieces = []
+            for i, path in enumerate(self.paths):
+                meta = pq.ParquetFile(path).metadata
+                pieces.extend((i, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups))
+                if i == 0:
+                    encode_tasks(pq.read_schema(path).empty_table().to_pandas(), self.coder, piece=True)
+            object.__setattr__(self, "pieces", tuple(pieces))
+        object.__setattr__(self, "n_rows", int(sum(rows for _, _, rows in self.pieces)))
+        if self.row0 == 0 and self.n_rows == 0:
+            raise SchemaError("tasks: the Parquet task log has no rows. A history needs at least one task row.")
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        import pyarrow.parquet as pq
+
+        row0, opened, threads = self.row0, {}, not on_worker()
+        for i, group, rows in self.pieces:
+            if i not in opened:
+                opened = {i: pq.ParquetFile(self.paths[i])}
+            table = opened[i].read_row_group(group, use_threads=threads)
+            yield encode_tasks(table.to_pandas(use_threads=threads), self.coder, row0=row0, piece=True)
+            row0 += rows
+
+    def parts(self) -> list["ParquetTasks"]:
+        """One part per file, or per row group when the log is a single file."""
+        by_file = len({i for i, _, _ in self.pieces}) > 1
+        groups: list[list] = []
+        for piece in self.pieces:
+            if not groups or not by_file or groups[-1][-1][0] != piece[0]:
+                groups.append([])
+            groups[-1].append(piece)
+        starts = np.cumsum([self.row0] + [sum(p[2] for p in g) for g in groups])
+        return [ParquetTasks(self.paths, self.coder, tuple(g), int(s)) for g, s in zip(groups, starts)]
+
+
+@dataclass(frozen=True)
+class DaskTasks(TaskSource):
+    """A task log held in a dask DataFrame, read partition by partition.
+
+    Without a client each partition is computed here, one at a time (dask's
+    synchronous scheduler), so memory stays bounded by the largest partition.
+    Errors name rows by their position in the whole log.
+    """
+
+    frame: Any
+    coder: TaskCoder
+    lengths: tuple[int, ...] | None = None
+    row0: int = 0
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        if self.lengths is None:
+            encode_tasks(self.frame._meta, self.coder, piece=True)
+            lengths = self.frame.map_partitions(len).compute(scheduler="sync")
+            object.__setattr__(self, "lengths", tuple(int(n) for n in lengths))
+        object.__setattr__(self, "n_rows", int(sum(self.lengths)))
+        if self.row0 == 0 and self.n_rows == 0:
+            raise SchemaError("tasks: the dask task log has no rows. A history needs at least one task row.")
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        row0 = self.row0
+        for i, rows in enumerate(self.lengths):
+            df = self.frame.get_partition(i).compute(scheduler="sync")
+            if len(df) != rows:
+                raise DataError(f"tasks: dask partition {i} returned {len(df)} rows, {rows} when the history was "
+                                "built. A dask task log must not change; persist() it or write it to Parquet.")
+            yield encode_tasks(df, self.coder, row0=row0, piece=True)
+            row0 += rows
+
+    def parts(self) -> list["DaskTasks"]:
+        """One part per partition."""
+        starts = np.cumsum([self.row0, *self.lengths])
+        return [DaskTasks(self.frame.get_partition(i), self.coder, (rows,), int(s))
+                for i, (rows, s) in enumerate(zip(self.lengths, starts))]
+
+
+def is_dask_frame(value) -> bool:
+    """True for a dask DataFrame (checked without importing dask)."""
+    return type(value).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(value, "npartitions")
