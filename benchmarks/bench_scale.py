@@ -19,6 +19,9 @@ Measured in one run (each measurement in a fresh process, so its peak resident m
    (one thread each) over the same files; rows per second, the driver's and the largest
    worker's peak memory; the features must equal the single-process ones bit for bit (the
    parts are days, so no (epoch, node) cell is split between them).
+5. engines: ``fs.simulate`` (``--runs`` runs of a year of the built-in network, status quo) and
+   ``fs.frontier`` (``--points`` price points, per-epoch energy coverage of retail operators),
+   without a client and on the same 2-worker cluster; simulations must be bit-identical.
 """
 
 from __future__ import annotations
@@ -132,7 +135,47 @@ def measure_dask(directory: Path) -> dict:
             "max_rel_diff": float(np.max(np.abs(f.work_units - reference) / np.maximum(np.abs(reference), 1e-300)))}
 
 
-MEASURES = {"streamed": measure_streamed, "in_memory": measure_in_memory, "dask": measure_dask}
+def measure_engines(directory: Path) -> dict:
+    """``fs.simulate`` runs and ``fs.frontier`` points, in this process and on 2 dask workers.
+
+    ``directory`` names the sizes: ``runs-points`` (for example ``40-40``).
+    """
+    from dask.distributed import Client, LocalCluster
+
+    import fairshare as fs
+    from fairshare.optimize import Basis, Coverage, default_constraints
+
+    runs, points = (int(v) for v in directory.name.split("-"))
+    scenario = fs.Scenario.default(seed=0)
+    basis = Basis.from_history(scenario.history)
+    constraints = [Coverage(who="retail", cost="energy", per_epoch=True)] + default_constraints()[1:]
+    prices = np.linspace(0.05, 0.50, points)
+
+    def sweep(client):
+        t0 = time.perf_counter()
+        sim = fs.simulate(scenario, runs=runs, seed=1, client=client)
+        t1 = time.perf_counter()
+        fr = fs.frontier(basis, over="price", values=prices, constraints=constraints, client=client)
+        return sim, t1 - t0, fr, time.perf_counter() - t1
+
+    fs.simulate(scenario, epochs=30, runs=2)  # kernels loaded before timing
+    fs.frontier(basis, over="price", values=prices[:2], constraints=constraints)
+    sim1, t_sim1, fr1, t_fr1 = sweep(None)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        fs.simulate(scenario, epochs=30, runs=2, client=client)  # workers load the kernels
+        fs.frontier(basis, over="price", values=prices[:2], constraints=constraints, client=client)
+        sim2, t_sim2, fr2, t_fr2 = sweep(client)
+    a, b = fr1.table["objective"].to_numpy(), fr2.table["objective"].to_numpy()
+    return {"runs": runs, "epochs": int(sim1.values.shape[1]), "points": points,
+            "simulate_s": t_sim1, "simulate_dask_s": t_sim2,
+            "simulate_identical": bool(sim1.values.tobytes() == sim2.values.tobytes()),
+            "frontier_s": t_fr1, "frontier_dask_s": t_fr2,
+            "frontier_max_rel_diff": float(np.nanmax(np.abs(a - b) / np.maximum(np.abs(a), 1e-300)))}
+
+
+MEASURES = {"streamed": measure_streamed, "in_memory": measure_in_memory, "dask": measure_dask,
+            "engines": measure_engines}
 
 
 def in_child(what: str, directory: Path) -> dict:
@@ -146,6 +189,8 @@ def options() -> Options:
     cli.add_sized("--rows", full=100_000_000, quick=5_000_000, type=int, help="rows of the streamed log")
     cli.add_sized("--baseline-rows", full=10_000_000, quick=1_000_000, type=int, help="rows of the in-memory log")
     cli.add_sized("--parts", full=100, quick=20, type=int, help="Parquet files of the streamed log")
+    cli.add_sized("--runs", full=400, quick=40, type=int, help="simulation runs timed with and without dask")
+    cli.add_sized("--points", full=40, quick=8, type=int, help="frontier points timed with and without dask")
     cli.parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "fairshare-bench-scale"),
                             help="where the generated logs are kept between runs")
     cli.parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse_hidden())
@@ -175,6 +220,7 @@ def main(argv=None) -> None:
     streamed = in_child("streamed", big)
     memory = in_child("in_memory", small)
     dask = in_child("dask", big)
+    engines = in_child("engines", Path(f"{args.runs}-{args.points}"))
     rate_stream = streamed["rows"] / streamed["seconds"]
     rate_agg = memory["rows"] / memory["aggregate_s"]
     rate_mem = memory["rows"] / (memory["read_s"] + memory["aggregate_s"])
@@ -191,6 +237,13 @@ def main(argv=None) -> None:
           f"({rate_dask / rate_stream:.2f}x one process); driver peak {dask['peak_gb']:.2f} GB, worker peak "
           f"{dask['worker_peak_gb']:.2f} GB; bit-identical to one process: {dask['identical']} "
           f"(max rel. diff {dask['max_rel_diff']:.1e})")
+    print(f"  fs.simulate, {engines['runs']} runs x {engines['epochs']} epochs (built-in network): one process "
+          f"{engines['simulate_s']:.1f} s, dask 2 workers {engines['simulate_dask_s']:.1f} s "
+          f"({engines['simulate_s'] / engines['simulate_dask_s']:.2f}x); bit-identical: {engines['simulate_identical']}")
+    print(f"  fs.frontier, {engines['points']} price points (per-epoch retail coverage): one process "
+          f"{engines['frontier_s']:.1f} s, dask 2 workers {engines['frontier_dask_s']:.1f} s "
+          f"({engines['frontier_s'] / engines['frontier_dask_s']:.2f}x); max rel. diff "
+          f"{engines['frontier_max_rel_diff']:.1e}")
     judged = args.rows >= 100_000_000
     note = "" if judged else f"the target is for 100M rows; measured on {args.rows:,}"
     rows = [
@@ -206,6 +259,14 @@ def main(argv=None) -> None:
                  f"{rate_dask / rate_stream:.2f}x one process; worker peak {dask['worker_peak_gb']:.2f} GB"),
         Row.check("dask vs one process: max relative difference of work units", dask["max_rel_diff"], "", "<=",
                   1e-12, "bit-identical" if dask["identical"] else "not bit-identical"),
+        Row.info(f"fs.simulate {engines['runs']} runs x {engines['epochs']} epochs: dask 2 workers vs one process",
+                 engines["simulate_s"] / engines["simulate_dask_s"], "x",
+                 f"{engines['simulate_s']:.1f} s vs {engines['simulate_dask_s']:.1f} s; bit-identical: "
+                 f"{engines['simulate_identical']}"),
+        Row.info(f"fs.frontier {engines['points']} points: dask 2 workers vs one process",
+                 engines["frontier_s"] / engines["frontier_dask_s"], "x",
+                 f"{engines['frontier_s']:.1f} s vs {engines['frontier_dask_s']:.1f} s; max rel. diff "
+                 f"{engines['frontier_max_rel_diff']:.1e}"),
     ]
     cli.save(args, rows, on_disk_gb=on_disk, generated_s=t_gen)
 
