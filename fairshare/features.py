@@ -200,8 +200,9 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
         for e0, part in map_ordered(client, accumulate_source, source.parts(), n_epochs, n_nodes, *terms):
             acc[:, e0:e0 + part.shape[1]] += part
     sums = dict(zip(FIELDS, acc))
-    check_busy(sums["busy_seconds"], history.online_seconds, history.node_ids, history.epochs,
-               history.epoch_seconds, history.uptime_given)
+    if not source.checked_at_build:
+        check_busy(sums["busy_seconds"], history.online_seconds, history.node_ids, history.epochs,
+                   history.epoch_seconds, history.uptime_given)
     v = history.node_values
     stake = stake_path(history) if history.stake_updates is not None else v["stake_tokens"][None, :]
     last = np.where(np.isnan(v["left_epoch"]), np.inf, v["left_epoch"])
@@ -231,7 +232,7 @@ def accumulate_source(source: TaskSource, n_epochs: int, n_nodes: int, factor: n
     for c in source.chunks():
         if len(c) == 0:
             continue
-        first, last = int(c.epoch.min()), int(c.epoch.max()) + 1
+        first, last = (0, n_epochs) if whole else (int(c.epoch.min()), int(c.epoch.max()) + 1)
         if acc.shape[1] == 0:
             lo, acc = first, new_accumulator(last - first, n_nodes)
         elif first < lo or last > lo + acc.shape[1]:

@@ -20,7 +20,7 @@ from ..errors import RangeError
 from . import build
 from .schema import NODE_TIERS, VERIFICATION_MODES
 from .partitioned import DaskTasks, is_dask_frame
-from .source import InMemoryTasks, TaskSource
+from .source import TaskSource
 from .validate import offending
 
 __all__ = ["History", "DEFAULT_EPOCH_SECONDS"]
@@ -115,7 +115,7 @@ class History:
                 raise RangeError(f"uptime.online_seconds: {offending(idle)} give online time outside the "
                                  "node's active window. Fix joined_epoch/left_epoch or the uptime rows.")
             online[up["epoch"], up["node"]] = up["value"]
-        if isinstance(source, InMemoryTasks):  # a log read in place is checked by the pass that reads it
+        if source.checked_at_build:  # a log read in place is checked by the pass that reads it
             busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
             build.check_busy(busy, online, node_ids, epochs, epoch_seconds, up is not None)
         stake_updates = build.build_updates(stake, "stake", "stake_tokens", node_ids, epochs)

@@ -164,6 +164,9 @@ class TaskSource(abc.ABC):
     """
 
     n_rows: int
+    #: True when the whole log was checked as the history was built (a log in memory); a log
+    #: read in place is checked by the pass that reads it (:func:`fairshare.aggregate`).
+    checked_at_build: bool = False
 
     @abc.abstractmethod
     def chunks(self) -> Iterator[TaskChunk]:
@@ -184,6 +187,7 @@ class InMemoryTasks(TaskSource):
     data: TaskChunk
     chunk_rows: int = 1 << 20
     n_rows: int = field(init=False)
+    checked_at_build = True
 
     def __post_init__(self):
         object.__setattr__(self, "n_rows", len(self.data))
