@@ -22,6 +22,7 @@ from ._evaluate_gaming import driven_shares, fake_demand_gain, merge_gain, sampl
 from ._evaluate_linear import LinearBasis, as_linear
 from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
                                    staker_yield, trajectories, winners_losers)
+from ._distributed import check_client, map_ordered, n_workers, share, spans
 from ._version import version
 from .data.history import History
 from .economics import PnL, node_costs, operator_classes, pnl
@@ -80,7 +81,7 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
              features: Features | None = None, depreciation: str = "straight_line", vesting=None,
              max_retail_nodes: int = 3, sybil_k=(2, 10), sybil_sample: int = 8, fake_fraction: float = 0.1,
              keep_detail: int | None = 20, trend_resamples: int = 1000, seed: int = 0,
-             batch_linear: bool | None = None) -> Evaluation:
+             batch_linear: bool | None = None, client=None) -> Evaluation:
     """Replay reward rules over ``history`` and score them.
 
     Parameters
@@ -113,7 +114,11 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         bases computed once, a few small products per rule (same numbers to
         rounding; per-epoch gini and Nakamoto are kept only for rules with
         detail). Default: when there are at least ``BATCH_LINEAR`` of them.
+    client : dask.distributed.Client, optional
+        Score blocks of rules on this cluster's workers (the history, features and
+        bases are sent once to each worker); the result is the same as without.
     """
+    check_client(client)
     rules = _named(formulas)
     if level not in LEVELS:
         raise ConfigError(f"level must be one of {', '.join(LEVELS)}, got {level!r}.")
@@ -135,22 +140,13 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     if batched:
         used = sorted({c for rule in linear.values() for c, w in rule.weights.items() if w > 0})
         basis = LinearBasis(context, used)
-    rows, detail, paths = {}, {}, {}
-    for i, (name, rule) in enumerate(rules.items()):
-        keep = keep_detail is None or i < keep_detail
-        if basis is not None and name in linear:
-            theta = basis.theta(linear[name])
-            rows[name] = basis.row(theta, base_tokens)
-            paths[name] = basis.path(theta)
-            if keep:
-                alloc = rule(f)
-                detail[name], paths[name] = context.detail_and_path(alloc, base_tokens)
-            continue
-        alloc = rule(f)
-        rows[name] = context.row(rule, alloc, base_tokens)
-        entity_detail, paths[name] = context.detail_and_path(alloc, base_tokens)
-        if keep:
-            detail[name] = entity_detail
+    jobs = [(name, rule, linear.get(name), keep_detail is None or i < keep_detail)
+            for i, (name, rule) in enumerate(rules.items())]
+    blocks = [jobs[lo:hi] for lo, hi in spans(len(jobs), 2 * n_workers(client) if client is not None else 1)]
+    scored = map_ordered(client, _score_block, blocks, share(client, _Scorer(context, basis, base_tokens)))
+    rows = {name: row for block in scored for name, (row, _, _) in block.items()}
+    detail = {name: d for block in scored for name, (_, d, _) in block.items() if d is not None}
+    paths = {name: path for block in scored for name, (_, _, path) in block.items()}
     scoreboard = pd.DataFrame.from_dict(rows, orient="index").rename_axis("rule")
     trend = pd.DataFrame.from_dict(
         {name: _trend(p["retail_share"].to_numpy(), history.epoch_seconds, trend_resamples, seed)
@@ -160,6 +156,34 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
                   "sybil_sample": int(context.sample.size), "fake_fraction": fake_fraction, "seed": seed,
                   "rules": {n: repr(r) for n, r in rules.items()}}
     return Evaluation(scoreboard, detail, paths, trend, rules, level, baseline, provenance)
+
+
+@dataclass(frozen=True, eq=False)
+class _Scorer:
+    """What scoring any rule needs (sent once to each worker with a client)."""
+
+    context: "_Context"
+    basis: LinearBasis | None
+    base_tokens: np.ndarray
+
+
+def _score_block(jobs: list, scorer: _Scorer) -> dict:
+    """``name -> (scoreboard row, detail or None, per-epoch path)`` for ``(name, rule, linear, keep)`` jobs."""
+    context, basis, base_tokens = scorer.context, scorer.basis, scorer.base_tokens
+    out = {}
+    for name, rule, linear, keep in jobs:
+        if basis is not None and linear is not None:
+            theta = basis.theta(linear)
+            row, path, kept = basis.row(theta, base_tokens), basis.path(theta), None
+            if keep:
+                kept, path = context.detail_and_path(rule(context.features), base_tokens)
+            out[name] = (row, kept, path)
+            continue
+        alloc = rule(context.features)
+        row = context.row(rule, alloc, base_tokens)
+        entity_detail, path = context.detail_and_path(alloc, base_tokens)
+        out[name] = (row, entity_detail if keep else None, path)
+    return out
 
 
 def _named(formulas) -> dict[str, Formula]:

@@ -1,10 +1,13 @@
-"""Engines on a dask cluster: ``simulate`` and ``frontier`` with ``client=`` equal their serial runs.
+"""Engines on a dask cluster: ``simulate``, ``frontier`` and ``evaluate`` with ``client=`` equal their serial runs.
 
 The session fixture ``dask_client`` (tests/conftest.py) is a LocalCluster of two worker
 processes. Simulations split runs into blocks (5 runs on 2 workers: blocks of 2, 1, 1, 1
 runs), so a block boundary falls inside the runs; every run draws from its own stream, so
-the numbers must be bit-identical. Frontiers split values into one block per worker.
+the numbers must be bit-identical. Frontiers split values into one block per worker;
+evaluations split rules into blocks (batched Linear rules and replayed ones alike).
 """
+
+import pandas as pd
 
 import numpy as np
 import pytest
@@ -71,10 +74,28 @@ def test_frontier_errors_from_a_worker_keep_their_type(basis, dask_client):
         fs.frontier(basis, over="temperature", values=[1.0, 2.0], constraints=[], client=dask_client)
 
 
-@pytest.mark.parametrize("engine", ["simulate", "frontier"])
+@pytest.mark.parametrize("engine", ["simulate", "frontier", "evaluate"])
 def test_a_client_that_is_not_a_dask_client_is_refused(scenario, basis, engine):
     with pytest.raises(ConfigError, match=r"client= must be a dask.distributed.Client \(got str\)"):
         if engine == "simulate":
             fs.simulate(scenario, runs=1, epochs=2, client="tcp://scheduler:8786")
+        elif engine == "evaluate":
+            fs.evaluate(scenario.history, F.STATUS_QUO, client="tcp://scheduler:8786")
         else:
             fs.frontier(basis, over="budget", values=[1_000.0], client="tcp://scheduler:8786")
+
+
+def test_evaluate_with_a_client_is_identical(dask_client):
+    h = fs.datasets.default_network(seed=0, scale="small")
+    rules = {"status_quo": F.STATUS_QUO, "capped": F.Capped(0.05),
+             **{f"work_{w}": F.Linear({"work": w / 10, "stake": 1 - w / 10}) for w in range(1, 6)},
+             "floor": F.FloorPlusProportional(0.2)}
+    serial = fs.evaluate(h, rules, keep_detail=3, trend_resamples=50)
+    spread = fs.evaluate(h, rules, keep_detail=3, trend_resamples=50, client=dask_client)
+    pd.testing.assert_frame_equal(spread.scoreboard, serial.scoreboard, check_exact=True)
+    pd.testing.assert_frame_equal(spread.trend, serial.trend, check_exact=True)
+    assert list(spread.detail) == list(serial.detail) == ["status_quo", "capped", "work_1"]
+    for name in serial.detail:
+        pd.testing.assert_frame_equal(spread.detail[name], serial.detail[name], check_exact=True)
+    for name in rules:
+        pd.testing.assert_frame_equal(spread.trajectories[name], serial.trajectories[name], check_exact=True)

@@ -37,7 +37,7 @@ def test_every_call_with_a_client_in_the_readme_takes_one():
     import fairshare as fs
 
     calls = re.findall(r"fs\.(\w+)\([^\n]*client=client", README)
-    assert {"aggregate", "simulate", "frontier"} <= set(calls)
+    assert {"aggregate", "evaluate", "simulate", "frontier"} <= set(calls)
     for name in calls:
         assert "client" in inspect.signature(getattr(fs, name)).parameters, name
     assert "client" in inspect.signature(fs.History.validate).parameters
