@@ -167,3 +167,17 @@ def test_kernel_is_independent_of_the_number_of_parts(frames, chronological):
                          h.model_params_b / 8.0, PREFILL_WEIGHT, SMALL_TASK_TOKENS, parts)
         results.append(acc.tobytes())
     assert len(set(results)) == 1
+
+
+@settings(max_examples=30)
+@given(task_logs(max_rows=60))
+def test_cells_are_summed_in_log_order_whatever_the_row_order(frames):
+    """Unsorted chunks are reordered by epoch before the kernel; each cell still adds its rows in log order."""
+    h = fs.History.from_frames(*frames)
+    f = fs.aggregate(h)
+    c = h.tasks_source.data
+    for quantity, column in (("busy_seconds", c.busy_seconds), ("fees_usd", c.fee_usd),
+                             ("input_tokens", c.input_tokens)):
+        expected = np.zeros((h.n_epochs, h.n_nodes))
+        np.add.at(expected, (c.epoch, c.node), column)  # unbuffered: row by row, in log order
+        assert getattr(f, quantity).tobytes() == expected.tobytes(), quantity

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import jit_parallel, prange
+from .._jit import jit, jit_parallel, prange
 
-__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator", "plan_parts", "node_epoch_terms"]
+__all__ = ["FIELDS", "accumulate_tasks", "new_accumulator", "plan_parts", "node_epoch_terms",
+           "epoch_destinations", "scatter", "is_sorted"]
 
 #: Field order of the accumulator's first axis.
 FIELDS = (
@@ -82,12 +83,53 @@ def plan_parts(epoch: np.ndarray, n_nodes: int, n_parts: int) -> np.ndarray:
     n_rows = epoch.shape[0]
     if n_parts <= 1 or n_rows == 0:
         return np.array([[0, n_rows, 0, n_nodes]], dtype=np.int64)
-    if np.all(epoch[1:] >= epoch[:-1]):
+    if is_sorted(epoch):
         cuts = np.searchsorted(epoch, epoch[(np.arange(1, n_parts) * n_rows) // n_parts], side="left")
         bounds = np.unique(np.r_[0, cuts, n_rows])
         return np.array([[a, b, 0, n_nodes] for a, b in zip(bounds[:-1], bounds[1:])], dtype=np.int64)
     nodes = (np.arange(n_parts + 1) * n_nodes) // n_parts
     return np.array([[0, n_rows, a, b] for a, b in zip(nodes[:-1], nodes[1:])], dtype=np.int64)
+
+
+@jit
+def is_sorted(epoch):
+    """True when ``epoch`` never decreases."""
+    for i in range(1, epoch.shape[0]):
+        if epoch[i] < epoch[i - 1]:
+            return False
+    return True
+
+
+@jit
+def epoch_destinations(epoch, n_epochs):
+    """Where each row goes in a stable counting sort by epoch (``epoch`` holds 0..n_epochs-1).
+
+    Moving rows there (:func:`scatter`) puts them in epoch order with the rows of
+    one epoch in log order, so every (epoch, node) cell's rows stay in log order
+    and its sums are unchanged bit for bit, while the kernel then reads one
+    epoch's rows together (a small working set) and can split the chunk by epoch
+    between threads.
+    """
+    counts = np.zeros(n_epochs + 1, dtype=np.int64)
+    for i in range(epoch.shape[0]):
+        counts[epoch[i] + 1] += 1
+    for e in range(n_epochs):
+        counts[e + 1] += counts[e]
+    dest = np.empty(epoch.shape[0], dtype=np.int64)
+    for i in range(epoch.shape[0]):
+        e = epoch[i]
+        dest[i] = counts[e]
+        counts[e] += 1
+    return dest
+
+
+@jit
+def scatter(dest, values):
+    """``out[dest[i]] = values[i]``: one pass, reads in order."""
+    out = np.empty_like(values)
+    for i in range(dest.shape[0]):
+        out[dest[i]] = values[i]
+    return out
 
 
 def new_accumulator(n_epochs: int, n_nodes: int) -> np.ndarray:
