@@ -121,7 +121,7 @@ def measure_dask(directory: Path) -> dict:
 
     import fairshare as fs
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         client.run(lambda: __import__("fairshare").aggregate)  # workers import fairshare before timing
         t0 = time.perf_counter()
@@ -161,7 +161,7 @@ def measure_engines(directory: Path) -> dict:
     fs.simulate(scenario, epochs=30, runs=2)  # kernels loaded before timing
     fs.frontier(basis, over="price", values=prices[:2], constraints=constraints)
     sim1, t_sim1, fr1, t_fr1 = sweep(None)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         fs.simulate(scenario, epochs=30, runs=2, client=client)  # workers load the kernels
         fs.frontier(basis, over="price", values=prices[:2], constraints=constraints, client=client)

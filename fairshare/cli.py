@@ -51,6 +51,8 @@ EPILOG = """examples:
   fairshare evaluate --data my_history/ --scenario rules.toml --out my_report
   fairshare report --results my_report/results/evaluation --data my_history/ --out rebuilt
   fairshare demo --json --quiet                  machine-readable summary, no progress output
+  fairshare evaluate --data year/ --stream --scheduler tcp://host:8786
+                                                 a Parquet log larger than memory, work spread over a dask cluster
 
 scenario file (TOML), rules by registry name and parameters:
   [rules.status_quo]
@@ -96,6 +98,11 @@ def _data_options(p):
     p.add_argument("--data", help="history directory (CSV or Parquet) instead of the built-in network")
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
     p.add_argument("--scale", default="default", help="scale of the built-in network: small, medium, default, large")
+    p.add_argument("--stream", action="store_true",
+                   help="read the Parquet task log of --data in place, row group by row group (logs larger than memory)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run aggregation, rule replays, frontiers and simulation runs on a dask cluster "
+                        "(its scheduler's address, e.g. tcp://host:8786; needs fairshare[dask])")
 
 
 def _output_options(p):
@@ -126,39 +133,40 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     out = _out_directory(args, demo)
     with _step(args, "loading the history"):
         history = load_history(args)
-    with _step(args, "aggregating the task log"):
-        features = aggregate(history)
-    rules = load_rules(getattr(args, "scenario", None))
-    result, notes, sweeps = None, [], None
-    if optimise:
-        with _step(args, "solving for emission weights"):
-            result, notes, sweeps = optimise_weights(history, getattr(args, "price", None))
-        rules["optimised"] = result.formula
-    with _step(args, f"replaying {len(rules)} rules"):
-        ev = evaluate(history, rules, features=features)
-    sim = None
-    if forward:
-        rule = result.formula if result is not None else next(iter(rules.values()))
-        with _step(args, f"simulating {args.runs} runs"):
-            sim, note = simulate_forward(history, rule, args.runs)
-        notes += [note] if note else []
+    with cluster(args) as client:
+        with _step(args, "aggregating the task log"):
+            features = aggregate(history, client=client)
+        rules = load_rules(getattr(args, "scenario", None))
+        result, notes, sweeps = None, [], None
+        if optimise:
+            with _step(args, "solving for emission weights"):
+                result, notes, sweeps = optimise_weights(history, getattr(args, "price", None), client)
+            rules["optimised"] = result.formula
+        with _step(args, f"replaying {len(rules)} rules"):
+            ev = evaluate(history, rules, features=features, client=client)
+        sim = None
+        if forward:
+            rule = result.formula if result is not None else next(iter(rules.values()))
+            with _step(args, f"simulating {args.runs} runs"):
+                sim, note = simulate_forward(history, rule, args.runs, client)
+            notes += [note] if note else []
     question = None if not notes else " ".join(notes)
     _write(args, build_report(history, ev, optimization=result, simulation=sim, sensitivity=sweeps,
                               question=question), out)
     return _summarise(args, history, ev, out)
 
 
-def simulate_forward(history, rule, runs: int):
+def simulate_forward(history, rule, runs: int, client=None):
     """``runs`` runs of the history's network under ``rule`` (seed 0), or a note saying why not."""
     from .simulate import Scenario, simulate
 
     try:
-        return simulate(Scenario.from_history(history), rule, runs=runs, seed=0), None
+        return simulate(Scenario.from_history(history), rule, runs=runs, seed=0, client=client), None
     except errors.ConfigError as err:
         return None, f"No simulation: {err}"
 
 
-def optimise_weights(history, price: float | None = None):
+def optimise_weights(history, price: float | None = None, client=None):
     """The default problem at the history's prices (or a flat ``price``), with its sweeps.
 
     When it cannot be had at the history's prices, the diagnosis goes into the
@@ -186,10 +194,11 @@ def optimise_weights(history, price: float | None = None):
                      f"is solved at a flat ${REFERENCE_PRICE_USD} per token (domain-facts.md §1.4).")
         history = flat(REFERENCE_PRICE_USD)
         result = optimize(history)
-    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2))
+    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2), client=client)
     budgets = np.linspace(0.5, 3.0, 6) * float(history.emission_tokens.mean())
-    sweeps = {"budget": frontier(history, over="budget", values=budgets),
-              **{knob: frontier(history, over=knob) for knob in ("electricity_usd_per_kwh", "depreciation_life_years")}}
+    sweeps = {"budget": frontier(history, over="budget", values=budgets, client=client),
+              **{knob: frontier(history, over=knob, client=client)
+                 for knob in ("electricity_usd_per_kwh", "depreciation_life_years")}}
     return result.with_frontier(sweep), notes, sweeps
 
 
@@ -211,7 +220,9 @@ def load_history(args, provenance: dict | None = None):
     from .data import History
 
     if args.data:
-        return History.read(args.data)
+        return History.read(args.data, stream=args.stream)
+    if args.stream:
+        raise errors.ConfigError("--stream reads the task log of --data in place; give --data DIRECTORY.")
     from .datasets import default_network
 
     seed, scale = args.seed, args.scale
@@ -264,6 +275,24 @@ def _write(args, report, out: Path) -> None:
 
     with _step(args, f"writing the report to {out}"):
         write_report(report, out, overwrite=args.overwrite)
+
+
+@contextmanager
+def cluster(args):
+    """A ``dask.distributed`` client for ``--scheduler`` (closed afterwards), else None."""
+    if not args.scheduler:
+        yield None
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError as err:
+        raise errors.ConfigError("--scheduler needs dask and distributed: pip install \"fairshare[dask]\".") from err
+    try:
+        client = Client(args.scheduler, timeout=30)
+    except OSError as err:
+        raise errors.ConfigError(f"--scheduler {args.scheduler}: cannot reach a dask scheduler there ({err}).") from err
+    with client:
+        yield client
 
 
 @contextmanager

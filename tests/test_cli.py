@@ -130,3 +130,19 @@ def test_two_demo_runs_write_identical_files_but_the_timestamp(tmp_path):
     a, b = (json.loads((tmp_path / n / "manifest.json").read_text()) for n in ("a", "b"))
     a.pop("created"), b.pop("created")
     assert a == b and any(name.startswith("results/simulation") for name in a["files"])
+
+
+def test_stream_and_scheduler_give_the_same_report(tmp_path, capsys, dask_client):
+    fs.datasets.default_network(seed=1, scale="small").write(tmp_path / "h")
+    base = ["evaluate", "--data", str(tmp_path / "h"), "--json"]
+    assert cli.main([*base, "--out", str(tmp_path / "plain")]) == 0
+    plain = json.loads(capsys.readouterr().out)["scoreboard"]
+    address = dask_client.scheduler.address
+    assert cli.main([*base, "--stream", "--scheduler", address, "--out", str(tmp_path / "spread")]) == 0
+    assert json.loads(capsys.readouterr().out)["scoreboard"] == plain
+    assert (tmp_path / "spread" / "report.md").read_text() == (tmp_path / "plain" / "report.md").read_text()
+
+
+def test_stream_needs_data_and_scheduler_must_answer(tmp_path, capsys):
+    assert cli.main(["evaluate", "--scale", "small", "--stream", "--out", str(tmp_path / "o")]) == 4
+    assert "--stream reads the task log of --data in place" in capsys.readouterr().err
