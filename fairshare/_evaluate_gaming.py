@@ -14,8 +14,9 @@ node-level features changed in one way, all else equal:
 - **Fake-demand gain**: the node at the median of window work buys extra
   inference from itself, ``fake_fraction`` of its own work in every epoch it
   works, paying the network's mean fee per work unit plus its own marginal
-  energy. Gain = extra reward value (tokens x price) over that spend; above 1
-  the rule pays for fake demand.
+  energy (the purchase is defined once, in :mod:`fairshare._economics_fake_demand`).
+  Gain = extra reward value (tokens x price) over that spend; above 1 the rule
+  pays for fake demand.
 - **Stake- and compute-driven shares** (knock-out attribution): the part of the
   rule's payout lost when every node's stake is set to zero, and when every
   compute quantity (tasks, work, fees, busy and online time) is, normalised so
@@ -29,12 +30,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ._economics_fake_demand import FakeDemandPurchase, fake_demand_purchase
 from .data.history import History
 from .features import QUANTITIES, Features
 from .formulas import Formula
 
 __all__ = ["split_gain", "split_rewards", "mean_gain", "merge_gain", "merge_pair", "merge_rewards",
-           "fake_demand_gain", "fake_demand_setup", "fake_demand_value", "driven_shares", "knockout_payouts",
+           "fake_demand_gain", "fake_demand_value", "driven_shares", "knockout_payouts",
            "shares_from_knockouts", "sample_operators"]
 
 _ADDITIVE = tuple(q for q in QUANTITIES if q not in ("online_seconds", "active", "energy_kwh"))
@@ -147,40 +149,19 @@ def merge_gain(formula: Formula, f: Features) -> float:
     return after / before if before > 0 else float("nan")
 
 
-def fake_demand_setup(f: Features, history: History, fake_fraction: float):
-    """(node, features with its fake demand, spend in USD), or None when no node works."""
-    work = f.work_units.sum(axis=0)
-    working = np.flatnonzero(work > 0)
-    if working.size == 0 or f.work_units.sum() <= 0:
-        return None
-    node = working[np.argsort(work[working], kind="stable")][working.size // 2]
-    extra = fake_fraction * f.work_units[:, node]
-    scale = np.divide(extra, f.work_units[:, node], out=np.zeros_like(extra), where=f.work_units[:, node] > 0)
-    fake_fees = extra * (f.fees_usd.sum() / f.work_units.sum())
-    fake_busy = f.busy_seconds[:, node] * scale
-    v = history.node_values
-    marginal_kwh = fake_busy * (v["power_w"][node] - v["idle_power_w"][node]) * v["pue"][node] / 3.6e6
-    spend = float((fake_fees + marginal_kwh * v["electricity_usd_per_kwh"][node]).sum())
-    arrays = {q: np.array(getattr(f, q)) for q in _COMPUTE if q != "online_seconds"}
-    for q in arrays:
-        arrays[q][:, node] *= 1.0 + scale
-    arrays["fees_usd"][:, node] = f.fees_usd[:, node] + fake_fees
-    return node, replace(f, **arrays), spend
-
-
-def fake_demand_value(formula: Formula, f: Features, setup) -> float:
-    """Extra reward value (tokens x price, USD) the fake demand of ``setup`` earns its node."""
-    node, bought, _ = setup
-    delta = formula.allocate(bought).rewards[:, node] - formula.allocate(f).rewards[:, node]
+def fake_demand_value(formula: Formula, f: Features, purchase: FakeDemandPurchase) -> float:
+    """Extra reward value (tokens x price, USD) ``purchase`` earns its node under ``formula``."""
+    node = purchase.node
+    delta = formula.allocate(purchase.bought).rewards[:, node] - formula.allocate(f).rewards[:, node]
     return float((delta * f.token_price_usd).sum())
 
 
 def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
     """Extra reward value per dollar of fake demand bought by the median working node."""
-    setup = fake_demand_setup(f, history, fake_fraction)
-    if setup is None or setup[2] <= 0:
+    purchase = fake_demand_purchase(f, history, fake_fraction)
+    if purchase is None or purchase.spend_usd <= 0:
         return float("nan")
-    return fake_demand_value(formula, f, setup) / setup[2]
+    return fake_demand_value(formula, f, purchase) / purchase.spend_usd
 
 
 def knockout_payouts(formula: Formula, f: Features) -> tuple[float, float, float]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._evaluate_gaming import (fake_demand_setup, fake_demand_value, knockout_payouts, mean_gain, merge_pair,
-                               shares_from_knockouts)
+from ._economics_fake_demand import fake_demand_purchase
+from ._evaluate_gaming import fake_demand_value, knockout_payouts, mean_gain, merge_pair, shares_from_knockouts
 from ._evaluate_scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
                                    winners_losers)
 from ._formulas_components import PER_IDENTITY, component, component_shares
@@ -73,9 +73,9 @@ class LinearBasis:
         pair = merge_pair(f)
         self.merge = None if pair is None else np.array([single_component_merge(f, name, pair)
                                                          for name in self.components])  # (C, 2)
-        setup = fake_demand_setup(f, ctx.history, ctx.fake_fraction)
-        self.fake_spend = float("nan") if setup is None else setup[2]
-        self.fake_value = None if setup is None else np.array([fake_demand_value(r, f, setup) for r in rules])
+        purchase = fake_demand_purchase(f, ctx.history, ctx.fake_fraction)
+        self.fake_spend = float("nan") if purchase is None else purchase.spend_usd
+        self.fake_value = None if purchase is None else np.array([fake_demand_value(r, f, purchase) for r in rules])
         self.knockouts = np.array([knockout_payouts(r, f) for r in rules])  # (C, 3)
 
     def theta(self, rule: Linear) -> np.ndarray:

@@ -104,7 +104,8 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     sybil_sample : int
         Operators (at evenly spaced work quantiles) each split in turn.
     fake_fraction : float
-        Fake demand bought, as a fraction of the median node's own work.
+        Fake demand bought, as a fraction (> 0) of the median working node's own work
+        (the purchase: :mod:`fairshare._economics_fake_demand`).
     keep_detail : int or None
         Keep per-entity detail for the first this many rules (None: all).
     trend_resamples, seed : int

@@ -7,16 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .._economics_fake_demand import fake_demand_purchase
 from ..data.history import History
 from ..errors import ConfigError
 from ..features import QUANTITIES, Features
 from ..formulas import component
 
 __all__ = ["window_mask", "window_features", "identity_cost_hint", "identity_tokens", "fake_demand"]
-
-#: Component -> the Features quantity that fake demand adds to (per unit of bought work).
-_FAKE = {"work": "work_units", "verified_work_tee": "work_tee", "verified_work_zkml": "work_zkml",
-         "small_task_work": "small_task_work", "tasks": "requests"}
 
 
 def window_mask(epochs: np.ndarray, window) -> np.ndarray:
@@ -73,38 +70,26 @@ def identity_tokens(f: Features, comps, epoch_seconds: float) -> np.ndarray:
 def fake_demand(f: Features, comps, history: History, fraction: float) -> tuple[np.ndarray | None, float]:
     """Closed form of the fake demand ``fs.evaluate`` replays (see :class:`Basis`).
 
-    The median working node adds ``fraction`` of its own work-like quantities
-    in every epoch, paying the window's mean fee per work unit (which adds to its
-    ``fees``) plus its marginal energy. A proportional component ``c`` with
-    epoch total ``Q``, node quantity ``q`` and addition ``d`` then pays the node
-    ``E ((q + d) / (Q + d) - q / Q)`` more tokens per unit weight in that epoch.
-    Returns ``(tokens (E, C), spend_usd)``.
+    The purchase (which node, how much, what it pays) is
+    :func:`fairshare._economics_fake_demand.fake_demand_purchase`; it changes one
+    node's column only. A proportional component ``c`` with epoch total ``Q`` and
+    node quantity ``q`` that the purchase turns into ``q'`` then pays the node
+    ``E (q' / (Q - q + q') - q / Q)`` more tokens per unit weight in that epoch
+    (zero for the components the purchase leaves alone: stake, availability, and
+    the identity floor, since the node already works in every epoch it buys in).
+    Returns ``(tokens (E, C), spend_usd)``; ``(None, nan)`` when no node works.
     """
-    if not (np.isfinite(fraction) and fraction > 0):
-        raise ConfigError(f"fake_fraction must be a finite number > 0, got {fraction!r}.")
-    work = f.work_units.sum(axis=0)
-    working = np.flatnonzero(work > 0)
-    if working.size == 0:
+    purchase = fake_demand_purchase(f, history, fraction)
+    if purchase is None:
         return None, float("nan")
-    node = working[np.argsort(work[working], kind="stable")][working.size // 2]
-    fee_per_work = f.fees_usd.sum() / f.work_units.sum()
-    extra_work = fraction * f.work_units[:, node]
-    worth = f.emission_tokens
+    node, worth = purchase.node, f.emission_tokens
     value = np.zeros((f.shape[0], len(comps)))
     for i, name in enumerate(comps):
-        if name == "fees":
-            add = extra_work * fee_per_work
-        elif name in _FAKE:
-            add = fraction * getattr(f, _FAKE[name])[:, node]
-        else:
-            continue
         q_all = component(f, name)
         total, own = q_all.sum(axis=1), q_all[:, node]
-        after = np.divide(own + add, total + add, out=np.zeros_like(total), where=total + add > 0)
+        grown = component(purchase.bought, name)[:, node]
+        total_after = total + (grown - own)
+        after = np.divide(grown, total_after, out=np.zeros_like(total), where=total_after > 0)
         before = np.divide(own, total, out=np.zeros_like(total), where=total > 0)
         value[:, i] = worth * (after - before)
-    v = history.node_values
-    busy = fraction * f.busy_seconds[:, node]
-    kwh = busy * (v["power_w"][node] - v["idle_power_w"][node]) * v["pue"][node] / 3.6e6
-    spend = float((extra_work * fee_per_work + kwh * v["electricity_usd_per_kwh"][node]).sum())
-    return value, spend
+    return value, purchase.spend_usd
