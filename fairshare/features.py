@@ -39,8 +39,7 @@ import pandas as pd
 
 from ._jit import num_threads
 from ._kernels.inequality import group_sums
-from ._kernels.aggregate import (FIELDS, accumulate_tasks, epoch_destinations, is_sorted, new_accumulator,
-                                node_epoch_terms, plan_parts, scatter)
+from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
 from ._distributed import check_client, map_ordered
 from .data.build import check_busy
 from .data.history import History
@@ -241,9 +240,6 @@ def accumulate_source(source: TaskSource, n_epochs: int, n_nodes: int, factor: n
             grown = new_accumulator(new_hi - new_lo, n_nodes)
             grown[:, lo - new_lo:lo - new_lo + acc.shape[1]] = acc
             lo, acc = new_lo, grown
-        if not is_sorted(c.epoch):  # rows in epoch order: same sums, a small working set per epoch
-            dest = epoch_destinations(c.epoch - first if first else c.epoch, last - first)
-            c = c.moved(lambda a: scatter(dest, a))
         epoch = c.epoch if lo == 0 else c.epoch - lo
         accumulate_tasks(acc, epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens, c.busy_seconds,
                          c.verification, c.fee_usd, c.upstream_cost_usd, factor, prefill_weight, small_task_tokens,

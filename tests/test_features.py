@@ -172,7 +172,7 @@ def test_kernel_is_independent_of_the_number_of_parts(frames, chronological):
 @settings(max_examples=30)
 @given(task_logs(max_rows=60))
 def test_cells_are_summed_in_log_order_whatever_the_row_order(frames):
-    """Unsorted chunks are reordered by epoch before the kernel; each cell still adds its rows in log order."""
+    """Whatever the row order, each (epoch, node) cell adds its rows in log order (exact, repeatable)."""
     h = fs.History.from_frames(*frames)
     f = fs.aggregate(h)
     c = h.tasks_source.data

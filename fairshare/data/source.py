@@ -56,10 +56,6 @@ class TaskChunk:
         arrays = {k: getattr(self, k)[start:stop] for k in _CHUNK_ARRAYS}
         return TaskChunk(**arrays, row0=self.row0 + start)
 
-    def moved(self, move) -> "TaskChunk":
-        """A chunk of ``move(array)`` of every array (a reordering); ``row0`` no longer maps positions to log rows."""
-        return TaskChunk(**{k: move(getattr(self, k)) for k in _CHUNK_ARRAYS}, row0=self.row0)
-
 
 _CHUNK_ARRAYS = ("epoch", "node", "model", "requests", "input_tokens", "output_tokens",
                  "busy_seconds", "verification", "fee_usd", "upstream_cost_usd")
