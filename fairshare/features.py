@@ -32,6 +32,7 @@ verified work explicitly.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -165,6 +166,10 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     result; a cell split across parts differs only by the order of its additions
     (about 1e-16 relative).
 
+    A log read in place keeps its last sums (per source, parameters and client or
+    not): aggregating it again, as the engines and the command line do, does not
+    read it again.
+
     Parameters
     ----------
     history : History
@@ -193,12 +198,16 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
     terms = (factor, float(prefill_weight), float(small_task_tokens))
     source = history.tasks_source
-    if client is None:
+    key = (factor.tobytes(), *terms[1:], n_epochs, n_nodes, client is None)
+    acc = None if source.checked_at_build else _read_before(source, key)
+    if acc is None and client is None:
         acc = accumulate_source(source, n_epochs, n_nodes, *terms, whole=True)[1]
-    else:
+    elif acc is None:
         acc = new_accumulator(n_epochs, n_nodes)
         for e0, part in map_ordered(client, accumulate_source, source.parts(), n_epochs, n_nodes, *terms):
             acc[:, e0:e0 + part.shape[1]] += part
+    if not source.checked_at_build:
+        _remember(source, key, acc)
     sums = dict(zip(FIELDS, acc))
     if not source.checked_at_build:
         check_busy(sums["busy_seconds"], history.online_seconds, history.node_ids, history.epochs,
@@ -217,6 +226,24 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
         prefill_weight=float(prefill_weight), size_reference_params_b=float(size_reference_params_b),
         small_task_tokens=float(small_task_tokens),
     )
+
+
+#: The last sums of each log read in place (Parquet, dask), by source: reading such a log
+#: again costs a full pass over it, keeping its (F, E, N) sums costs their memory. An entry
+#: goes when its source is garbage-collected; callers get copies.
+_SUMS_READ: dict[int, tuple] = {}
+
+
+def _read_before(source: TaskSource, key: tuple) -> np.ndarray | None:
+    entry = _SUMS_READ.get(id(source))
+    if entry is None or entry[0]() is not source or entry[1] != key:
+        return None
+    return entry[2].copy()
+
+
+def _remember(source: TaskSource, key: tuple, acc: np.ndarray) -> None:
+    forget = lambda _, at=id(source): _SUMS_READ.pop(at, None)  # noqa: E731
+    _SUMS_READ[id(source)] = (weakref.ref(source, forget), key, acc.copy())
 
 
 def accumulate_source(source: TaskSource, n_epochs: int, n_nodes: int, factor: np.ndarray, prefill_weight: float,

@@ -135,3 +135,21 @@ def test_dask_read_parquet_log_is_read_by_the_workers(small, tmp_path, dask_clie
     reference = fs.aggregate(small)
     assert_same(fs.aggregate(h), reference)
     assert_same(fs.aggregate(h, client=dask_client), reference)
+
+
+def test_a_log_read_in_place_is_read_once_per_parameters(small, tmp_path, monkeypatch):
+    from fairshare.data.partitioned import ParquetTasks
+
+    write_partitioned(small, tmp_path / "h", n_parts=3)
+    streamed = fs.History.read(tmp_path / "h", stream=True)
+    reads = []
+    chunks = ParquetTasks.chunks
+    monkeypatch.setattr(ParquetTasks, "chunks", lambda self: (reads.append(1), (yield from chunks(self)))[1])
+    first = fs.aggregate(streamed)
+    n = len(reads)
+    again = fs.aggregate(streamed)
+    assert len(reads) == n and again.work_units is not first.work_units  # remembered, handed out as a copy
+    again.work_units[0, 0] += 1.0
+    assert_same(fs.aggregate(streamed), first)
+    fs.aggregate(streamed, prefill_weight=0.5)  # other parameters: read again
+    assert len(reads) == 2 * n
