@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 from ._jit import threads_limited
 from .errors import ConfigError
 
-__all__ = ["check_client", "map_ordered", "share", "n_workers", "on_worker", "spans"]
+__all__ = ["check_client", "map_ordered", "share", "n_workers", "on_worker", "spans", "fold_ordered"]
 
 
 def check_client(client) -> None:
@@ -63,6 +63,48 @@ def map_ordered(client, fn: Callable, items: Sequence, *args: Any) -> list:
     finally:
         for f in futures:
             f.release()
+
+
+def fold_ordered(client, fn: Callable, items: Sequence, fold: Callable, *args: Any, ahead: int | None = None) -> None:
+    """``fold(fn(item, *args))`` for every item, in item order; on ``client``'s workers when one is given.
+
+    At most ``ahead`` tasks (default: twice the workers) are in flight, and each
+    result is folded and dropped as soon as the ones before it are, so neither
+    the cluster nor this process holds more than ``ahead`` results at a time.
+    Items may be futures (their values are passed). A task's exception is raised
+    here with its original type, and the tasks still in flight are cancelled.
+    """
+    check_client(client)
+    if client is None:
+        for item in items:
+            fold(fn(item, *args))
+        return
+    from collections import deque
+
+    ahead = max(ahead or 2 * n_workers(client), 1)
+    queue, pending = deque(), iter(items)
+
+    def top_up():
+        while len(queue) < ahead:
+            item = next(pending, _END)
+            if item is _END:
+                return
+            queue.append(client.submit(_one_core, fn, item, *args, pure=False))
+
+    try:
+        top_up()
+        while queue:
+            future = queue.popleft()
+            result = future.result()
+            future.release()
+            top_up()
+            fold(result)
+    finally:
+        for future in queue:
+            future.cancel()
+
+
+_END = object()
 
 
 def spans(n_items: int, n_blocks: int) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ scenarios simulated with the same seed share their random draws (paired comparis
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -299,7 +299,8 @@ def simulate_runs(scn, rule, epochs: int, runs: int, seed: int, path: str, keep_
                                         total)
     else:
         blocks = spans(runs, 2 * n_workers(client))
-        parts = map_ordered(client, simulate_block, blocks, share(client, scn), share(client, inp), rule, used, seed,
+        light = replace(scn, history=scn.history.without_tasks(), _cache=scn._cache)  # set up by prepare()
+        parts = map_ordered(client, simulate_block, blocks, share(client, light), share(client, inp), rule, used, seed,
                             keep_state, chunk_runs)
         if progress is not None:
             for _, hi in blocks:

@@ -288,7 +288,7 @@ def cluster(args):
     except ImportError as err:
         raise errors.ConfigError("--scheduler needs dask and distributed: pip install \"fairshare[dask]\".") from err
     try:
-        client = Client(args.scheduler, timeout=30)
+        client = Client(args.scheduler, timeout=10)
     except OSError as err:
         raise errors.ConfigError(f"--scheduler {args.scheduler}: cannot reach a dask scheduler there ({err}).") from err
     with client:

@@ -13,7 +13,7 @@ number of rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -144,6 +144,10 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     jobs = [(name, rule, linear.get(name), keep_detail is None or i < keep_detail)
             for i, (name, rule) in enumerate(rules.items())]
     blocks = [jobs[lo:hi] for lo, hi in spans(len(jobs), 2 * n_workers(client) if client is not None else 1)]
+    if client is not None:  # workers get everything but the history's task log
+        context = replace(context, history=history.without_tasks())
+        if basis is not None:
+            basis.ctx = context
     scored = map_ordered(client, _score_block, blocks, share(client, _Scorer(context, basis, base_tokens)))
     rows = {name: row for block in scored for name, (row, _, _) in block.items()}
     detail = {name: d for block in scored for name, (_, d, _) in block.items() if d is not None}

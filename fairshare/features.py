@@ -41,7 +41,7 @@ import pandas as pd
 from ._jit import num_threads
 from ._kernels.inequality import group_sums
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
-from ._distributed import check_client, map_ordered
+from ._distributed import check_client, fold_ordered
 from .data.build import check_busy
 from .data.history import History
 from .data.source import TaskSource
@@ -166,9 +166,10 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     result; a cell split across parts differs only by the order of its additions
     (about 1e-16 relative).
 
-    A log read in place keeps its last sums (per source, parameters and client or
-    not): aggregating it again, as the engines and the command line do, does not
-    read it again.
+    A log read in place keeps its last sums (per source and parameters, whether
+    they were added up here or on a cluster): aggregating it again, as the engines
+    and the command line do, does not read it again. Such a log must not change
+    while a history reads it.
 
     Parameters
     ----------
@@ -198,14 +199,18 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
     terms = (factor, float(prefill_weight), float(small_task_tokens))
     source = history.tasks_source
-    key = (factor.tobytes(), *terms[1:], n_epochs, n_nodes, client is None)
+    key = (factor.tobytes(), *terms[1:], n_epochs, n_nodes)
     acc = None if source.checked_at_build else _read_before(source, key)
     if acc is None and client is None:
         acc = accumulate_source(source, n_epochs, n_nodes, *terms, whole=True)[1]
     elif acc is None:
         acc = new_accumulator(n_epochs, n_nodes)
-        for e0, part in map_ordered(client, accumulate_source, source.parts(), n_epochs, n_nodes, *terms):
-            acc[:, e0:e0 + part.shape[1]] += part
+
+        def add(part):
+            e0, sums = part
+            acc[:, e0:e0 + sums.shape[1]] += sums
+
+        fold_ordered(client, accumulate_source, source.parts_on(client), add, n_epochs, n_nodes, *terms)
     if not source.checked_at_build:
         _remember(source, key, acc)
     sums = dict(zip(FIELDS, acc))

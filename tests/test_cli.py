@@ -146,3 +146,6 @@ def test_stream_and_scheduler_give_the_same_report(tmp_path, capsys, dask_client
 def test_stream_needs_data_and_scheduler_must_answer(tmp_path, capsys):
     assert cli.main(["evaluate", "--scale", "small", "--stream", "--out", str(tmp_path / "o")]) == 4
     assert "--stream reads the task log of --data in place" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--scale", "small", "--scheduler", "tcp://127.0.0.1:9", "--out",
+                     str(tmp_path / "o")]) == 4
+    assert "--scheduler tcp://127.0.0.1:9: cannot reach a dask scheduler there" in capsys.readouterr().err

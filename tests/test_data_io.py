@@ -163,9 +163,11 @@ def test_streamed_busy_time_is_checked_by_the_pass_that_reads_it(tmp_path):
     with pytest.raises(RangeError, match=r"busy time of 1 \(epoch, node\) pair"):
         fs.History.from_frames(h.nodes, bad, h.market, models=h.models)
     streamed = fs.History.read(tmp_path / "h", stream=True)
-    for check in (streamed.validate, lambda: fs.aggregate(streamed)):
+    for check in (streamed.validate, lambda: fs.aggregate(streamed), lambda: streamed.tasks,
+                  lambda: streamed.write(tmp_path / "copy")):
         with pytest.raises(RangeError, match=r"busy time of 1 \(epoch, node\) pair"):
             check()
+    assert not (tmp_path / "copy").exists()
 
 
 def test_streamed_wrong_columns_fail_at_open(tmp_path):
@@ -197,3 +199,21 @@ def test_read_records_input_hashes(tmp_path):
     hashes = h.provenance["input_sha256"]
     assert set(hashes) >= {"nodes.csv", "tasks.csv", "market.csv", "history.json"}
     assert hashes["tasks.csv"] == hashlib.sha256((tmp_path / "h" / "tasks.csv").read_bytes()).hexdigest()
+
+
+def test_streamed_timestamp_errors_name_rows_of_the_whole_log(tmp_path):
+    h = full_history()
+    h.write(tmp_path / "h")
+    stamped = h.tasks.drop(columns="epoch").assign(
+        timestamp=(pd.Timestamp("2026-04-21", tz="UTC") + pd.to_timedelta(h.tasks.epoch, unit="D")).astype(str))
+    stamped.loc[3, "timestamp"] = "not a time"
+    stamped.to_parquet(tmp_path / "h" / "tasks.parquet", index=False, row_group_size=2)
+    with pytest.raises(SchemaError, match=r"tasks\.timestamp: 1 row \(row 3\) are missing or not parseable"):
+        fs.History.read(tmp_path / "h", stream=True).validate()
+
+
+def test_a_history_without_its_task_log_says_so():
+    light = full_history().without_tasks()
+    assert light.n_tasks == 5 and light.n_nodes == 3
+    with pytest.raises(ConfigError, match="sent without its task log"):
+        fs.aggregate(light)

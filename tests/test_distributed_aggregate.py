@@ -60,28 +60,29 @@ def test_dask_frame_history_equals_the_in_memory_one(small):
 
 def test_partitioned_parquet_over_the_cluster_is_bit_identical(small, tmp_path, dask_client):
     write_partitioned(small, tmp_path / "h", n_parts=5)  # chronological log: parts own disjoint cells
-    streamed = fs.History.read(tmp_path / "h", stream=True)
     reference = fs.aggregate(small)
-    assert_same(fs.aggregate(streamed), reference)
-    assert_same(fs.aggregate(streamed, client=dask_client), reference)
+    assert_same(fs.aggregate(fs.History.read(tmp_path / "h", stream=True)), reference)
+    # a fresh history: a log read in place keeps its sums, so the same one would not be read again
+    assert_same(fs.aggregate(fs.History.read(tmp_path / "h", stream=True), client=dask_client), reference)
 
 
 def test_shuffled_parts_over_the_cluster_agree_to_1e12(small, tmp_path, dask_client):
     tasks = write_partitioned(small, tmp_path / "h", n_parts=4, by="rows")
-    streamed = fs.History.read(tmp_path / "h", stream=True)
     local = fs.History.from_frames(small.nodes, tasks, small.market, models=small.models)
-    assert_same(fs.aggregate(streamed), fs.aggregate(local))  # same log order: exact
-    distributed = fs.aggregate(streamed, client=dask_client)
+    assert_same(fs.aggregate(fs.History.read(tmp_path / "h", stream=True)), fs.aggregate(local))  # log order: exact
+    distributed = fs.aggregate(fs.History.read(tmp_path / "h", stream=True), client=dask_client)
     assert_same(distributed, fs.aggregate(local), exact=False)
-    assert_same(distributed, fs.aggregate(streamed, client=dask_client))  # repeatable
+    again = fs.aggregate(fs.History.read(tmp_path / "h", stream=True), client=dask_client)
+    assert_same(distributed, again)  # repeatable
 
 
 def test_dask_frame_and_in_memory_chunks_over_the_cluster(small, dask_client):
     ddf = dd.from_pandas(small.tasks, npartitions=3, sort=False)
     h = fs.History.from_frames(small.nodes, ddf, small.market, models=small.models)
     reference = fs.aggregate(small)
-    assert_same(fs.aggregate(h, client=dask_client), reference, exact=False)  # partitions split days
-    assert_same(fs.aggregate(h, client=dask_client).by_operator(), reference.by_operator(), exact=False)
+    spread = fs.aggregate(h, client=dask_client)
+    assert_same(spread, reference, exact=False)  # partitions split days
+    assert_same(spread.by_operator(), reference.by_operator(), exact=False)
     chunked = replace(small, tasks_source=InMemoryTasks(small.tasks_source.data, chunk_rows=1000))
     assert len(chunked.tasks_source.parts()) == 5
     assert_same(fs.aggregate(chunked, client=dask_client), reference)  # sorted log: parts cut at epochs
@@ -93,7 +94,7 @@ def test_errors_from_workers_keep_their_type_and_name_whole_log_rows(small, dask
     ddf = dd.from_pandas(tasks, npartitions=3, sort=False)
     h = fs.History.from_frames(small.nodes, ddf, small.market, models=small.models)  # read in place: no pass yet
     for check in (lambda: fs.aggregate(h), lambda: fs.aggregate(h, client=dask_client),
-                  lambda: h.validate(client=dask_client)):
+                  lambda: h.validate(client=dask_client), h.validate):
         with pytest.raises(AlignmentError, match=r"tasks\.node_id: 1 row \(row 3000\)"):
             check()
 
@@ -133,8 +134,8 @@ def test_dask_read_parquet_log_is_read_by_the_workers(small, tmp_path, dask_clie
     h = fs.History.from_frames(small.nodes, ddf, small.market, models=small.models)
     assert h.n_tasks == small.n_tasks
     reference = fs.aggregate(small)
-    assert_same(fs.aggregate(h), reference)
     assert_same(fs.aggregate(h, client=dask_client), reference)
+    assert_same(fs.aggregate(h), reference)
 
 
 def test_a_log_read_in_place_is_read_once_per_parameters(small, tmp_path, monkeypatch):
@@ -153,3 +154,49 @@ def test_a_log_read_in_place_is_read_once_per_parameters(small, tmp_path, monkey
     assert_same(fs.aggregate(streamed), first)
     fs.aggregate(streamed, prefill_weight=0.5)  # other parameters: read again
     assert len(reads) == 2 * n
+
+
+def test_empty_first_pieces_over_the_cluster(small, tmp_path, dask_client):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tasks = small.tasks
+    cut = int(tasks.epoch.iloc[len(tasks) // 2])
+    ddf = dd.from_pandas(tasks, npartitions=3, sort=False)
+    h = fs.History.from_frames(small.nodes, ddf[ddf.epoch >= cut], small.market, models=small.models)
+    assert h.tasks_source.lengths[0] == 0
+    kept = fs.History.from_frames(small.nodes, tasks[tasks.epoch >= cut], small.market, models=small.models)
+    assert_same(fs.aggregate(h, client=dask_client), fs.aggregate(kept), exact=False)  # parts split days
+    h.validate(client=dask_client)
+    small.write(tmp_path / "h")
+    table = pa.Table.from_pandas(tasks, preserve_index=False)
+    with pq.ParquetWriter(tmp_path / "h" / "tasks.parquet", table.schema) as writer:
+        writer.write_table(table.slice(0, 0))  # an empty first row group
+        writer.write_table(table, row_group_size=2000)
+    streamed = fs.History.read(tmp_path / "h", stream=True)
+    assert streamed.tasks_source.pieces[0][2] == 0
+    assert_same(fs.aggregate(streamed, client=dask_client), fs.aggregate(small), exact=False)
+
+
+def test_persisted_dask_log(small, dask_client):
+    ddf = dd.from_pandas(small.tasks, npartitions=3, sort=False).persist()
+    h = fs.History.from_frames(small.nodes, ddf, small.market, models=small.models)
+    reference = fs.aggregate(small)
+    assert_same(fs.aggregate(h, client=dask_client), reference, exact=False)
+    assert_same(fs.aggregate(h), reference, exact=False)
+
+
+def test_streamed_paths_do_not_depend_on_the_working_directory(small, tmp_path, monkeypatch):
+    small.write(tmp_path / "h")
+    monkeypatch.chdir(tmp_path)
+    streamed = fs.History.read("h", stream=True)
+    monkeypatch.chdir("/")
+    assert_same(fs.aggregate(streamed), fs.aggregate(small))
+
+
+def test_files_of_one_log_need_the_same_columns(small, tmp_path):
+    write_partitioned(small, tmp_path / "h", n_parts=2)
+    second = sorted((tmp_path / "h" / "tasks").iterdir())[1]
+    pd.read_parquet(second).drop(columns="upstream_cost_usd").to_parquet(second, index=False)
+    with pytest.raises(fs.errors.SchemaError, match=r"part-001\.parquet has columns .* Every file of a task log"):
+        fs.History.read(tmp_path / "h", stream=True)

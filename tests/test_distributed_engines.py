@@ -1,7 +1,7 @@
 """Engines on a dask cluster: ``simulate``, ``frontier`` and ``evaluate`` with ``client=`` equal their serial runs.
 
 The session fixture ``dask_client`` (tests/conftest.py) is a LocalCluster of two worker
-processes. Simulations split runs into blocks (5 runs on 2 workers: blocks of 2, 1, 1, 1
+processes. Simulations split runs into blocks (5 runs on 2 workers: blocks of 1, 1, 1, 2
 runs), so a block boundary falls inside the runs; every run draws from its own stream, so
 the numbers must be bit-identical. Frontiers split values into one block per worker;
 evaluations split rules into blocks (batched Linear rules and replayed ones alike).

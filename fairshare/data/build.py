@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._distributed import map_ordered
+from .._distributed import fold_ordered
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
-from .source import InMemoryTasks, TaskCoder, TaskSource, encode_tasks
+from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import Labels, check_table, check_unique, code_labels, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates", "busy_per_epoch_node",
@@ -157,20 +157,22 @@ def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int, client=
 
     With a ``dask.distributed`` client each part of the source is summed on a worker.
     """
-    sums = map_ordered(client, _busy_of_part, source.parts(), n_epochs, n_nodes) if client is not None \
-        else [_busy_of_part(source, n_epochs, n_nodes)]
     total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
-    for s in sums:
-        total += s
+    parts = [source] if client is None else source.parts_on(client)
+    fold_ordered(client, _busy_of_part, parts, total.__iadd__, n_epochs, n_nodes)
     return total.reshape(n_epochs, n_nodes)
 
 
 def _busy_of_part(source: TaskSource, n_epochs: int, n_nodes: int) -> np.ndarray:
     total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
     for chunk in source.chunks():
-        flat = chunk.epoch * n_nodes + chunk.node
-        total += np.bincount(flat, weights=chunk.busy_seconds, minlength=n_epochs * n_nodes)
+        total += busy_of_chunk(chunk, n_epochs, n_nodes)
     return total
+
+
+def busy_of_chunk(chunk: TaskChunk, n_epochs: int, n_nodes: int) -> np.ndarray:
+    """Busy seconds of one chunk per (epoch, node), flattened ``(E * N,)``."""
+    return np.bincount(chunk.epoch * n_nodes + chunk.node, weights=chunk.busy_seconds, minlength=n_epochs * n_nodes)
 
 
 def check_busy(busy: np.ndarray, online: np.ndarray, node_ids: pd.Index, epochs: np.ndarray,

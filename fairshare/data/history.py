@@ -10,7 +10,7 @@ labelled tables on demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..errors import RangeError
 from . import build
 from .schema import NODE_TIERS, VERIFICATION_MODES
 from .partitioned import DaskTasks, is_dask_frame
-from .source import TaskSource
+from .source import LeftBehind, TaskSource
 from .validate import offending
 
 __all__ = ["History", "DEFAULT_EPOCH_SECONDS"]
@@ -211,9 +211,26 @@ class History:
 
     @property
     def tasks(self) -> pd.DataFrame:
-        """The whole task log as a labelled table (materialised: mind the size)."""
-        frames = [self._chunk_frame(c) for c in self.tasks_source.chunks()]
+        """The whole task log as a labelled table (materialised: mind the size).
+
+        A log read in place is checked as it is read, busy time per (epoch, node) included.
+        """
+        frames, busy = [], np.zeros(self.n_epochs * self.n_nodes)
+        for c in self.tasks_source.chunks():
+            frames.append(self._chunk_frame(c))
+            busy += build.busy_of_chunk(c, self.n_epochs, self.n_nodes)
+        if not self.tasks_source.checked_at_build:
+            build.check_busy(busy.reshape(self.n_epochs, self.n_nodes), self.online_seconds, self.node_ids,
+                             self.epochs, self.epoch_seconds, self.uptime_given)
         return pd.concat(frames, ignore_index=True) if frames else self._chunk_frame(None)
+
+    def without_tasks(self) -> "History":
+        """This history with its task log left behind (what the engines send to dask workers).
+
+        Everything but the task rows is kept; reading the tasks of the copy raises
+        :class:`~fairshare.errors.ConfigError`.
+        """
+        return replace(self, tasks_source=LeftBehind(self.n_tasks))
 
     def _chunk_frame(self, c) -> pd.DataFrame:
         nodes = np.asarray(self.node_ids, dtype=object)

@@ -20,7 +20,7 @@ from .._distributed import on_worker
 from ..errors import DataError, SchemaError
 from .source import TaskChunk, TaskCoder, TaskSource, encode_tasks
 
-__all__ = ["ParquetTasks", "DaskTasks", "is_dask_frame"]
+__all__ = ["ParquetTasks", "DaskTasks", "FrameTasks", "is_dask_frame"]
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,25 @@ class ParquetTasks(TaskSource):
     def __post_init__(self):
         import pyarrow.parquet as pq
 
-        if self.pieces is None:
-            pieces = []
+        whole = self.pieces is None
+        if whole:
+            object.__setattr__(self, "paths", tuple(Path(p).resolve() for p in self.paths))  # workers may run elsewhere
+            pieces, first = [], None
             for i, path in enumerate(self.paths):
                 meta = pq.ParquetFile(path).metadata
                 pieces.extend((i, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups))
-                if i == 0:
+                columns = pq.read_schema(path).names
+                if first is None:
+                    first = (path, columns)
                     encode_tasks(pq.read_schema(path).empty_table().to_pandas(), self.coder, piece=True)
+                elif set(columns) != set(first[1]):
+                    raise SchemaError(
+                        f"tasks: {path.name} has columns {sorted(columns)} but {first[0].name} has "
+                        f"{sorted(first[1])}. Every file of a task log needs the same columns; write the "
+                        "missing ones (for example upstream_cost_usd = 0) into every file.")
             object.__setattr__(self, "pieces", tuple(pieces))
         object.__setattr__(self, "n_rows", int(sum(rows for _, _, rows in self.pieces)))
-        if self.row0 == 0 and self.n_rows == 0:
+        if whole and self.n_rows == 0:
             raise SchemaError("tasks: the Parquet task log has no rows. A history needs at least one task row.")
 
     def chunks(self) -> Iterator[TaskChunk]:
@@ -59,7 +68,12 @@ class ParquetTasks(TaskSource):
         row0, opened, threads = self.row0, {}, not on_worker()
         for i, group, rows in self.pieces:
             if i not in opened:
-                opened = {i: pq.ParquetFile(self.paths[i])}
+                try:
+                    opened = {i: pq.ParquetFile(self.paths[i])}
+                except FileNotFoundError as err:
+                    raise DataError(f"tasks: {self.paths[i]} is gone or not readable here. A Parquet task log "
+                                    "must stay in place while a history reads it (on a cluster: readable by "
+                                    "every worker at this path).") from err
             table = opened[i].read_row_group(group, use_threads=threads)
             yield encode_tasks(table.to_pandas(use_threads=threads), self.coder, row0=row0, piece=True)
             row0 += rows
@@ -80,9 +94,11 @@ class ParquetTasks(TaskSource):
 class DaskTasks(TaskSource):
     """A task log held in a dask DataFrame, read partition by partition.
 
-    Without a client each partition is computed here, one at a time (dask's
-    synchronous scheduler), so memory stays bounded by the largest partition.
-    Errors name rows by their position in the whole log.
+    Building it counts each partition's rows (a pass over the log on dask's
+    current scheduler: the active ``dask.distributed`` client if there is one). Without a client each partition is then computed here, one at a
+    time, so memory stays bounded by the largest partition; with one, the
+    partitions are computed on the workers and aggregated where they lie
+    (:meth:`parts_on`). Errors name rows by their position in the whole log.
     """
 
     frame: Any
@@ -92,29 +108,59 @@ class DaskTasks(TaskSource):
     n_rows: int = field(init=False)
 
     def __post_init__(self):
-        if self.lengths is None:
+        whole = self.lengths is None
+        if whole:
             encode_tasks(self.frame._meta, self.coder, piece=True)
-            lengths = self.frame.map_partitions(len).compute(scheduler="sync")
+            lengths = self.frame.map_partitions(len).compute()  # (a projection may regroup partitions)
             object.__setattr__(self, "lengths", tuple(int(n) for n in lengths))
         object.__setattr__(self, "n_rows", int(sum(self.lengths)))
-        if self.row0 == 0 and self.n_rows == 0:
+        if whole and self.n_rows == 0:
             raise SchemaError("tasks: the dask task log has no rows. A history needs at least one task row.")
 
     def chunks(self) -> Iterator[TaskChunk]:
-        row0 = self.row0
+        starts = np.cumsum([self.row0, *self.lengths])
         for i, rows in enumerate(self.lengths):
-            df = self.frame.get_partition(i).compute(scheduler="sync")
-            if len(df) != rows:
-                raise DataError(f"tasks: dask partition {i} returned {len(df)} rows, {rows} when the history was "
-                                "built. A dask task log must not change; persist() it or write it to Parquet.")
-            yield encode_tasks(df, self.coder, row0=row0, piece=True)
-            row0 += rows
+            yield FrameTasks(self.frame.get_partition(i).compute(), self.coder, rows, int(starts[i])).chunk()
 
     def parts(self) -> list["DaskTasks"]:
         """One part per partition."""
         starts = np.cumsum([self.row0, *self.lengths])
         return [DaskTasks(self.frame.get_partition(i), self.coder, (rows,), int(s))
                 for i, (rows, s) in enumerate(zip(self.lengths, starts))]
+
+    def parts_on(self, client) -> list:
+        """Futures of one :class:`FrameTasks` per partition, computed on ``client``'s workers."""
+        partitions = client.compute(self.frame.to_delayed())
+        starts = np.cumsum([self.row0, *self.lengths])
+        return [client.submit(FrameTasks, part, self.coder, rows, int(s), pure=False)
+                for part, rows, s in zip(partitions, self.lengths, starts)]
+
+
+@dataclass(frozen=True)
+class FrameTasks(TaskSource):
+    """One partition of a dask task log, as a pandas DataFrame where it was computed."""
+
+    frame: Any
+    coder: TaskCoder
+    expected_rows: int
+    row0: int = 0
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_rows", len(self.frame))
+        if self.n_rows != self.expected_rows:
+            raise DataError(f"tasks: a dask partition returned {self.n_rows} rows, {self.expected_rows} when the "
+                            "history was built. A dask task log must not change while a history reads it; "
+                            "persist() it or write it to Parquet.")
+
+    def chunk(self) -> TaskChunk:
+        return encode_tasks(self.frame, self.coder, row0=self.row0, piece=True)
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        yield self.chunk()
+
+    def parts(self) -> list["FrameTasks"]:
+        return [self]
 
 
 def is_dask_frame(value) -> bool:

@@ -17,11 +17,11 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import AlignmentError, RangeError, SchemaError
+from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
 from .schema import VERIFICATION_MODES, table_columns
 from .validate import Labels, check_table, code_labels, rows_message
 
-__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "encode_tasks"]
+__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "LeftBehind", "encode_tasks"]
 
 _FLOAT_FIELDS = ("input_tokens", "output_tokens", "busy_seconds", "fee_usd", "upstream_cost_usd")
 
@@ -83,8 +83,8 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
     ``piece=True`` accepts an empty slice (a row group or partition of a log
     read in place), which checks the columns and types only.
     """
-    df = _epochs_from_timestamps(df, coder)
     positions = np.arange(row0, row0 + len(df))
+    df = _epochs_from_timestamps(df, coder, positions)
     values = check_table(df, "tasks", positions=positions, allow_empty=piece)
     for name, spec in table_columns("tasks").items():
         if name not in values and spec.default is not None:
@@ -125,7 +125,7 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
     )
 
 
-def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder) -> pd.DataFrame:
+def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder, positions: np.ndarray) -> pd.DataFrame:
     if "timestamp" not in df.columns:
         return df
     if "epoch" in df.columns:
@@ -139,7 +139,7 @@ def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder) -> pd.DataFrame:
     bad = ts.isna().to_numpy()
     if bad.any():
         raise SchemaError(rows_message("tasks", "timestamp", bad, "are missing or not parseable as times",
-                                       "Use ISO 8601 timestamps."))
+                                       "Use ISO 8601 timestamps.", positions))
     elapsed = (ts - coder.epoch_origin).dt.total_seconds().to_numpy()
     epoch = np.floor(elapsed / coder.epoch_seconds).astype(np.int64)
     return df.drop(columns="timestamp").assign(epoch=epoch)
@@ -176,6 +176,10 @@ class TaskSource(abc.ABC):
     def parts(self) -> list["TaskSource"]:
         """The source's natural pieces (row groups, files, partitions), in log order."""
 
+    def parts_on(self, client) -> list:
+        """The parts to hand to ``client``'s workers: sources, or futures of sources already there."""
+        return self.parts()
+
     def __len__(self) -> int:
         return self.n_rows
 
@@ -211,3 +215,18 @@ class InMemoryTasks(TaskSource):
         bounds = np.r_[cuts, self.n_rows] if self.n_rows else np.array([0, 0])
         return [InMemoryTasks(self.data.slice(int(a), int(b)), chunk_rows=self.chunk_rows)
                 for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@dataclass(frozen=True)
+class LeftBehind(TaskSource):
+    """The task log of a history copy sent without it (:meth:`History.without_tasks`)."""
+
+    n_rows: int
+    checked_at_build = True
+
+    def chunks(self) -> Iterator[TaskChunk]:
+        raise ConfigError("this copy of the history was sent without its task log (History.without_tasks); "
+                          "aggregate the original, or pass features= to the engine.")
+
+    def parts(self) -> list["LeftBehind"]:
+        return [self]

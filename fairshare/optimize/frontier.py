@@ -19,7 +19,7 @@ electricity 0.06-0.42 USD/kWh; depreciation life 3-6 years.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,9 @@ def frontier(data, over: str = "price", values=None, *, components=None, objecti
     if over == "coverage_level" and not any(isinstance(c, Coverage) and c.mode == "cvar" for c in cons):
         raise ConfigError("a frontier over coverage_level needs a Coverage(mode='cvar') constraint.")
     obj = as_objective(objective)
+    if client is not None:  # workers get the bases without the history's task log
+        spec = {**spec, "bases": {name: b if b.history is None else replace(b, history=b.history.without_tasks())
+                                  for name, b in spec["bases"].items()}}
     sweep = _Sweep(spec, obj, cons, over, price, solver, warm_start, rebuild)
     blocks = [values[lo:hi] for lo, hi in spans(len(values), n_workers(client))]
     parts = map_ordered(client, _solve_block, blocks, share(client, sweep))
