@@ -26,6 +26,7 @@ Measured in one run (each measurement in a fresh process, so its peak resident m
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -193,15 +194,9 @@ def options() -> Options:
     cli.add_sized("--points", full=40, quick=8, type=int, help="frontier points timed with and without dask")
     cli.parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "fairshare-bench-scale"),
                             help="where the generated logs are kept between runs")
-    cli.parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse_hidden())
-    cli.parser.add_argument("--data", help=argparse_hidden())
+    cli.parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)  # child processes
+    cli.parser.add_argument("--data", help=argparse.SUPPRESS)
     return cli
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def main(argv=None) -> None:

@@ -49,20 +49,12 @@ def share(client, value: Any) -> Any:
 def map_ordered(client, fn: Callable, items: Sequence, *args: Any) -> list:
     """``[fn(item, *args) for item in items]``, run on ``client``'s workers when one is given.
 
-    Results come back in the order of ``items``. ``args`` are passed to every
-    call (use :func:`share` for large ones). A task's exception is raised here
-    with its original type.
+    Results come back in the order of ``items`` (see :func:`fold_ordered`). ``args``
+    are passed to every call (use :func:`share` for large ones).
     """
-    check_client(client)
-    items = list(items)
-    if client is None:
-        return [fn(item, *args) for item in items]
-    futures = [client.submit(_one_core, fn, item, *args, pure=False) for item in items]
-    try:
-        return client.gather(futures)
-    finally:
-        for f in futures:
-            f.release()
+    results: list = []
+    fold_ordered(client, fn, items, results.append, *args)
+    return results
 
 
 def fold_ordered(client, fn: Callable, items: Sequence, fold: Callable, *args: Any, ahead: int | None = None) -> None:

@@ -42,7 +42,6 @@ from ._jit import num_threads
 from ._kernels.inequality import group_sums
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
 from ._distributed import check_client, fold_ordered
-from .data.build import check_busy
 from .data.history import History
 from .data.source import TaskSource
 from .errors import ConfigError
@@ -215,8 +214,7 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
         _remember(source, key, acc)
     sums = dict(zip(FIELDS, acc))
     if not source.checked_at_build:
-        check_busy(sums["busy_seconds"], history.online_seconds, history.node_ids, history.epochs,
-                   history.epoch_seconds, history.uptime_given)
+        history.check_busy(sums["busy_seconds"])
     v = history.node_values
     stake = stake_path(history) if history.stake_updates is not None else v["stake_tokens"][None, :]
     last = np.where(np.isnan(v["left_epoch"]), np.inf, v["left_epoch"])
@@ -259,19 +257,19 @@ def accumulate_source(source: TaskSource, n_epochs: int, n_nodes: int, factor: n
     otherwise the epoch window grows with the chunks read (a part of a log
     partitioned by time stays small). Cells are summed in log order either way.
     """
-    lo, acc = (0, new_accumulator(n_epochs, n_nodes)) if whole else (0, new_accumulator(0, n_nodes))
+    lo, acc = 0, new_accumulator(n_epochs if whole else 0, n_nodes)
     threads = num_threads()
     for c in source.chunks():
         if len(c) == 0:
             continue
-        first, last = (0, n_epochs) if whole else (int(c.epoch.min()), int(c.epoch.max()) + 1)
-        if acc.shape[1] == 0:
-            lo, acc = first, new_accumulator(last - first, n_nodes)
-        elif first < lo or last > lo + acc.shape[1]:
+        if not whole:  # widen the window to this chunk's epochs (an empty window starts at them)
+            first, last = int(c.epoch.min()), int(c.epoch.max()) + 1
+            lo = first if acc.shape[1] == 0 else lo
             new_lo, new_hi = min(first, lo), max(last, lo + acc.shape[1])
-            grown = new_accumulator(new_hi - new_lo, n_nodes)
-            grown[:, lo - new_lo:lo - new_lo + acc.shape[1]] = acc
-            lo, acc = new_lo, grown
+            if new_hi - new_lo != acc.shape[1]:
+                grown = new_accumulator(new_hi - new_lo, n_nodes)
+                grown[:, lo - new_lo:lo - new_lo + acc.shape[1]] = acc
+                lo, acc = new_lo, grown
         epoch = c.epoch if lo == 0 else c.epoch - lo
         accumulate_tasks(acc, epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens, c.busy_seconds,
                          c.verification, c.fee_usd, c.upstream_cost_usd, factor, prefill_weight, small_task_tokens,

@@ -148,9 +148,12 @@ class History:
         node) by :func:`fairshare.aggregate`. Call this to check such a log up
         front; with a ``dask.distributed`` client its parts are read on the workers.
         """
-        busy = build.busy_per_epoch_node(self.tasks_source, self.n_epochs, self.n_nodes, client=client)
-        build.check_busy(busy, self.online_seconds, self.node_ids, self.epochs, self.epoch_seconds, self.uptime_given)
+        self.check_busy(build.busy_per_epoch_node(self.tasks_source, self.n_epochs, self.n_nodes, client=client))
         return self
+
+    def check_busy(self, busy: np.ndarray) -> None:
+        """Raise :class:`~fairshare.errors.RangeError` where ``(E, N)`` busy seconds exceed online time."""
+        build.check_busy(busy, self.online_seconds, self.node_ids, self.epochs, self.epoch_seconds, self.uptime_given)
 
     # ------------------------------------------------------------------ views
     @property
@@ -215,13 +218,14 @@ class History:
 
         A log read in place is checked as it is read, busy time per (epoch, node) included.
         """
-        frames, busy = [], np.zeros(self.n_epochs * self.n_nodes)
+        check = not self.tasks_source.checked_at_build
+        frames, busy = [], np.zeros(self.n_epochs * self.n_nodes if check else 0)
         for c in self.tasks_source.chunks():
             frames.append(self._chunk_frame(c))
-            busy += build.busy_of_chunk(c, self.n_epochs, self.n_nodes)
-        if not self.tasks_source.checked_at_build:
-            build.check_busy(busy.reshape(self.n_epochs, self.n_nodes), self.online_seconds, self.node_ids,
-                             self.epochs, self.epoch_seconds, self.uptime_given)
+            if check:
+                busy += build.busy_of_chunk(c, self.n_epochs, self.n_nodes)
+        if check:
+            self.check_busy(busy.reshape(self.n_epochs, self.n_nodes))
         return pd.concat(frames, ignore_index=True) if frames else self._chunk_frame(None)
 
     def without_tasks(self) -> "History":

@@ -46,12 +46,12 @@ class ParquetTasks(TaskSource):
             object.__setattr__(self, "paths", tuple(Path(p).resolve() for p in self.paths))  # workers may run elsewhere
             pieces, first = [], None
             for i, path in enumerate(self.paths):
-                meta = pq.ParquetFile(path).metadata
-                pieces.extend((i, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups))
-                columns = pq.read_schema(path).names
+                pf = pq.ParquetFile(path)
+                pieces.extend((i, g, pf.metadata.row_group(g).num_rows) for g in range(pf.metadata.num_row_groups))
+                columns = pf.schema_arrow.names
                 if first is None:
                     first = (path, columns)
-                    encode_tasks(pq.read_schema(path).empty_table().to_pandas(), self.coder, piece=True)
+                    encode_tasks(pf.schema_arrow.empty_table().to_pandas(), self.coder, piece=True)
                 elif set(columns) != set(first[1]):
                     raise SchemaError(
                         f"tasks: {path.name} has columns {sorted(columns)} but {first[0].name} has "
