@@ -259,17 +259,15 @@ def palma(x, *, axis=-1, nan_policy="raise"):
     >>> fs.palma(list(range(1, 11)))
     1.0
     """
-    p = prepare("palma", x, axis=axis, nan_policy=nan_policy)
-
-    def compute(values, w):
-        xs = np.sort(values, axis=-1)
+    def ratio(xs):
         n = xs.shape[-1]
         top = lorenz_share_sorted_rows(xs, 0.1 * n, True)
         bottom = lorenz_share_sorted_rows(xs, 0.4 * n, False)
         with np.errstate(divide="ignore"):
             return top / bottom
 
-    return finish(p, p.apply(compute), "palma")
+    p = prepare("palma", x, axis=axis, nan_policy=nan_policy)
+    return finish(p, _sorted_apply(p, ratio), "palma")
 
 
 class LorenzCurve(NamedTuple):

@@ -91,12 +91,17 @@ def group_holdings(x, entity, *, axis=-1, nan_policy="raise"):
     >>> fs.metrics.group_holdings(stake, pd.Series({"k1": "op_a", "k2": "op_b", "k3": "op_a"})).to_dict()
     {'op_a': 7.0, 'op_b': 3.0}
     """
-    p = prepare("group_holdings", x, axis=axis, nan_policy=nan_policy)
+    return _grouped(prepare("group_holdings", x, axis=axis, nan_policy=nan_policy), x, entity)
+
+
+def _grouped(p: Prepared, x, entity):
+    """:func:`group_holdings` of the validated ``x`` behind ``p``."""
     codes, groups = _codes(p, entity, "entity")
-    nan = np.isnan(p.values)
-    sums = group_sums(np.where(nan, 0.0, p.values) if p.rows is not None else p.values,
-                      codes, len(groups))
-    if p.rows is not None:
+    if p.rows is None:
+        sums = group_sums(p.values, codes, len(groups))
+    else:
+        nan = np.isnan(p.values)
+        sums = group_sums(np.where(nan, 0.0, p.values), codes, len(groups))
         present = group_sums(np.ascontiguousarray(~nan, dtype=np.float64), codes, len(groups)) > 0
         sums[~present] = np.nan
     name = x.name if isinstance(x, pd.Series) else None
@@ -259,7 +264,7 @@ def summary(x, entity=None, *, axis=-1, nan_policy="raise"):
     per_key = _suite_frame(p)
     if entity is None:
         return per_key
-    grouped = group_holdings(x, entity, axis=axis, nan_policy=nan_policy)
+    grouped = _grouped(p, x, entity)
     per_entity = _suite_frame(prepare("summary", grouped, nan_policy=nan_policy))
     if isinstance(per_key, pd.Series):
         return pd.concat({"key": per_key, "entity": per_entity}, axis=1)

@@ -56,14 +56,13 @@ class Costs:
         if self.features.level == "operator":
             return self
         f = self.features
-        n_ops = len(f.operator_ids)
-        return replace(self, features=f.by_operator(), energy_usd=_to_operators(self.energy_usd, f, n_ops),
-                       depreciation_usd=_to_operators(self.depreciation_usd, f, n_ops))
+        return replace(self, features=f.by_operator(), energy_usd=_to_operators(self.energy_usd, f),
+                       depreciation_usd=_to_operators(self.depreciation_usd, f))
 
 
-def _to_operators(matrix: np.ndarray, f: Features, n_ops: int) -> np.ndarray:
+def _to_operators(matrix: np.ndarray, f: Features) -> np.ndarray:
     """Sum node columns into the operators present in ``f`` (the column order of ``f.by_operator()``)."""
-    return sum_by_operator(matrix, f.entity_operator, n_ops, np.unique(f.entity_operator))
+    return sum_by_operator(matrix, f.entity_operator, len(f.operator_ids), np.unique(f.entity_operator))
 
 
 def node_costs(history: History, features: Features, depreciation: str = "straight_line") -> Costs:
@@ -140,17 +139,21 @@ class PnL:
     def reward_usd(self) -> np.ndarray:
         return self.reward_tokens * self.features.token_price_usd[:, None]
 
+    def _value_usd(self, tokens: np.ndarray) -> np.ndarray:
+        """``tokens`` at each epoch's price + fees - upstream cost."""
+        f = self.features
+        return tokens * f.token_price_usd[:, None] + f.fees_usd - f.upstream_cost_usd
+
     @property
     def earned_usd(self) -> np.ndarray:
         """Reward value + fees - upstream cost (DESIGN.md's earned value)."""
-        return self.reward_usd + self.features.fees_usd - self.features.upstream_cost_usd
+        return self._value_usd(self.reward_tokens)
 
     @property
     def liquid_usd(self) -> np.ndarray:
         """Value of rewards as they unlock (price at unlock) + fees - upstream cost."""
-        f = self.features
         released = self.reward_tokens if self.vesting is None else self.vesting.released(self.reward_tokens)
-        return released * f.token_price_usd[:, None] + f.fees_usd - f.upstream_cost_usd
+        return self._value_usd(released)
 
     @property
     def margin_usd(self) -> np.ndarray:
@@ -229,7 +232,7 @@ class PnL:
         if self.features.level == "operator":
             return self
         f = self.features
-        tokens = _to_operators(self.reward_tokens, f, len(f.operator_ids))
+        tokens = _to_operators(self.reward_tokens, f)
         return replace(self, costs=self.costs.by_operator(), reward_tokens=tokens)
 
 

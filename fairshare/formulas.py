@@ -136,15 +136,16 @@ def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
     return Allocation(rewards, np.where(empty, emission, 0.0), emission)
 
 
-
-def _check_component(name: str, what: str) -> None:
+def check_component(name: str, what: str) -> None:
+    """:class:`FormulaError` unless ``name`` is one of :data:`COMPONENTS` (shared with the presets)."""
     if name not in COMPONENTS:
         raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
 
 
-def _check_nonneg(value, what: str, upper: float | None = None) -> None:
-    ok = np.isfinite(value) and value >= 0 and (upper is None or value <= upper)
-    if not ok:
+def check_nonneg(value, what: str, upper: float | None = None) -> None:
+    """:class:`FormulaError` unless ``value`` is a finite real number >= 0 (and <= ``upper``)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0
+    if not (ok and (upper is None or value <= upper)):
         bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
         raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
 
@@ -158,7 +159,7 @@ class Proportional(ScoreFormula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        _check_component(self.on, "Proportional(on=...)")
+        check_component(self.on, "Proportional(on=...)")
 
     def scores(self, features):
         return component(features, self.on)
@@ -196,8 +197,8 @@ class CobbDouglas(ScoreFormula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        _check_nonneg(self.work_exponent, "CobbDouglas work_exponent")
-        _check_nonneg(self.stake_exponent, "CobbDouglas stake_exponent")
+        check_nonneg(self.work_exponent, "CobbDouglas work_exponent")
+        check_nonneg(self.stake_exponent, "CobbDouglas stake_exponent")
 
     def scores(self, features):
         return _power(features.work_units, self.work_exponent) * _power(features.stake_tokens, self.stake_exponent)
@@ -216,16 +217,21 @@ class Power(ScoreFormula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        _check_nonneg(self.exponent, "Power exponent")
-        _check_component(self.on, "Power(on=...)")
+        check_nonneg(self.exponent, "Power exponent")
+        check_component(self.on, "Power(on=...)")
 
     def scores(self, features):
         return _power(component(features, self.on), self.exponent)
 
     def sybil(self):
-        if self.on in PER_IDENTITY:
-            return "rewarded" if self.exponent > 0 else "neutral"
+        if self.on in PER_IDENTITY:  # every identity claims the whole quantity; exponent 0 pays 1 per identity
+            return "rewarded"
         return _by_degree(self.exponent)
+
+    def merging(self):
+        if self.on in PER_IDENTITY and self.exponent > 1:
+            return "unknown"  # merged availability adds up, and (a + b) ** p > a ** p + b ** p for p > 1
+        return super().merging()
 
 
 def _by_degree(degree: float) -> str:
@@ -251,7 +257,7 @@ class VerificationWeighted(ScoreFormula):
             raise FormulaError(f"VerificationWeighted multipliers: unknown modes {sorted(unknown)}; "
                                "use vanilla, tee, zkml.")
         for mode, m in self.multipliers.items():
-            _check_nonneg(m, f"VerificationWeighted multiplier for {mode}")
+            check_nonneg(m, f"VerificationWeighted multiplier for {mode}")
 
     def scores(self, features):
         by_mode = features.work_by_verification()
@@ -270,7 +276,7 @@ class SmallTaskBonus(ScoreFormula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        _check_nonneg(self.bonus, "SmallTaskBonus bonus")
+        check_nonneg(self.bonus, "SmallTaskBonus bonus")
 
     def scores(self, features):
         return features.work_units + self.bonus * features.small_task_work
@@ -296,8 +302,8 @@ class Linear(Formula):
         if not self.weights:
             raise FormulaError("Linear needs at least one component weight.")
         for c, w in self.weights.items():
-            _check_component(c, "Linear weights")
-            _check_nonneg(w, f"Linear weight on {c}")
+            check_component(c, "Linear weights")
+            check_nonneg(w, f"Linear weight on {c}")
         total = sum(self.weights.values())
         if abs(total - 1.0) > 1e-9:
             raise FormulaError(f"Linear weights must sum to 1 (the whole emission), got {total!r}; "
@@ -330,8 +336,8 @@ class FloorPlusProportional(Formula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        _check_nonneg(self.floor_share, "FloorPlusProportional floor_share", upper=1.0)
-        _check_component(self.on, "FloorPlusProportional(on=...)")
+        check_nonneg(self.floor_share, "FloorPlusProportional floor_share", upper=1.0)
+        check_component(self.on, "FloorPlusProportional(on=...)")
 
     def as_linear(self) -> Linear:
         weights = {"identity_floor": self.floor_share}
@@ -392,7 +398,7 @@ class FeeLinkedCap(Formula):
     monotone: ClassVar[bool] = False
 
     def __post_init__(self):
-        _check_nonneg(self.k, "FeeLinkedCap k")
+        check_nonneg(self.k, "FeeLinkedCap k")
 
     def sybil(self):
         return self.base.sybil()

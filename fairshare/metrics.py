@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.inequality import ROW_STATS, gini_sorted_rows, row_stats
+from ._kernels.inequality import ROW_STATS, gini_sorted_rows
 from ._metrics_bootstrap import BootstrapResult, bootstrap
 from ._metrics_concentration import (
     LorenzCurve,
@@ -164,11 +164,10 @@ def mld(x, *, axis=-1, nan_policy="raise"):
 
 
 def _atkinson_ratio(func, x, epsilon, axis, nan_policy):
+    """``ede / mean`` of every row (``1 - atkinson``)."""
     epsilon = check_number(func, "epsilon", epsilon, low=0.0)
-    p = prepare(func, x, axis=axis, nan_policy=nan_policy)
-    ratio = p.apply(lambda v, w: row_stats(v, ROW_STATS["atkinson_ratio"], epsilon))
-    mean = p.apply(lambda v, w: v.mean(axis=-1))
-    return p, ratio, mean
+    return measure_rows(func, x, ROW_STATS["atkinson_ratio"], axis=axis, nan_policy=nan_policy,
+                        epsilon=epsilon)
 
 
 @fill_doc
@@ -200,7 +199,7 @@ def atkinson(x, epsilon=0.5, *, axis=-1, nan_policy="raise"):
     >>> round(fs.atkinson([1, 4], epsilon=1), 6)
     0.2
     """
-    p, ratio, _ = _atkinson_ratio("atkinson", x, epsilon, axis, nan_policy)
+    p, ratio = _atkinson_ratio("atkinson", x, epsilon, axis, nan_policy)
     return finish(p, 1.0 - ratio, "atkinson")
 
 
@@ -226,5 +225,6 @@ def ede(x, epsilon=0.5, *, axis=-1, nan_policy="raise"):
     >>> round(fs.ede([1, 4], epsilon=1), 6)
     2.0
     """
-    p, ratio, mean = _atkinson_ratio("ede", x, epsilon, axis, nan_policy)
+    p, ratio = _atkinson_ratio("ede", x, epsilon, axis, nan_policy)
+    mean = p.apply(lambda v, w: v.mean(axis=-1))
     return finish(p, mean * ratio, "ede")

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
+from ..formulas import check_component, check_nonneg
 
-__all__ = ["as_series", "node_codes", "node_values", "check_unit", "check_nonneg", "check_component"]
+__all__ = ["as_series", "node_codes", "node_values", "check_unit", "check_nonneg", "check_component", "check_whole"]
 
 
 def as_series(value, what: str, *, numeric: bool = True) -> pd.Series:
@@ -65,18 +66,14 @@ def node_values(series: pd.Series, entity_ids: pd.Index, what: str, fill: float 
     return out
 
 
-def check_nonneg(value, what: str, upper: float | None = None) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0
-    ok = ok and (upper is None or value <= upper)
-    if not ok:
-        bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
-        raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
-
-
 def check_unit(value, what: str) -> None:
     check_nonneg(value, what, upper=1.0)
 
 
-def check_component(name: str, what: str, components) -> None:
-    if name not in components:
-        raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(components)}.")
+def check_whole(value, what: str, low: int = 1, optional: bool = False) -> None:
+    """:class:`FormulaError` unless ``value`` is an integer >= ``low`` (or None when ``optional``)."""
+    if optional and value is None:
+        return
+    if not (isinstance(value, (int, np.integer)) and value >= low):
+        raise FormulaError(f"{what} must be a whole number >= {low}{' or None' if optional else ''}, "
+                           f"got {value!r}.")

@@ -44,15 +44,15 @@ class ValidatorWeights:
         self.rows = np.zeros((len(sets), len(self.nodes)))
         row = sets.get_indexer(keys)
         self.rows[row, self.nodes.get_indexer(long["node_id"])] = values
+        # sets are sorted by (validator, epoch): each validator's sets are one run, its latest in force last
+        self.starts = np.searchsorted(self.set_validator, np.arange(len(self.validators) + 1))
 
     def at(self, epoch: int, validators: pd.Index) -> np.ndarray:
         """``(V, L)`` weights in force at ``epoch`` for ``validators`` over :attr:`nodes` (zeros before any set)."""
         out = np.zeros((len(validators), len(self.nodes)))
         mine = validators.get_indexer(self.validators)
-        # sets are sorted by (validator, epoch): each validator's sets are one run, its latest in force last
-        starts = np.searchsorted(self.set_validator, np.arange(len(self.validators) + 1))
         for v in np.flatnonzero(mine >= 0):
-            lo, hi = starts[v], starts[v + 1]
+            lo, hi = self.starts[v], self.starts[v + 1]
             if self.dynamic:
                 hi = lo + np.searchsorted(self.set_epoch[lo:hi], epoch, side="right")
             if hi > lo:

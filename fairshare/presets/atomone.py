@@ -19,9 +19,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import FormulaError
 from ..formulas import Allocation, Formula
-from ._inputs import check_nonneg, check_unit
+from ._inputs import check_nonneg, check_unit, check_whole
+from .livepeer import stake_equal_mix
 
 __all__ = ["AtomOneNakamotoBonus", "adjust_eta"]
 
@@ -43,6 +43,11 @@ def adjust_eta(eta: float, stakes, step: float = 0.03, ratio: float = 3.0) -> fl
     high_mean, low_mean = high.mean(), low.mean()
     up = low_mean == 0 or high_mean >= ratio * low_mean
     return float(min(max(eta + step if up else eta - step, 0.0), 1.0))
+
+
+def _bonded(features) -> np.ndarray:
+    """``(E, K)`` stake of the nodes active in each epoch (0 elsewhere)."""
+    return np.where(features.active > 0, features.stake_tokens, 0.0)
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,7 @@ class AtomOneNakamotoBonus(Formula):
         check_unit(self.eta, "AtomOneNakamotoBonus eta")
         check_unit(self.eta_step, "AtomOneNakamotoBonus eta_step")
         check_nonneg(self.ratio_threshold, "AtomOneNakamotoBonus ratio_threshold")
-        every = self.adjust_every
-        if every is not None and not (isinstance(every, (int, np.integer)) and every >= 1):
-            raise FormulaError(f"AtomOneNakamotoBonus adjust_every must be a whole number >= 1 or None, got {every!r}.")
+        check_whole(self.adjust_every, "AtomOneNakamotoBonus adjust_every", optional=True)
 
     def sybil(self):
         if self.adjust_every is not None:
@@ -105,22 +108,20 @@ class AtomOneNakamotoBonus(Formula):
 
     def eta_path(self, features) -> pd.Series:
         """eta in force in each epoch."""
-        stake = np.where(features.active > 0, features.stake_tokens, 0.0)
+        path = self._eta_path(features.epochs, _bonded(features))
+        return pd.Series(path, index=pd.Index(features.epochs, name="epoch"), name="eta")
+
+    def _eta_path(self, epochs, stake) -> np.ndarray:
         eta, path = float(self.eta), []
-        for e, epoch in enumerate(features.epochs):
+        for e, epoch in enumerate(epochs):
             if self.adjust_every is not None and int(epoch) % int(self.adjust_every) == 0:
                 eta = adjust_eta(eta, stake[e][stake[e] > 0], self.eta_step, self.ratio_threshold)
             path.append(eta)
-        return pd.Series(path, index=pd.Index(features.epochs, name="epoch"), name="eta")
+        return np.array(path, dtype=np.float64)
 
     def allocate(self, features):
-        stake = np.where(features.active > 0, features.stake_tokens, 0.0)
-        eligible = stake > 0
-        n = eligible.sum(axis=1, keepdims=True)
-        total = stake.sum(axis=1, keepdims=True)
-        eta = self.eta_path(features).to_numpy()[:, None]
-        by_stake = np.divide(stake, total, out=np.zeros_like(stake), where=total > 0)
-        bonus = np.divide(eligible.astype(np.float64), n, out=np.zeros_like(stake), where=n > 0)
+        stake = _bonded(features)
+        eta = self._eta_path(features.epochs, stake)[:, None]
         emission = features.emission_tokens
-        rewards = ((1.0 - eta) * by_stake + eta * bonus) * emission[:, None]
-        return Allocation(rewards, np.where(n[:, 0] > 0, 0.0, emission), emission)
+        rewards = stake_equal_mix(stake, eta) * emission[:, None]
+        return Allocation(rewards, np.where((stake > 0).any(axis=1), 0.0, emission), emission)

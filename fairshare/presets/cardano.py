@@ -19,9 +19,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import FormulaError
 from ..formulas import Allocation, Formula
-from ._inputs import as_series, check_nonneg, node_values
+from ._inputs import as_series, check_nonneg, check_whole, node_values
 
 __all__ = ["CardanoSaturation", "pool_reward"]
 
@@ -72,8 +71,7 @@ class CardanoSaturation(Formula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        if not (isinstance(self.k, (int, np.integer)) and self.k >= 1):
-            raise FormulaError(f"CardanoSaturation k must be a whole number >= 1, got {self.k!r}.")
+        check_whole(self.k, "CardanoSaturation k")
         check_nonneg(self.a0, "CardanoSaturation a0")
         if self.pledge is not None:
             object.__setattr__(self, "_pledge", as_series(self.pledge, "CardanoSaturation pledge"))

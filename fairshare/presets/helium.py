@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
-from ..formulas import COMPONENTS, PER_IDENTITY, Formula, component, proportional
+from ..formulas import PER_IDENTITY, Formula, component, proportional
 from ._inputs import as_series, check_component, node_codes
 
 __all__ = ["HeliumDensity", "density_limit", "density_scale"]
@@ -119,7 +119,7 @@ class HeliumDensity(Formula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        check_component(self.on, "HeliumDensity(on=...)", COMPONENTS)
+        check_component(self.on, "HeliumDensity(on=...)")
         frame = self.regions
         if isinstance(frame, pd.DataFrame):
             if frame.shape[1] == 0 or not frame.index.is_unique or frame.isna().any().any():
@@ -135,10 +135,8 @@ class HeliumDensity(Formula):
         if any(t <= 0 or m < t for t, m in zip(tgt, mx)):
             raise FormulaError(f"HeliumDensity needs 0 < density_tgt <= density_max at every level; got "
                                f"density_tgt={self.density_tgt!r}, density_max={self.density_max!r}.")
-        codes, parents = [], []
-        for level, col in enumerate(columns):
-            labels = pd.Index(pd.unique(col.to_numpy()))
-            codes.append(labels.get_indexer(col.to_numpy()))
+        codes = [pd.Index(pd.unique(col.to_numpy())).get_indexer(col.to_numpy()) for col in columns]
+        parents = []
         for level in range(levels):
             if level + 1 == levels:
                 parents.append(np.zeros(codes[level].max(initial=-1) + 1, dtype=np.int64))
@@ -169,13 +167,18 @@ class HeliumDensity(Formula):
 
     def scale(self, features) -> np.ndarray:
         """``(E, K)`` density scale of each node in each epoch (0 where it does not count)."""
+        return self._scale(features, self._score(features))
+
+    def _score(self, features) -> np.ndarray:
+        return component(features, self.on) * (features.active > 0)
+
+    def _scale(self, features, score) -> np.ndarray:
         at = node_codes(self._index, features.entity_ids, "HeliumDensity regions")
         codes = [np.where(at >= 0, c[np.maximum(at, 0)], -1) for c in self._codes]
-        score = component(features, self.on) * (features.active > 0)
         tgt, mx, sib = self._params
         return np.stack([density_scale(codes, self._parents, score[e] > 0, tgt, mx, sib)
                          for e in range(score.shape[0])]) if score.shape[0] else np.zeros(score.shape)
 
     def allocate(self, features):
-        score = component(features, self.on) * (features.active > 0)
-        return proportional(score * self.scale(features), features.emission_tokens)
+        score = self._score(features)
+        return proportional(score * self._scale(features, score), features.emission_tokens)

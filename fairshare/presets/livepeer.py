@@ -16,9 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import FormulaError
 from ..formulas import Allocation, Formula
-from ._inputs import check_unit
+from ._inputs import check_unit, check_whole
 
 __all__ = ["LivepeerStake", "selection_probability"]
 
@@ -31,13 +30,22 @@ def selection_probability(stake: np.ndarray, random_share: float = 0.0) -> np.nd
     with ``StakeWeight = 1 - r``, ``RandWeight = r`` and no price term.
     """
     check_unit(random_share, "random_share")
-    s = np.atleast_2d(np.asarray(stake, dtype=np.float64))
+    return stake_equal_mix(np.atleast_2d(np.asarray(stake, dtype=np.float64)), random_share)
+
+
+def stake_equal_mix(s: np.ndarray, equal_share) -> np.ndarray:
+    """Per row of ``(E, K)`` stake: ``(1 - q) * s_i / sum s + q / n`` over the entries with stake > 0.
+
+    ``equal_share`` ``q`` is a number or an ``(E, 1)`` column (one per row);
+    a row with no positive stake gives zeros. Shared by
+    :func:`selection_probability` and AtomOne's Nakamoto bonus.
+    """
     eligible = s > 0
     n = eligible.sum(axis=1, keepdims=True)
     total = np.where(eligible, s, 0.0).sum(axis=1, keepdims=True)
     by_stake = np.divide(np.where(eligible, s, 0.0), total, out=np.zeros_like(s), where=total > 0)
     uniform = np.divide(eligible.astype(np.float64), n, out=np.zeros_like(s), where=n > 0)
-    return (1.0 - random_share) * by_stake + random_share * uniform
+    return (1.0 - equal_share) * by_stake + equal_share * uniform
 
 
 def _top_k_with_ties(stake: np.ndarray, k: int) -> np.ndarray:
@@ -88,9 +96,7 @@ class LivepeerStake(Formula):
 
     def __post_init__(self):
         check_unit(self.random_share, "LivepeerStake random_share")
-        size = self.active_set_size
-        if size is not None and not (isinstance(size, (int, np.integer)) and size >= 1):
-            raise FormulaError(f"LivepeerStake active_set_size must be a whole number >= 1 or None, got {size!r}.")
+        check_whole(self.active_set_size, "LivepeerStake active_set_size", optional=True)
 
     def sybil(self):
         if self.active_set_size is not None:

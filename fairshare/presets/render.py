@@ -17,8 +17,8 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import FormulaError
-from ..formulas import COMPONENTS, PER_IDENTITY, Allocation, Formula, Proportional, component, proportional
-from ._inputs import as_series, check_component, check_nonneg, check_unit, node_values
+from ..formulas import Allocation, Formula, Proportional, component, proportional
+from ._inputs import as_series, check_component, check_nonneg, check_unit, check_whole, node_values
 
 __all__ = ["RenderAvailability", "wallet_decay"]
 
@@ -114,19 +114,17 @@ class RenderAvailability(Formula):
 
     def __post_init__(self):
         check_unit(self.work_share, "RenderAvailability work_share")
-        check_component(self.work_on, "RenderAvailability(work_on=...)", COMPONENTS)
+        check_component(self.work_on, "RenderAvailability(work_on=...)")
         check_nonneg(self.decay_rate, "RenderAvailability decay_rate")
-        if not (isinstance(self.free_nodes, (int, np.integer)) and self.free_nodes >= 0):
-            raise FormulaError(f"RenderAvailability free_nodes must be a whole number >= 0, got {self.free_nodes!r}.")
+        check_whole(self.free_nodes, "RenderAvailability free_nodes", low=0)
         if self.decay not in ("additional", "all"):
             raise FormulaError(f"RenderAvailability decay must be 'additional' or 'all', got {self.decay!r}.")
         if self.quality is not None:
             object.__setattr__(self, "_quality", as_series(self.quality, "RenderAvailability quality"))
 
     def sybil(self):
-        work = "rewarded" if self.work_on in PER_IDENTITY else "neutral"
         if self.work_share == 1:
-            return work
+            return Proportional(on=self.work_on).sybil()
         if self.decay == "all":
             return "unknown"
         return "rewarded"

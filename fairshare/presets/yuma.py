@@ -253,6 +253,7 @@ class YumaConsensus(Formula):
         codes = None if self._table is None else node_codes(self._table.nodes, features.entity_ids,
                                                                "YumaConsensus weights")
         self_col = v.get_indexer(features.entity_ids)  # a validator's weight on its own id is masked
+        mine = np.flatnonzero(self_col >= 0)
         bonds = None
         for e, epoch in enumerate(features.epochs):
             if self._table is None:
@@ -262,7 +263,6 @@ class YumaConsensus(Formula):
             else:
                 table = self._table.at(int(epoch), v)
                 W = np.where(codes[None, :] >= 0, table[:, np.maximum(codes, 0)], 0.0) * eligible[e][None, :]
-            mine = np.flatnonzero(self_col >= 0)
             W[self_col[mine], mine] = 0.0
             out = yuma_epoch(self._stake_at(epoch), W, bonds, kappa=self.kappa, alpha=self.alpha,
                              bonds_penalty=self.bonds_penalty, validator_share=self.validator_share)
