@@ -36,7 +36,7 @@ from .features import QUANTITIES, Features
 from .formulas import Formula
 
 __all__ = ["split_gain", "split_rewards", "mean_gain", "merge_gain", "merge_pair", "merge_rewards",
-           "fake_demand_gain", "fake_demand_value", "driven_shares", "knockout_payouts",
+           "fake_demand_gain", "purchase_gain", "fake_demand_value", "driven_shares", "knockout_payouts",
            "shares_from_knockouts", "sample_operators"]
 
 _ADDITIVE = tuple(q for q in QUANTITIES if q not in ("online_seconds", "active", "energy_kwh"))
@@ -71,22 +71,36 @@ def _appended(f: Features, source: np.ndarray, extra: dict[str, np.ndarray], lab
                 node_count=np.r_[f.node_count, np.ones(len(operators), dtype=np.int64)], **arrays)
 
 
-def sample_operators(f: Features, size: int) -> np.ndarray:
-    """Operator codes at evenly spaced quantiles of window work (operators with work only)."""
+def _by_work(f: Features) -> np.ndarray:
+    """Codes of the operators with window work, by ascending work (ties in code order)."""
     work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
     working = np.flatnonzero(work > 0)
-    if working.size == 0:
-        return working
-    ordered = working[np.argsort(work[working], kind="stable")]
+    return working[np.argsort(work[working], kind="stable")]
+
+
+def _paid(formula: Formula, f: Features, rewards: np.ndarray | None) -> np.ndarray:
+    """``formula``'s rewards on ``f``: ``rewards`` when the caller already has them."""
+    return formula.allocate(f).rewards if rewards is None else rewards
+
+
+def sample_operators(f: Features, size: int) -> np.ndarray:
+    """Operator codes at evenly spaced quantiles of window work (operators with work only)."""
+    ordered = _by_work(f)
+    if ordered.size == 0:
+        return ordered
     picks = np.unique(np.round(np.linspace(0, ordered.size - 1, min(size, ordered.size))).astype(int))
     return ordered[picks]
 
 
-def split_rewards(formula: Formula, f: Features, k: int, operator: int) -> tuple[float, float]:
-    """(reward before, reward after) of ``operator`` splitting each of its nodes into ``k`` identities."""
+def split_rewards(formula: Formula, f: Features, k: int, operator: int,
+                  rewards: np.ndarray | None = None) -> tuple[float, float]:
+    """(reward before, reward after) of ``operator`` splitting each of its nodes into ``k`` identities.
+
+    ``rewards``: ``formula``'s rewards on ``f`` when already computed (as in every function here).
+    """
     n = f.shape[1]
     mine = np.flatnonzero(f.entity_operator == operator)
-    before = float(formula.allocate(f).rewards[:, mine].sum())
+    before = float(_paid(formula, f, rewards)[:, mine].sum())
     copies = np.repeat(mine, k - 1)
     parts = _appended(f, copies, {}, [f"{f.entity_ids[i]}#split{j}" for i in mine for j in range(1, k)],
                       f.entity_operator[copies])
@@ -101,9 +115,11 @@ def split_rewards(formula: Formula, f: Features, k: int, operator: int) -> tuple
     return before, after
 
 
-def split_gain(formula: Formula, f: Features, k: int, operators: np.ndarray) -> float:
+def split_gain(formula: Formula, f: Features, k: int, operators: np.ndarray,
+               rewards: np.ndarray | None = None) -> float:
     """Mean Sybil split gain over ``operators`` (codes) paid before splitting; NaN when none was."""
-    pairs = [split_rewards(formula, f, k, op) for op in operators]
+    rewards = _paid(formula, f, rewards)
+    pairs = [split_rewards(formula, f, k, op, rewards) for op in operators]
     return mean_gain(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
 
 
@@ -115,23 +131,22 @@ def mean_gain(before: np.ndarray, after: np.ndarray) -> float:
 
 def merge_pair(f: Features) -> np.ndarray | None:
     """Codes of the two operators nearest the median window work (None with fewer than two working)."""
-    work = np.bincount(f.entity_operator, weights=f.work_units.sum(axis=0), minlength=len(f.operator_ids))
-    working = np.flatnonzero(work > 0)
-    if working.size < 2:
+    ordered = _by_work(f)
+    if ordered.size < 2:
         return None
-    ordered = working[np.argsort(work[working], kind="stable")]
     mid = ordered.size // 2
     return ordered[[mid - 1, mid]] if ordered.size > 2 else ordered[:2]
 
 
-def merge_rewards(formula: Formula, f: Features, pair: np.ndarray) -> tuple[float, float]:
+def merge_rewards(formula: Formula, f: Features, pair: np.ndarray,
+                  rewards: np.ndarray | None = None) -> tuple[float, float]:
     """(rewards of the two operators apart, reward of their nodes merged into one identity).
 
     The merged identity is appended with the members' summed quantities; the
     members are zeroed (an all-zero, inactive node is paid nothing by any rule).
     """
     members = np.flatnonzero(np.isin(f.entity_operator, pair))
-    before = float(formula.allocate(f).rewards[:, members].sum())
+    before = float(_paid(formula, f, rewards)[:, members].sum())
     summed = {q: getattr(f, q)[:, members].sum(axis=1, keepdims=True) for q in QUANTITIES}
     summed["active"] = np.minimum(summed["active"], 1.0)
     parts = _appended(f, members[:1], summed, [f"{f.entity_ids[members[0]]}#merged"], pair[:1])
@@ -140,41 +155,47 @@ def merge_rewards(formula: Formula, f: Features, pair: np.ndarray) -> tuple[floa
     return before, float(formula.allocate(replace(f, **parts)).rewards[:, -1].sum())
 
 
-def merge_gain(formula: Formula, f: Features) -> float:
+def merge_gain(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> float:
     """Reward of the two median operators merged into one identity, over their rewards apart."""
     pair = merge_pair(f)
     if pair is None:
         return float("nan")
-    before, after = merge_rewards(formula, f, pair)
+    before, after = merge_rewards(formula, f, pair, rewards)
     return after / before if before > 0 else float("nan")
 
 
-def fake_demand_value(formula: Formula, f: Features, purchase: FakeDemandPurchase) -> float:
+def fake_demand_value(formula: Formula, f: Features, purchase: FakeDemandPurchase,
+                      rewards: np.ndarray | None = None) -> float:
     """Extra reward value (tokens x price, USD) ``purchase`` earns its node under ``formula``."""
     node = purchase.node
-    delta = formula.allocate(purchase.bought).rewards[:, node] - formula.allocate(f).rewards[:, node]
+    delta = formula.allocate(purchase.bought).rewards[:, node] - _paid(formula, f, rewards)[:, node]
     return float((delta * f.token_price_usd).sum())
 
 
 def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
     """Extra reward value per dollar of fake demand bought by the median working node."""
-    purchase = fake_demand_purchase(f, history, fake_fraction)
+    return purchase_gain(formula, f, fake_demand_purchase(f, history, fake_fraction))
+
+
+def purchase_gain(formula: Formula, f: Features, purchase: FakeDemandPurchase | None,
+                  rewards: np.ndarray | None = None) -> float:
+    """Extra reward value per dollar ``purchase`` spends (NaN without a purchase or a spend)."""
     if purchase is None or purchase.spend_usd <= 0:
         return float("nan")
-    return fake_demand_value(formula, f, purchase) / purchase.spend_usd
+    return fake_demand_value(formula, f, purchase, rewards) / purchase.spend_usd
 
 
-def knockout_payouts(formula: Formula, f: Features) -> tuple[float, float, float]:
+def knockout_payouts(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> tuple[float, float, float]:
     """Tokens paid as is, with every stake zero, and with every compute quantity zero."""
     zero = np.zeros(f.shape)
-    return (float(formula.allocate(f).rewards.sum()),
+    return (float(_paid(formula, f, rewards).sum()),
             float(formula.allocate(replace(f, stake_tokens=zero)).rewards.sum()),
             float(formula.allocate(replace(f, **{q: zero for q in _COMPUTE})).rewards.sum()))
 
 
-def driven_shares(formula: Formula, f: Features) -> tuple[float, float]:
+def driven_shares(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> tuple[float, float]:
     """(stake-driven, compute-driven) shares of the payout by knock-out attribution."""
-    return shares_from_knockouts(*knockout_payouts(formula, f))
+    return shares_from_knockouts(*knockout_payouts(formula, f, rewards))
 
 
 def shares_from_knockouts(paid: float, no_stake: float, no_compute: float) -> tuple[float, float]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._economics_fake_demand import fake_demand_purchase
 from ._evaluate_gaming import fake_demand_value, knockout_payouts, mean_gain, merge_pair, shares_from_knockouts
 from ._evaluate_scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
                                    winners_losers)
@@ -57,12 +56,16 @@ class LinearBasis:
             entity = flat.reshape(c, e, -1)
         else:
             entity = tokens
-        self.entity_tokens = entity
         self.window_tokens = entity.sum(axis=1)
         self.window_usd = np.einsum("cek,e->ck", entity, price)
         self.paid_epoch = entity.sum(axis=2)
         self.retail_epoch = entity[:, :, ctx.classes == "retail"].sum(axis=2)
         self.gram = np.einsum("cek,dek->ecd", entity, entity)
+        # what every row adds to the rule's part: window and monthly cash (fees - upstream cost)
+        ef = ctx.entity_features
+        self.entity_cash = ef.fees_usd.sum(axis=0) - ef.upstream_cost_usd.sum(axis=0)
+        node_cash = f.fees_usd - f.upstream_cost_usd
+        self.node_cash, self.node_monthly_cash = node_cash.sum(axis=0), monthly(node_cash, ctx.epoch_days)
         self._gaming(ctx)
 
     def _gaming(self, ctx):
@@ -73,7 +76,7 @@ class LinearBasis:
         pair = merge_pair(f)
         self.merge = None if pair is None else np.array([single_component_merge(f, name, pair)
                                                          for name in self.components])  # (C, 2)
-        purchase = fake_demand_purchase(f, ctx.history, ctx.fake_fraction)
+        purchase = ctx.purchase
         self.fake_spend = float("nan") if purchase is None else purchase.spend_usd
         self.fake_value = None if purchase is None else np.array([fake_demand_value(r, f, purchase) for r in rules])
         self.knockouts = np.array([knockout_payouts(r, f) for r in rules])  # (C, 3)
@@ -81,23 +84,19 @@ class LinearBasis:
     def theta(self, rule: Linear) -> np.ndarray:
         return np.array([rule.weights.get(name, 0.0) for name in self.components])
 
-    def row(self, theta: np.ndarray, base_tokens: np.ndarray) -> dict:
+    def row(self, theta: np.ndarray, base_window: np.ndarray) -> dict:
         """The scoreboard row of the Linear rule with weights ``theta`` (same numbers as the general path)."""
         ctx, f = self.ctx, self.ctx.features
         window = theta @ self.window_tokens
-        fees = ctx.entity_features.fees_usd.sum(axis=0) - ctx.entity_features.upstream_cost_usd.sum(axis=0)
-        costs = ctx.entity_costs
-        node_cash = f.fees_usd - f.upstream_cost_usd
-        node_earned = theta @ self.node_usd + node_cash.sum(axis=0)
-        node_monthly = np.tensordot(theta, self.node_monthly_usd, axes=(0, 1)) + monthly(node_cash, ctx.epoch_days)
+        node_earned = theta @ self.node_usd + self.node_cash
+        node_monthly = np.tensordot(theta, self.node_monthly_usd, axes=(0, 1)) + self.node_monthly_cash
         paid, no_stake, no_compute = theta @ self.knockouts
         stake_share, compute_share = shares_from_knockouts(paid, no_stake, no_compute)
         emission = f.emission_tokens.sum()
         row = {**concentration(window, ctx.present),
-               **coverage_columns(theta @ self.window_usd + fees, costs.total_usd.sum(axis=0),
-                                  costs.energy_usd.sum(axis=0), ctx.entity_pnl_active, ctx.classes),
-               **earnings_columns(node_earned, f.active.sum(axis=0) * ctx.epoch_days, node_monthly,
-                                  ctx.whole_months, ctx.node_tiers),
+               **coverage_columns(theta @ self.window_usd + self.entity_cash, ctx.window_cost_usd,
+                                  ctx.window_energy_usd, ctx.entity_pnl_active, ctx.classes),
+               **earnings_columns(node_earned, ctx.node_active_days, node_monthly, ctx.whole_months, ctx.node_tiers),
                "staker_yield": staker_yield(paid, stake_share, f.stake_tokens, ctx.epoch_days, f.shape[0]),
                "stake_driven_share": stake_share, "compute_driven_share": compute_share}
         for k, parts in self.split.items():
@@ -107,7 +106,7 @@ class LinearBasis:
         row["merge_gain"] = after / before if before > 0 else float("nan")
         value = theta @ self.fake_value if self.fake_value is not None else float("nan")
         row["fake_demand_gain"] = value / self.fake_spend if self.fake_spend > 0 else float("nan")
-        row.update(winners_losers(window, base_tokens.sum(axis=0), ctx.present))
+        row.update(winners_losers(window, base_window, ctx.present))
         row["unallocated_share"] = float((theta @ self.unallocated).sum() / emission) if emission > 0 else float("nan")
         return row
 

@@ -14,11 +14,13 @@ number of rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from ._evaluate_gaming import driven_shares, fake_demand_gain, merge_gain, sample_operators, split_gain
+from ._economics_fake_demand import fake_demand_purchase
+from ._evaluate_gaming import driven_shares, merge_gain, purchase_gain, sample_operators, split_gain
 from ._evaluate_linear import LinearBasis, as_linear
 from ._evaluate_scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
                                    staker_yield, trajectories, winners_losers)
@@ -134,8 +136,8 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     node_tiers = history.tier_labels
     context = _Context(history, f, costs, classes_op, node_tiers, level, vesting,
                        sample_operators(f, sybil_sample), tuple(int(k) for k in sybil_k), fake_fraction)
-    base_tokens = context.entity_tokens(rules[baseline](f))
-    linear = {name: as_linear(rule) for name, rule in rules.items() if as_linear(rule) is not None}
+    base_window = context.entity_tokens(rules[baseline](f)).sum(axis=0)
+    linear = {name: lin for name, rule in rules.items() if (lin := as_linear(rule)) is not None}
     batched = len(linear) >= BATCH_LINEAR if batch_linear is None else bool(batch_linear and linear)
     basis = None
     if batched:
@@ -148,7 +150,7 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         context = replace(context, history=history.without_tasks())
         if basis is not None:
             basis.ctx = context
-    scored = map_ordered(client, _score_block, blocks, share(client, _Scorer(context, basis, base_tokens)))
+    scored = map_ordered(client, _score_block, blocks, share(client, _Scorer(context, basis, base_window)))
     rows = {name: row for block in scored for name, (row, _, _) in block.items()}
     detail = {name: d for block in scored for name, (_, d, _) in block.items() if d is not None}
     paths = {name: path for block in scored for name, (_, _, path) in block.items()}
@@ -169,25 +171,27 @@ class _Scorer:
 
     context: "_Context"
     basis: LinearBasis | None
-    base_tokens: np.ndarray
+    base_window: np.ndarray  # (K,) the baseline rule's window tokens per entity
 
 
 def _score_block(jobs: list, scorer: _Scorer) -> dict:
     """``name -> (scoreboard row, detail or None, per-epoch path)`` for ``(name, rule, linear, keep)`` jobs."""
-    context, basis, base_tokens = scorer.context, scorer.basis, scorer.base_tokens
+    context, basis, base_window = scorer.context, scorer.basis, scorer.base_window
     out = {}
     for name, rule, linear, keep in jobs:
         if basis is not None and linear is not None:
             theta = basis.theta(linear)
-            row, path, kept = basis.row(theta, base_tokens), basis.path(theta), None
+            row = basis.row(theta, base_window)
             if keep:
-                kept, path = context.detail_and_path(rule(context.features), base_tokens)
+                kept, path = context.detail_and_path(context.replay(rule(context.features)), base_window)
+            else:
+                kept, path = None, basis.path(theta)
             out[name] = (row, kept, path)
             continue
         alloc = rule(context.features)
-        row = context.row(rule, alloc, base_tokens)
-        entity_detail, path = context.detail_and_path(alloc, base_tokens)
-        out[name] = (row, entity_detail if keep else None, path)
+        replay = context.replay(alloc)
+        row = context.row(rule, replay, base_window)
+        out[name] = (row, *context.detail_and_path(replay, base_window, keep))
     return out
 
 
@@ -238,51 +242,62 @@ class _Context:
         self.entity_features = self.entity_costs.features
         self.present = self.entity_features.active.max(axis=0) > 0
         self.entity_pnl_active = self.entity_features.work_units.sum(axis=0) > 0
+        self.window_cost_usd = self.entity_costs.total_usd.sum(axis=0)
+        self.window_energy_usd = self.entity_costs.energy_usd.sum(axis=0)
         self.epoch_days = self.history.epoch_seconds / 86_400.0
+        self.node_active_days = f.active.sum(axis=0) * self.epoch_days
         self.whole_months = monthly(self.features.active, self.epoch_days) >= month_blocks(
             self.features.shape[0], self.epoch_days)[0]
+
+    @cached_property
+    def purchase(self):
+        """The fake-demand purchase every rule is scored on (made once, on first use)."""
+        return fake_demand_purchase(self.features, self.history, self.fake_fraction)
 
     def entity_tokens(self, alloc: Allocation) -> np.ndarray:
         if self.level == "node":
             return alloc.rewards
         return _to_entities(alloc.rewards, self.features, self.present_ops)
 
-    def row(self, rule: Formula, alloc: Allocation, base_tokens: np.ndarray) -> dict:
+    def replay(self, alloc: Allocation) -> tuple:
+        """``(alloc, entity tokens, entity P&L)``: what the row, detail and path of one allocation share."""
+        tokens = self.entity_tokens(alloc)
+        return alloc, tokens, pnl(self.entity_costs, tokens, self.vesting)
+
+    def row(self, rule: Formula, replay: tuple, base_window: np.ndarray) -> dict:
         """The scoreboard row of one rule by replaying it (the general path)."""
         f = self.features
-        tokens = self.entity_tokens(alloc)
-        entity_pnl = pnl(self.entity_costs, tokens, self.vesting)
+        alloc, tokens, entity_pnl = replay
         node_pnl = pnl(self.costs, alloc.rewards, self.vesting)
         window_tokens = tokens.sum(axis=0)
-        stake_share, compute_share = driven_shares(rule, f)
+        stake_share, compute_share = driven_shares(rule, f, alloc.rewards)
         emission = f.emission_tokens.sum()
-        costs = entity_pnl.costs
         node_earned = node_pnl.earned_usd
         row = {**concentration(window_tokens, self.present),
-               **coverage_columns(entity_pnl.earned_usd.sum(axis=0), costs.total_usd.sum(axis=0),
-                                  costs.energy_usd.sum(axis=0), entity_pnl.active(), self.classes),
-               **earnings_columns(node_earned.sum(axis=0), f.active.sum(axis=0) * self.epoch_days,
+               **coverage_columns(entity_pnl.earned_usd.sum(axis=0), self.window_cost_usd, self.window_energy_usd,
+                                  self.entity_pnl_active, self.classes),
+               **earnings_columns(node_earned.sum(axis=0), self.node_active_days,
                                   monthly(node_earned, self.epoch_days), self.whole_months, self.node_tiers),
                "staker_yield": staker_yield(alloc.rewards.sum(), stake_share, f.stake_tokens, self.epoch_days,
                                             f.shape[0]),
                "stake_driven_share": stake_share, "compute_driven_share": compute_share,
-               **{f"sybil_gain_k{k}": split_gain(rule, f, k, self.sample) for k in self.sybil_k},
-               "merge_gain": merge_gain(rule, f),
-               "fake_demand_gain": fake_demand_gain(rule, f, self.history, self.fake_fraction),
-               **winners_losers(window_tokens, base_tokens.sum(axis=0), self.present),
+               **{f"sybil_gain_k{k}": split_gain(rule, f, k, self.sample, alloc.rewards) for k in self.sybil_k},
+               "merge_gain": merge_gain(rule, f, alloc.rewards),
+               "fake_demand_gain": purchase_gain(rule, f, self.purchase, alloc.rewards),
+               **winners_losers(window_tokens, base_window, self.present),
                "unallocated_share": float(alloc.unallocated.sum() / emission) if emission > 0 else float("nan")}
         return row
 
-    def detail_and_path(self, alloc: Allocation, base_tokens: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Per-entity detail and per-epoch trajectories of one rule's allocation."""
-        tokens = self.entity_tokens(alloc)
-        entity_pnl = pnl(self.entity_costs, tokens, self.vesting)
+    def detail_and_path(self, replay: tuple, base_window: np.ndarray,
+                        keep: bool = True) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+        """Per-entity detail (None unless ``keep``) and per-epoch trajectories of one rule's :meth:`replay`."""
+        _, tokens, entity_pnl = replay
         path = trajectories(tokens, self.entity_features.active, self.classes == "retail")
-        return self._detail(entity_pnl, base_tokens), path
+        return (self._detail(entity_pnl, base_window) if keep else None), path
 
-    def _detail(self, p: PnL, base_tokens: np.ndarray) -> pd.DataFrame:
+    def _detail(self, p: PnL, base: np.ndarray) -> pd.DataFrame:
         key = "operator_id" if self.level == "operator" else "node_id"
-        tokens, base = p.reward_tokens.sum(axis=0), base_tokens.sum(axis=0)
+        tokens = p.reward_tokens.sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.where(base > 0, 100.0 * (tokens - base) / base, np.nan)
         frame = pd.DataFrame({

@@ -118,6 +118,10 @@ class RowConstraint(Constraint):
     knob: ClassVar[str] = ""
     bound_per_knob: ClassVar[float] = 1.0  # d bound / d knob
 
+    @property
+    def knobs(self) -> tuple:
+        return (self.knob,)
+
     @abc.abstractmethod
     def rows(self, basis, status_quo):
         """``(R, C)`` normalised rows ``M`` of ``M theta >= b`` (or ``<=``)."""

@@ -49,17 +49,6 @@ class Context:
         """``(K, C)`` share of the window's emission per unit weight."""
         return self.basis.shares
 
-    def value(self) -> np.ndarray:
-        """``(K, C)`` USD per unit weight, before ``scale``: tokens when the price is flat (the scale carries it)."""
-        return self.basis.tokens if self.flat_price else self.basis.value_usd
-
-    def epoch_value(self) -> np.ndarray:
-        """``(E, K, C)`` per-epoch USD per unit weight, before ``scale``."""
-        return self.basis.epoch_tokens * self.epoch_price()[:, None, None]
-
-    def epoch_price(self) -> np.ndarray:
-        return np.ones_like(self.basis.price_usd) if self.flat_price else self.basis.price_usd
-
     def parameter(self, value, nonneg: bool = False):
         """A new cvxpy Parameter holding ``value`` (scalar or array)."""
         value = np.asarray(value, dtype=np.float64)

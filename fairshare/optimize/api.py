@@ -26,6 +26,7 @@ from ..data.history import History
 from ..errors import ConfigError, InfeasibleError
 from ..features import Features
 from ..formulas import COMPONENTS, Linear
+from ..formulas import STATUS_QUO as _STATUS_QUO_RULE
 from .basis import Basis
 from .constraints import ContributionFloor, Coverage, MaxLoss, MaxUnallocated, ShareCap, default_constraints
 from .diagnostics import full_coverage, infeasible_error, sensitivity_table
@@ -37,7 +38,7 @@ from .result import EmissionResult, clean_weights
 __all__ = ["optimize", "STATUS_QUO", "prepare"]
 
 #: fairshare's reference stake-and-work rule, the default status quo.
-STATUS_QUO = {"stake": 0.5, "work": 0.5}
+STATUS_QUO = dict(_STATUS_QUO_RULE.weights)
 
 
 def optimize(data, components=None, objective="hhi", constraints="default", window="all", *, status_quo=None,

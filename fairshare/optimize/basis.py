@@ -262,9 +262,9 @@ class Basis:
                        fake_tokens=None if self.fake_tokens is None else self.fake_tokens * b,
                        epoch_tokens=None if self.epoch_tokens is None else self.epoch_tokens * b)
 
-    def epoch_prices(self, price_usd: float | None = None) -> np.ndarray:
-        """``(E,)`` prices: the history's, or ones when a flat price is carried by the scale."""
-        return self.price_usd if price_usd is None else np.ones_like(self.price_usd)
+    def epoch_prices(self, flat_price=False) -> np.ndarray:
+        """``(E,)`` prices: the history's, or ones when a flat price (truthy ``flat_price``) is carried by the scale."""
+        return np.ones_like(self.price_usd) if flat_price else self.price_usd
 
     def fingerprint(self) -> str:
         """SHA-256 of the arrays the optimiser reads (provenance)."""

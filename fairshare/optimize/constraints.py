@@ -99,7 +99,7 @@ class Coverage(Constraint):
         """``(value / cost (R, C), need / cost (R,), cost (R,), labels)`` of the covered rows."""
         sel = basis.select(self.who)
         if self.per_epoch:
-            price = np.ones_like(basis.price_usd) if flat_price else basis.price_usd
+            price = basis.epoch_prices(flat_price)
             cost = basis.cost(self.cost, per_epoch=True)[:, sel]
             margin = basis.margin(per_epoch=True)[:, sel]
             value = basis.epoch_tokens[:, sel, :] * price[:, None, None]
@@ -257,8 +257,7 @@ class SybilBound(Constraint):
 
     def rows(self, basis, flat_price: bool) -> np.ndarray:
         """``(R, C)`` USD per unit weight one more identity earns (per epoch, or the window mean)."""
-        price = np.ones_like(basis.price_usd) if flat_price else basis.price_usd
-        rows = basis.identity_tokens * price[:, None]
+        rows = basis.identity_tokens * basis.epoch_prices(flat_price)[:, None]
         if not self.include_availability and "availability" in basis.components:
             rows[:, basis.index("availability")] = 0.0
         if not self.per_epoch:
@@ -328,8 +327,7 @@ class FeeLinkedCap(Constraint):
         if basis.fake_tokens is None or not np.isfinite(basis.fake_spend_usd) or basis.fake_spend_usd <= 0:
             raise ConfigError("FeeLinkedCap needs the fake-demand replay of a history: build the problem from a "
                               "History (node power and tariffs), or drop the constraint.")
-        price = np.ones_like(basis.price_usd) if flat_price else basis.price_usd
-        return (basis.fake_tokens * price[:, None]).sum(axis=0) / basis.fake_spend_usd
+        return (basis.fake_tokens * basis.epoch_prices(flat_price)[:, None]).sum(axis=0) / basis.fake_spend_usd
 
     def build(self, ctx):
         g = self.row(ctx.basis, ctx.flat_price)

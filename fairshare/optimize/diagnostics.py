@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InfeasibleError
+from ._constraint_base import BINDING_TOL
 from ._solver import cvxpy, solve
 from .problem import EmissionProblem
 
@@ -192,7 +193,7 @@ def sensitivity_table(problem: EmissionProblem, theta: np.ndarray, objective_nam
                           status_quo=problem.status_quo)
         sens = con.sensitivities(b, theta, s) if b.constraints or b.penalty is not None else {"scale": 0.0}
         d_scale += sens.get("scale", 0.0)
-        tight = int((slack <= 1e-6).sum())
+        tight = int((slack <= BINDING_TOL).sum())
         knobs = {k: v for k, v in sens.items() if k not in ("scale", "need_usd")}
         knob, shadow = next(iter(knobs.items()), (None, float("nan")))
         per_token = sens.get("scale", 0.0) * per_scale_token

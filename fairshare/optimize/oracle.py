@@ -262,7 +262,7 @@ def _solve(budget, lower, upper, w, objective, alpha, k, solver) -> np.ndarray:
         cons.append(y[np.isfinite(hi)] <= hi[np.isfinite(hi)])
     if objective == "gini":
         raise ConfigError("gini has only the exact path (water-filling): use method='auto'.")
-    if objective == "hhi":
+    if objective in ("hhi", "max_min"):  # lexicographic max-min is the weighted quadratic's minimiser
         goal = cp.Minimize(cp.sum_squares(y) if w is None else cp.sum(cp.multiply(1.0 / w, cp.square(y))))
     elif objective == "theil":
         goal = cp.Maximize(cp.sum(cp.entr(y)))
@@ -270,8 +270,6 @@ def _solve(budget, lower, upper, w, objective, alpha, k, solver) -> np.ndarray:
         goal = cp.Minimize(cp.max(y))
     elif objective == "top_k_share":
         goal = cp.Minimize(cp.sum_largest(y, k))
-    elif objective == "max_min":  # lexicographic max-min (not just the minimum): the weighted quadratic's minimiser
-        goal = cp.Minimize(cp.sum_squares(y) if w is None else cp.sum(cp.multiply(1.0 / w, cp.square(y))))
     elif alpha == 0:
         goal = cp.Maximize(w @ y)
     elif alpha == 1:

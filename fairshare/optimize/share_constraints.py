@@ -43,6 +43,12 @@ __all__ = ["ShareCap", "NakamotoAtLeast", "ContributionFloor", "MaxLoss", "MinWe
 VERIFIED = ("verified_work_tee", "verified_work_zkml")
 
 
+def _relative_to(basis, who, base: np.ndarray) -> np.ndarray:
+    """Share rows of the operators ``who`` paid under ``base`` (``(K,)`` shares), each divided by its ``base``."""
+    keep = basis.select(who) & (base > 0)
+    return basis.shares[keep] / base[keep, None]
+
+
 @dataclass(frozen=True)
 class ShareCap(RowConstraint):
     """No operator receives more than ``cap`` of the window's emission."""
@@ -50,7 +56,6 @@ class ShareCap(RowConstraint):
     cap: float = 0.1
     sense: ClassVar[int] = -1
     knob: ClassVar[str] = "max_share"
-    knobs: ClassVar[tuple] = ("max_share",)
 
     def __post_init__(self):
         check_fraction(self.cap, "ShareCap cap", open_low=True)
@@ -73,15 +78,12 @@ class ContributionFloor(RowConstraint):
     who: object = "active"
     on: str = "work"
     knob: ClassVar[str] = "contribution_floor"
-    knobs: ClassVar[tuple] = ("contribution_floor",)
 
     def __post_init__(self):
         check_fraction(self.fraction, "ContributionFloor fraction")
 
     def rows(self, basis, status_quo):
-        base = basis.shares[:, basis.index(self.on)]
-        keep = basis.select(self.who) & (base > 0)
-        return basis.shares[keep] / base[keep, None]
+        return _relative_to(basis, self.who, basis.shares[:, basis.index(self.on)])
 
     def bound(self):
         return self.fraction
@@ -97,7 +99,6 @@ class MaxLoss(RowConstraint):
     max_loss_pct: float = 50.0
     who: object = "all"
     knob: ClassVar[str] = "max_loss_pct"
-    knobs: ClassVar[tuple] = ("max_loss_pct",)
     bound_per_knob: ClassVar[float] = -0.01
 
     def __post_init__(self):
@@ -106,9 +107,7 @@ class MaxLoss(RowConstraint):
     def rows(self, basis, status_quo):
         if status_quo is None:
             raise ConfigError("MaxLoss needs the status-quo weights (optimize(..., status_quo=...)).")
-        base = basis.shares @ status_quo
-        keep = basis.select(self.who) & (base > 0)
-        return basis.shares[keep] / base[keep, None]
+        return _relative_to(basis, self.who, basis.shares @ status_quo)
 
     def bound(self):
         return 1.0 - self.max_loss_pct / 100.0
@@ -127,7 +126,6 @@ class MinWeight(RowConstraint):
     at_least: float = 0.1
     components: tuple = VERIFIED
     knob: ClassVar[str] = "min_weight"
-    knobs: ClassVar[tuple] = ("min_weight",)
 
     def __post_init__(self):
         check_fraction(self.at_least, "MinWeight at_least")
