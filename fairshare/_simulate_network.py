@@ -70,7 +70,6 @@ class Network:
     op_avail: np.ndarray
     op_home: np.ndarray
     node_op: np.ndarray
-    hardware: np.ndarray
     hw_code: np.ndarray
     own_stake: np.ndarray
     capex: np.ndarray
@@ -158,7 +157,7 @@ def build_network(history: History, start: int, churn: Churn, depreciation: str)
     epoch_days = history.epoch_seconds / 86_400.0
     life = np.ceil(v["lifetime_days"][source] / epoch_days - 1e-9).astype(np.int64)
     hardware = np.asarray(history.node_hardware, dtype=object)[source]
-    hw_names, hw_code = np.unique(hardware, return_inverse=True)
+    hw_code = np.unique(hardware, return_inverse=True)[1]
     tiers = history.tier_labels[source]
     op_home = np.array([bool((tiers[op_start[o]:op_start[o + 1]] == "home").all()) for o in range(orig.size)])
     idle_usd, busy_usd, idle_kwh, busy_kwh, _ = cost_rates(history, depreciation, 2)
@@ -166,7 +165,7 @@ def build_network(history: History, start: int, churn: Churn, depreciation: str)
         history=history, start=int(start), node_ids=node_ids, source=source.astype(np.int64),
         operator_ids=operator_ids, op_start=op_start, op_class=class_code[orig], op_status0=op_status0,
         op_avail=op_avail, op_home=op_home, node_op=np.repeat(np.arange(orig.size), sizes).astype(np.int64),
-        hardware=hardware, hw_code=hw_code.astype(np.int64), own_stake=v["stake_tokens"][source].astype(np.float64),
+        hw_code=hw_code.astype(np.int64), own_stake=v["stake_tokens"][source].astype(np.float64),
         capex=v["capex_usd"][source].astype(np.float64), life_epochs=life, init_joined=init_joined,
         init_retired=init_retired, sched_join=j.astype(np.int64),
         sched_leave=np.where(lr >= NEVER // 2, NEVER, lr).astype(np.int64),

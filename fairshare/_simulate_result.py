@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .features import sum_by_operator
 
 __all__ = ["SimulationResult", "HEADLINE"]
 
@@ -144,8 +145,7 @@ class SimulationResult:
         if self.state is None:
             raise ConfigError("operator_rewards needs the per-node state: simulate(..., keep_state=True).")
         totals = self.state["rewards"].sum(axis=1)  # (R, N)
-        sums = np.zeros((self.runs, len(self.operator_ids)))
-        np.add.at(sums.T, self.node_operator, totals.T)
+        sums = sum_by_operator(totals, self.node_operator, len(self.operator_ids))
         return pd.DataFrame(sums.T, index=self.operator_ids, columns=pd.RangeIndex(self.runs, name="run"))
 
     def summary(self, quantiles=(0.05, 0.5, 0.95)) -> str:

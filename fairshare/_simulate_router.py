@@ -14,26 +14,24 @@ population stream) and checked against its nodes table; other histories pass the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from ._simulate_config import Demand
+from ._simulate_config import ROUTINGS, Demand
 from ._simulate_layout import (F_FEES, F_IN, F_LARGE, F_OUT, F_REQ, F_ROWS, F_SMALL, F_TEE, F_UP, F_VAN, F_WORK,
                                F_ZK, N_TASK)
-from .datasets import network as builtin
 from .datasets.archetypes import archetype_index
 from .datasets.demand import CLASS_MODEL, CLASS_VERIFICATION, CLASSES, MODELS, fees_usd, hosted_codes, model_codes
+from .datasets.network import recorded_config
 from .datasets.routing import REPUTATION_TIERS, selection_probability
 from .datasets.supply import build_population
-from .datasets.traffic import TrafficSpec, calibrate_demand
+from .datasets.traffic import TrafficSpec, calibrate_demand, unit_sizes
 from .errors import ConfigError
 from .features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS
 
-__all__ = ["Router", "build_router", "resolve_reputation", "builtin_config"]
-
-_ROUTING_CODE = {"reputation": 0, "stake": 1, "uniform": 2, "latency": 3}
+__all__ = ["Router", "build_router", "resolve_reputation"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,53 +51,10 @@ class Router:
     code: int
 
 
-def builtin_config(history):
-    """The :class:`~fairshare.datasets.NetworkConfig` that generated ``history``, or None."""
-    prov = history.provenance
-    if prov.get("generator") != "fairshare.datasets.default_network" or "config" not in prov:
-        return None
-    scale = prov.get("scale")
-    base = builtin.network_config(scale if scale in builtin.SCALES else "default")
-    target = prov["config"]
-    options = {}
-    for name, value in target.items():
-        if name in ("supply", "traffic"):
-            part = getattr(base, name)
-            for sub, subvalue in value.items():
-                if _plain(getattr(part, sub)) != subvalue:
-                    options[sub] = _tuples(subvalue)
-        elif _plain(getattr(base, name)) != value:
-            options[name] = _tuples(value)
-    try:
-        cfg = builtin.network_config(scale if scale in builtin.SCALES else "default", **options)
-    except (ConfigError, TypeError):
-        return None
-    return cfg if _plain(asdict(cfg)) == target else None
-
-
-def _plain(value):
-    """Configuration values as the provenance stores them (plain lists, dicts and numbers)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _tuples(value):
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
-
-
-def resolve_reputation(history, reputation) -> np.ndarray:
-    """Reputation score (0-10,000, §1.2) of every history node."""
+def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
+    """Reputation score (0-10,000, §1.2) of every history node; ``cfg`` is the history's
+    :func:`~fairshare.datasets.network.recorded_config` (None: not the built-in network)."""
     if reputation is None:
-        cfg = builtin_config(history)
         if cfg is not None:
             seed = int(history.provenance["seed"])
             stream = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[0])  # the population stream
@@ -127,8 +82,7 @@ def resolve_reputation(history, reputation) -> np.ndarray:
     return values
 
 
-def _traffic(history, demand: Demand) -> TrafficSpec:
-    cfg = builtin_config(history)
+def _traffic(cfg, demand: Demand) -> TrafficSpec:
     spec = cfg.traffic if cfg is not None else TrafficSpec()
     if demand.large_token_share is not None:
         spec = replace(spec, large_token_share=float(demand.large_token_share))
@@ -137,16 +91,11 @@ def _traffic(history, demand: Demand) -> TrafficSpec:
 
 def _unit_fields(spec: TrafficSpec) -> np.ndarray:
     """``(13, C)`` task fields of a mean unit of each class (``features`` order; busy left 0)."""
-    rs, jobs, b, k = spec.request_sizes, spec.large_jobs(), spec.parcel_requests, spec.large_jobs_per_unit
     codes = model_codes()
-    job = jobs.mean_tokens * k
-    sizes = {"large": (k, job * jobs.prompt_share, job * (1 - jobs.prompt_share)),
-             "small": (b, b * rs.mean_prompt, b * rs.mean_output),
-             "zkml": (1, rs.mean_prompt, rs.mean_output),
-             "proxy": (b, b * rs.mean_prompt, b * rs.mean_output)}
+    sizes = unit_sizes(spec)
     out = np.zeros((N_TASK, len(CLASSES)))
     for c, name in enumerate(CLASSES):
-        requests, prompt, output = sizes[name]
+        requests, _, prompt, output = sizes[name]
         models = hosted_codes() if name == "proxy" else np.array([codes[CLASS_MODEL[name]]])
         fee = float(np.mean(fees_usd(models, np.full(models.size, prompt), np.full(models.size, output))))
         params = float(np.mean([MODELS[m].active_params_b for m in models]))
@@ -170,8 +119,9 @@ def build_router(network, demand: Demand, reputation) -> Router:
     except KeyError as exc:
         raise ConfigError(f"Demand(mode='router') needs every node's hardware among the built-in archetypes; "
                           f"{exc.args[0]!r} is not one. Use Demand(mode='replay') for this history.") from None
-    rep = resolve_reputation(h, reputation)
-    spec = _traffic(h, demand)
+    cfg = recorded_config(h.provenance)
+    rep = resolve_reputation(h, reputation, cfg)
+    spec = _traffic(cfg, demand)
     stake = h.node_values["stake_tokens"].astype(np.float64)
     active0 = h.active[network.start]
     means, mean_busy = calibrate_demand(spec, arch, rep, stake, active0[None, :], h.epoch_seconds)
@@ -199,4 +149,4 @@ def build_router(network, demand: Demand, reputation) -> Router:
     mb = np.where(eligible, mb, np.inf)
     return Router(mean_busy=np.ascontiguousarray(mb), w_stake=np.ascontiguousarray(w_stake),
                   w_cap=np.ascontiguousarray(w_cap), random_share=share, unit=_unit_fields(spec),
-                  demand0=np.ascontiguousarray(means[0]), latency_order=latency, code=_ROUTING_CODE[demand.routing])
+                  demand0=np.ascontiguousarray(means[0]), latency_order=latency, code=ROUTINGS.index(demand.routing))

@@ -24,12 +24,9 @@ import numpy as np
 from ._formulas_components import COMPONENTS
 from .errors import ConfigError
 from .features import QUANTITIES, Features
-from .formulas import FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
+from .formulas import STATUS_QUO, FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
 
 __all__ = ["Transition", "RulePlan", "STATUS_QUO", "COMPUTE_QUANTITIES"]
-
-#: fairshare's reference stake-and-work rule: half the emission by stake, half by work.
-STATUS_QUO = Linear({"stake": 0.5, "work": 0.5})
 
 #: Quantities zeroed to knock compute out (as ``fs.evaluate``'s stake / compute attribution).
 COMPUTE_QUANTITIES = tuple(q for q in QUANTITIES if q not in ("stake_tokens", "active", "energy_kwh"))

@@ -21,7 +21,7 @@ from . import _simulate_layout as k
 from ._formulas_components import _FIELD, COMPONENTS
 from ._distributed import map_ordered, n_workers, share, spans
 from ._jit import num_threads
-from ._simulate_config import OPERATOR_CLASSES
+from ._simulate_config import DELEGATIONS, OPERATOR_CLASSES
 from ._simulate_rules import RulePlan
 from ._simulate_supply import Calendar, calendar, vesting_taps
 from .features import QUANTITIES, Features
@@ -110,13 +110,16 @@ def prepare(scn, epochs: int) -> Inputs:
         f = scn.replay_features
         sl = slice(net.start, net.start + epochs)
         replay = np.ascontiguousarray(np.stack([getattr(f, q)[sl][:, net.source] for q in QUANTITIES], axis=1))
-        mean_busy = w = np.zeros((1, n))
+        mean_busy = w_stake = w_cap = np.zeros((1, n))
+        eligible = np.zeros((1, n), dtype=np.uint8)
         unit, rshare, latency = np.zeros((k.N_TASK, 1)), np.zeros(1), np.full((1, n), -1, dtype=np.int64)
         routing_code = 0
     else:
         router = scn.router
         replay = np.zeros((1, k.N_FEAT, 1))
         mean_busy, unit, rshare, latency = router.mean_busy, router.unit, router.random_share, router.latency_order
+        w_stake, w_cap = router.w_stake, router.w_cap
+        eligible = (np.isfinite(mean_busy) & ((w_stake > 0) | (w_cap > 0))).astype(np.uint8)
         routing_code = router.code
     growth = scn.demand.growth_rate(scn.fitted_growth)
     years = np.arange(epochs) * epoch_days / 365.25
@@ -136,9 +139,7 @@ def prepare(scn, epochs: int) -> Inputs:
     ip[k.I_FAKE] = int(scn.fake_demand.enabled and scn.fake_demand.operator_share > 0)
     ip[k.I_ROUTING], ip[k.I_REPLAY] = routing_code, int(replay_mode)
     ip[k.I_LAG] = max(int(round(scn.churn.entry_lag_days / epoch_days)), 1)
-    ip[k.I_DELEGATE] = ("stake", "capex", "equal").index(scn.capital.delegate_to)
-    eligible = (np.isfinite(mean_busy) & ((router.w_stake > 0) | (router.w_cap > 0)) if router
-                else np.zeros((1, n), bool)).astype(np.uint8)
+    ip[k.I_DELEGATE] = DELEGATIONS.index(scn.capital.delegate_to)
     comp_field = np.array([-1 if c == "identity_floor" else QUANTITIES.index(_FIELD[c]) for c in COMPONENTS],
                           dtype=np.int64)
     price0 = scn.price.start_usd if scn.price.start_usd is not None else float(h.token_price_usd[net.start])
@@ -147,8 +148,7 @@ def prepare(scn, epochs: int) -> Inputs:
                   taps=vesting_taps(scn.supply.reward_vesting), exo=cal.exo(),
                   hw_count=np.zeros(int(net.hw_code.max(initial=0)) + 1), unit=np.ascontiguousarray(unit),
                   mean_busy=np.ascontiguousarray(mean_busy),
-                  w_stake=np.ascontiguousarray(router.w_stake if router else w),
-                  w_cap=np.ascontiguousarray(router.w_cap if router else w), rshare=np.ascontiguousarray(rshare),
+                  w_stake=np.ascontiguousarray(w_stake), w_cap=np.ascontiguousarray(w_cap), rshare=np.ascontiguousarray(rshare),
                   eligible=np.ascontiguousarray(eligible),
                   latency_order=np.ascontiguousarray(latency), replay=replay, comp_field=comp_field, p=p, ip=ip,
                   calendar=cal, demand_mean=np.ascontiguousarray(demand_mean), price0=float(price0), price_path=path,
@@ -214,12 +214,12 @@ def _chunk_fast(inp, draws, st, theta, summary):
     price, units, exit_after, _ = draws
     kernel.run_fast(inp.nf, inp.ni, inp.oi, inp.op_start, inp.dep, inp.taps, inp.exo, inp.hw_count, units, inp.unit,
                inp.mean_busy, inp.w_stake, inp.w_cap, inp.rshare, inp.eligible, inp.latency_order, inp.replay,
-               needed(theta),
+               _needed(theta),
                price, exit_after, theta, inp.comp_field, inp.p, inp.ip, st["sn"], st["si"], st["so"], st["liquid"],
                st["ring"], st["sr"], st["orders"], st["feat"], summary, st["keep"])
 
 
-def needed(theta) -> np.ndarray:
+def _needed(theta) -> np.ndarray:
     """Task fields (besides busy time) the fast path computes: work, fees, upstream (economics) and the
     rule's components."""
     need = {k.F_WORK, k.F_FEES, k.F_UP}

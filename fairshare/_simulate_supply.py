@@ -42,7 +42,6 @@ class Calendar:
     bucket_locked_after: np.ndarray
     unlocks: pd.DataFrame
     circulating0: float
-    total: float
 
     def exo(self) -> np.ndarray:
         """``(E, 5)`` columns in the order the kernel reads them."""
@@ -118,8 +117,7 @@ def calendar(supply: Supply, epochs: int, offset: int, epoch_days: float,
                            index=pd.RangeIndex(epochs, name="epoch"))
     return Calendar(emission=emission[sim].copy(), unlocked=released[:, sim].sum(axis=0),
                     unlock_sold=sold[:, sim].sum(axis=0), pool_after=pool_after[sim].copy(),
-                    bucket_locked_after=locked[:, sim].sum(axis=0), unlocks=unlocks, circulating0=circulating0,
-                    total=total)
+                    bucket_locked_after=locked[:, sim].sum(axis=0), unlocks=unlocks, circulating0=circulating0)
 
 
 def vesting_taps(vesting) -> np.ndarray:

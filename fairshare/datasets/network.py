@@ -15,7 +15,7 @@ as they were; the same seed and options give bit-identical tables.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,8 @@ from .token import (PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD, PRICE_USD, check_price_p
                     price_path)
 from .traffic import TrafficSpec, calibrate_demand, generate_tasks
 
-__all__ = ["NetworkConfig", "NetworkParts", "SCALES", "default_network", "network_config", "build_parts"]
+__all__ = ["NetworkConfig", "NetworkParts", "SCALES", "default_network", "network_config", "build_parts",
+           "recorded_config"]
 
 #: Size presets: nodes (keys over the whole run), epochs and rows mode. ``small`` is for tests
 #: and examples, ``default`` is the year-long demo network, ``large`` a stress size.
@@ -291,8 +292,46 @@ def _tasks_frame(data: dict, pop: Population) -> pd.DataFrame:
     })
 
 
+def recorded_config(provenance: dict) -> NetworkConfig | None:
+    """The :class:`NetworkConfig` recorded in a built-in history's ``provenance``, or None.
+
+    None when the history is not :func:`default_network`'s or its recorded configuration cannot
+    be rebuilt exactly (the rebuilt one must give the same provenance record).
+    """
+    if provenance.get("generator") != "fairshare.datasets.default_network" or "config" not in provenance:
+        return None
+    scale = provenance.get("scale")
+    scale = scale if scale in SCALES else "default"
+    base = network_config(scale)
+    target = provenance["config"]
+    options = {}
+    for name, value in target.items():
+        if name in ("supply", "traffic"):
+            part = getattr(base, name)
+            for sub, subvalue in value.items():
+                current = getattr(part, sub)
+                if _plain(current) != subvalue:
+                    options[sub] = type(current)(**subvalue) if is_dataclass(current) else _tuples(subvalue)
+        elif _plain(getattr(base, name)) != value:
+            options[name] = _tuples(value)
+    try:
+        cfg = network_config(scale, **options)
+    except (ConfigError, TypeError):
+        return None
+    return cfg if _plain(asdict(cfg)) == target else None
+
+
+def _tuples(value):
+    """A provenance value back as configuration (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
 def _plain(value):
     """Configuration as plain Python values (for provenance)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

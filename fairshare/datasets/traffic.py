@@ -34,7 +34,7 @@ from .demand import (CLASS_MODEL, CLASS_VERIFICATION, CLASSES, MODELS, VERIFICAT
                      RequestSizes, fees_usd, hosted_codes, model_codes)
 from .routing import REPUTATION_TIERS, expected_allocation, route, selection_probability, water_fill
 
-__all__ = ["TrafficSpec", "node_speeds", "calibrate_demand", "expected_busy", "generate_tasks"]
+__all__ = ["TrafficSpec", "node_speeds", "unit_sizes", "calibrate_demand", "expected_busy", "generate_tasks"]
 
 _L, _S, _Z, _P = range(4)
 
@@ -103,26 +103,36 @@ def _static_eligibility(archetype, reputation, spec: TrafficSpec, s_dec) -> np.n
     return elig & (reputation[None, :] >= floor[:, None])
 
 
+def unit_sizes(spec: TrafficSpec) -> dict[str, tuple[float, float, float, float]]:
+    """Requests, tokens, prompt tokens and output tokens of a mean unit of each class (by class name)."""
+    rs, jobs, b, k = spec.request_sizes, spec.large_jobs(), spec.parcel_requests, spec.large_jobs_per_unit
+    job = jobs.mean_tokens * k
+    parcel = (b, b * rs.mean_tokens, b * rs.mean_prompt, b * rs.mean_output)
+    return {"large": (k, job, job * jobs.prompt_share, job * (1 - jobs.prompt_share)), "small": parcel,
+            "zkml": (1, rs.mean_tokens, rs.mean_prompt, rs.mean_output), "proxy": parcel}
+
+
 def _mean_busy(spec: TrafficSpec, s_pre, s_dec) -> tuple[np.ndarray, np.ndarray]:
     """``(C, N)`` busy seconds of a mean unit per class and node, and ``(C,)`` mean tokens per unit."""
-    rs, jobs, b = spec.request_sizes, spec.large_jobs(), spec.parcel_requests
     codes = model_codes()
-    ovh = {c: VERIFICATION_OVERHEAD[CLASS_VERIFICATION[c]] for c in CLASSES}
+    sizes = unit_sizes(spec)
 
-    def busy(m, prompt, output, overhead):
-        return (prompt * s_pre[:, m] + output * s_dec[:, m]) * overhead
+    def busy(c, m):
+        _, _, prompt, output = sizes[c]
+        return (prompt * s_pre[:, m] + output * s_dec[:, m]) * VERIFICATION_OVERHEAD[CLASS_VERIFICATION[c]]
 
-    mean_job = jobs.mean_tokens * spec.large_jobs_per_unit
-    hosted = hosted_codes()
-    out = np.vstack([
-        busy(codes[CLASS_MODEL["large"]], mean_job * jobs.prompt_share, mean_job * (1 - jobs.prompt_share),
-             ovh["large"]),
-        busy(codes[CLASS_MODEL["small"]], b * rs.mean_prompt, b * rs.mean_output, ovh["small"]),
-        busy(codes[CLASS_MODEL["zkml"]], rs.mean_prompt, rs.mean_output, ovh["zkml"]),
-        np.mean([busy(m, b * rs.mean_prompt, b * rs.mean_output, ovh["proxy"]) for m in hosted], axis=0),
-    ])
-    tokens = np.array([mean_job, b * rs.mean_tokens, rs.mean_tokens, b * rs.mean_tokens])
+    out = np.vstack([busy(c, codes[CLASS_MODEL[c]]) for c in ("large", "small", "zkml")]
+                    + [np.mean([busy("proxy", m) for m in hosted_codes()], axis=0)])
+    tokens = np.array([sizes[c][1] for c in CLASSES])
     return out, tokens
+
+
+def _class_setup(spec: TrafficSpec, archetype, reputation):
+    """Node speeds ``(N, M)`` (prefill, decode), the mean unit's ``(C, N)`` busy seconds and ``(C,)``
+    tokens, and the ``(C, N)`` static eligibility (served model, reputation tier)."""
+    s_pre, s_dec = node_speeds(archetype)
+    mean_busy, tokens = _mean_busy(spec, s_pre, s_dec)
+    return s_pre, s_dec, mean_busy, tokens, _static_eligibility(archetype, reputation, spec, s_dec)
 
 
 def calibrate_demand(spec: TrafficSpec, archetype, reputation, stake, active, epoch_seconds: float = 86_400.0):
@@ -130,9 +140,7 @@ def calibrate_demand(spec: TrafficSpec, archetype, reputation, stake, active, ep
 
     Returns the means and the ``(C, N)`` mean busy per unit used to find them.
     """
-    s_pre, s_dec = node_speeds(archetype)
-    mean_busy, tokens = _mean_busy(spec, s_pre, s_dec)
-    static = _static_eligibility(archetype, reputation, spec, s_dec)
+    _, _, mean_busy, tokens, static = _class_setup(spec, archetype, reputation)
     tiers = np.array([ARCHETYPES[a].tier for a in range(len(ARCHETYPES))], dtype=object)[archetype]
     dc, colo, proxy = tiers == "datacenter", tiers == "colocation", tiers == "proxy"
     share = spec.large_token_share
@@ -163,9 +171,7 @@ def expected_busy(spec: TrafficSpec, means, archetype, reputation, stake, active
     """``(C, N)`` busy seconds per class and node over all epochs in the router's fluid limit
     (:func:`.routing.expected_allocation` with the calibrated demand ``means``), and the
     matching ``(C, N)`` tokens (busy time over the mean unit's busy time, times its tokens)."""
-    s_pre, s_dec = node_speeds(archetype)
-    mean_busy, unit_tokens = _mean_busy(spec, s_pre, s_dec)
-    static = _static_eligibility(archetype, reputation, spec, s_dec)
+    _, _, mean_busy, unit_tokens, static = _class_setup(spec, archetype, reputation)
     total = np.zeros((len(CLASSES), archetype.size))
     for e in range(active.shape[0]):
         act = active[e]
@@ -255,9 +261,7 @@ def _draw_units(rng, spec: TrafficSpec, counts, jobs: LargeJobs):
 def generate_tasks(demand_rng, route_rng, spec: TrafficSpec, means, archetype, reputation, stake, active,
                    rows: str = "epoch", epoch_seconds: float = 86_400.0) -> tuple[dict, dict]:
     """Draw, route and settle every epoch's units; return coded task columns and routing stats."""
-    s_pre, s_dec = node_speeds(archetype)
-    mean_busy, _ = _mean_busy(spec, s_pre, s_dec)
-    static = _static_eligibility(archetype, reputation, spec, s_dec)
+    s_pre, s_dec, mean_busy, _, static = _class_setup(spec, archetype, reputation)
     jobs = spec.large_jobs()
     n_nodes, n_models = archetype.size, len(MODELS)
     mode_code = {m: i for i, m in enumerate(VERIFICATION_MODES)}
