@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import fairshare as fs
-from fairshare.optimize import Basis, Coverage, EmissionProblem, ShareCap, default_constraints
+from fairshare.optimization import Basis, Coverage, EmissionProblem, ShareCap, default_constraints
 
 from benchkit import Options, Row
 
@@ -166,7 +166,7 @@ def rules(sizes):
 
 
 def options() -> Options:
-    cli = Options("optimize", "benchmark of fairshare.optimize")
+    cli = Options("optimize", "benchmark of fairshare.optimization")
     cli.add_sized("--points", full=50, quick=10, type=int)
     cli.add_sized("--scale", full="default", quick="default")
     cli.add_sized("--oracle-sizes", full=[10_000, 100_000, 1_000_000], quick=[10_000, 100_000], type=int,

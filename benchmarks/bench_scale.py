@@ -144,7 +144,7 @@ def measure_engines(directory: Path) -> dict:
     from dask.distributed import Client, LocalCluster
 
     import fairshare as fs
-    from fairshare.optimize import Basis, Coverage, default_constraints
+    from fairshare.optimization import Basis, Coverage, default_constraints
 
     runs, points = (int(v) for v in directory.name.split("-"))
     scenario = fs.Scenario.default(seed=0)

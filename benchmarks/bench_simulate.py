@@ -37,10 +37,10 @@ import time
 import numpy as np
 
 import fairshare as fs
-from fairshare import _simulate_layout as k
-from fairshare._simulate_run import _draws, prepare
-from fairshare._simulate_rules import STATUS_QUO, RulePlan
-from fairshare.simulate import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
+from fairshare._kernels.sim import state as k
+from fairshare.simulation.run import _draws, prepare
+from fairshare.simulation.rules import STATUS_QUO, RulePlan
+from fairshare.simulation import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
 
 from benchkit import Options, Row
 

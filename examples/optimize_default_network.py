@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import fairshare as fs
-from fairshare.optimize import Basis
+from fairshare.optimization import Basis
 
 MARKET_PRICE_USD = 0.16  # domain-facts.md §1.4: about $0.16 in mid-June 2026
 SCOREBOARD = ["hhi", "gini", "nakamoto_1/3", "top_10pct_share", "coverage_share", "coverage_share_retail",

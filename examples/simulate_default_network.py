@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import fairshare as fs
-from fairshare.simulate import Transition
+from fairshare.simulation import Transition
 
 STATUS_QUO = fs.formulas.Linear({"stake": 0.5, "work": 0.5})
 ALTERNATIVE = fs.formulas.Linear({"work": 0.6, "small_task_work": 0.2, "identity_floor": 0.2})

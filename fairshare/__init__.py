@@ -3,21 +3,39 @@
 Load a history (or the built-in network), aggregate it into features, replay
 reward formulas, measure concentration and operator economics, optimise
 emission weights and simulate the network forward. See README.md.
+
+==================  =======================================================================
+package / module    job
+==================  =======================================================================
+``data``            schema, validation, ``History``, readers and writers
+``features``        ``aggregate``: a history to (epoch, node) features
+``metrics``         inequality and concentration measures, bootstrap intervals
+``formulas``        reward rules (``Formula``, ``Linear``, ...), components, integer payouts
+``presets``         other networks' protocol rules (Yuma, Livepeer, Render, ...)
+``economics``       the cost model, P&L, vesting, fake demand
+``datasets``        the built-in calibrated network
+``evaluation``      ``evaluate``: replay and score rules
+``optimization``    ``optimize``, ``frontier``, ``allocate``: design emission weights
+``simulation``      ``simulate``: run a network forward under a rule
+``plotting``        figures (imports Matplotlib; not loaded by ``import fairshare``)
+``report``          the governance appendix
+``results_io``      save and reload results
+``cli``             the ``fairshare`` command
+==================  =======================================================================
 """
 
-from . import datasets, errors
+from . import datasets, economics, errors, formulas, metrics, presets, results_io
 from ._version import version as __version__
 from .data import History
+from .evaluation import Evaluation, evaluate
 from .features import Features, aggregate
-from . import economics, formulas, presets, results_io
-from .evaluate import Evaluation, evaluate
-from .metrics import atkinson, ede, effective_number, entropy, gini, hhi, lorenz_curve, mld, nakamoto_coefficient, palma, theil, theil_decomposition, top_k_share, top_share  # noqa: E501
+from .metrics import (atkinson, ede, effective_number, entropy, gini, hhi, lorenz_curve, mld, nakamoto_coefficient,
+                      palma, theil, theil_decomposition, top_k_share, top_share)
+from .optimization import EmissionResult, allocate, frontier, optimize
+from .simulation import Scenario, SimulationResult, simulate
 
-from .optimize import EmissionResult, allocate, frontier, optimize
-
-from .simulate import Scenario, SimulationResult, simulate  # noqa: E402
-
-__all__ = ["__version__", "Scenario", "SimulationResult", "simulate", "optimize", "allocate", "frontier", "EmissionResult", "errors", "History", "Features", "aggregate", "economics", "formulas", "presets", "evaluate",
-           "Evaluation",
+__all__ = ["__version__", "Scenario", "SimulationResult", "simulate", "optimize", "allocate", "frontier",
+           "EmissionResult", "errors", "History", "Features", "aggregate", "economics", "formulas", "presets",
+           "evaluate", "Evaluation", "datasets", "results_io",
            "metrics", "gini", "theil", "mld", "theil_decomposition", "atkinson", "ede", "hhi", "entropy",
            "effective_number", "nakamoto_coefficient", "top_k_share", "top_share", "palma", "lorenz_curve"]

@@ -126,9 +126,9 @@ def run_simulate(args) -> int:
 
 
 def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool = False) -> int:
-    from .evaluate import evaluate
+    from .evaluation.engine import evaluate
     from .features import aggregate
-    from .report import build_report
+    from .report.build import build_report
 
     out = _out_directory(args, demo)
     with _step(args, "loading the history"):
@@ -158,7 +158,7 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
 
 def simulate_forward(history, rule, runs: int, client=None):
     """``runs`` runs of the history's network under ``rule`` (seed 0), or a note saying why not."""
-    from .simulate import Scenario, simulate
+    from .simulation.engine import Scenario, simulate
 
     try:
         return simulate(Scenario.from_history(history), rule, runs=runs, seed=0, client=client), None
@@ -179,7 +179,7 @@ def optimise_weights(history, price: float | None = None, client=None):
 
     import numpy as np
 
-    from .optimize import frontier, optimize
+    from .optimization import frontier, optimize
 
     notes = []
     flat = lambda usd: replace(history, token_price_usd=np.full(history.n_epochs, float(usd)))  # noqa: E731
@@ -204,7 +204,7 @@ def optimise_weights(history, price: float | None = None, client=None):
 
 def run_report(args) -> int:
     from . import results_io
-    from .report import build_report
+    from .report.build import build_report
 
     out = _out_directory(args, False)
     with _step(args, "loading saved results"):
@@ -233,13 +233,13 @@ def load_history(args, provenance: dict | None = None):
 
 def load_rules(path) -> dict:
     """Rules from a TOML scenario file, or fairshare's reference rules."""
-    from .formulas import reference_rules
+    from .formulas.rules import reference_rules
 
     if path is None:
         return reference_rules()
     import tomllib
 
-    from .results_io import formula_from_dict
+    from .results_io.store import formula_from_dict
 
     try:
         spec = tomllib.loads(Path(path).read_text())
@@ -271,7 +271,7 @@ def _out_directory(args, demo: bool) -> Path:
 
 
 def _write(args, report, out: Path) -> None:
-    from .report import write_report
+    from .report.build import write_report
 
     with _step(args, f"writing the report to {out}"):
         write_report(report, out, overwrite=args.overwrite)
@@ -333,7 +333,7 @@ def _print_table(title: str, frame) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ._report_format import format_frame
+    from .report.format import format_frame
 
     shown = format_frame(frame, by="row" if frame.index.name != "tier" else "column")
     table = Table(title=title)

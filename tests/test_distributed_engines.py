@@ -15,7 +15,7 @@ import pytest
 import fairshare as fs
 from fairshare import formulas as F
 from fairshare.errors import ConfigError
-from fairshare.optimize import Basis, ContributionFloor, Coverage
+from fairshare.optimization import Basis, ContributionFloor, Coverage
 
 RETAIL = [Coverage(who="retail"), Coverage(who="non_retail", cost="energy", mode="cvar", level=0.8),
           ContributionFloor(0.2)]

@@ -7,7 +7,7 @@ import pytest
 import fairshare as fs
 from fairshare import formulas as F
 from fairshare.errors import ConfigError
-from fairshare.evaluate import evaluate
+from fairshare.evaluation import evaluate
 from tests.builders import market_frame, nodes_frame
 
 
@@ -147,8 +147,8 @@ def test_batched_linear_equals_replaying_each_rule():
 
 @pytest.mark.parametrize("name", sorted(F.COMPONENTS))
 def test_closed_form_split_and_merge_equal_replays(name):
-    from fairshare._evaluate_gaming import merge_pair, merge_rewards, split_rewards
-    from fairshare._evaluate_linear import single_component_merge, single_component_split
+    from fairshare.evaluation.gaming import merge_pair, merge_rewards, split_rewards
+    from fairshare.evaluation.linear import single_component_merge, single_component_split
 
     f = fs.aggregate(toy_history(20))
     rule = F.Linear({name: 1.0})

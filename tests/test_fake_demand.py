@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 import fairshare as fs
-from fairshare._economics_fake_demand import GROWN, fake_demand_purchase
-from fairshare._evaluate_gaming import fake_demand_gain
+from fairshare.economics.fake_demand import GROWN, fake_demand_purchase
+from fairshare.evaluation.gaming import fake_demand_gain
 from fairshare.errors import ConfigError
 from fairshare.formulas import COMPONENTS, Linear
-from fairshare.optimize._basis_build import fake_demand, window_features, window_mask
+from fairshare.optimization._basis_build import fake_demand, window_features, window_mask
 
 FRACTION = 0.1
 MIXED = {"status_quo": {"stake": 0.5, "work": 0.5},

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import fairshare as fs
 from fairshare import formulas as F
-from fairshare._evaluate_gaming import _columns, merge_pair, merge_rewards, split_rewards
+from fairshare.evaluation.gaming import _columns, merge_pair, merge_rewards, split_rewards
 from fairshare.errors import FormulaError
 from tests.builders import market_frame, nodes_frame, task_logs, tasks_frame
 

@@ -1,12 +1,13 @@
 """The import rules of DESIGN.md "Layers": a module imports only from layers below it.
 
+A module's layer is its top-level package's (or module's) under ``fairshare/``.
 Layers 0, 2 and 4 are ordered inside: ``_distributed`` (0.1) runs kernels under
 ``_jit``'s thread limit; features and metrics (2.0), then formulas
 and economics (2.1, they consume features), then datasets and presets (2.2,
 they use formulas and the cost model); plotting and results_io (4.0), then
 report (4.1, it draws and saves through them). Third-party rules too: numba only in
-``_jit``, cvxpy only in ``optimize/``, matplotlib only in ``plotting``; no
-engine imports another engine.
+``_jit``, cvxpy only in ``optimization/``, matplotlib only in ``plotting/``; no
+engine imports another engine; no import cycle between modules.
 """
 
 import ast
@@ -21,12 +22,12 @@ LAYERS = {
     "errors": 0, "_jit": 0, "_version": 0, "_distributed": 0.1,
     "_kernels": 1, "data": 1,
     "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
-    "evaluate": 3, "optimize": 3, "simulate": 3,
+    "evaluation": 3, "optimization": 3, "simulation": 3,
     "plotting": 4.0, "results_io": 4.0, "report": 4.1,
     "cli": 5, "__main__": 5,
 }
-ENGINES = {"evaluate", "optimize", "simulate"}
-THIRD_PARTY_HOMES = {"numba": {"_jit"}, "cvxpy": {"optimize"}, "matplotlib": {"plotting"}}
+ENGINES = {"evaluation", "optimization", "simulation"}
+THIRD_PARTY_HOMES = {"numba": {"_jit"}, "cvxpy": {"optimization"}, "matplotlib": {"plotting"}}
 
 
 def modules():
@@ -39,18 +40,12 @@ def modules():
 
 
 def layer_of(parts) -> int | None:
-    """Layer of a module; a private helper ``_<public>_<part>`` shares ``<public>``'s layer."""
+    """Layer of a module: its top-level package's."""
     return LAYERS.get(owner(parts[0]))
 
 
 def owner(head: str) -> str:
-    if head == "__main__":  # python -m fairshare is the cli
-        return "cli"
-    if head not in LAYERS and head.startswith("_"):
-        for public in sorted(LAYERS, key=len, reverse=True):  # longest first: _results_io_x -> results_io
-            if head.startswith(f"_{public}_"):
-                return public
-    return head
+    return "cli" if head == "__main__" else head  # python -m fairshare is the cli
 
 
 def imported_modules(path: Path, parts) -> list[tuple[str, bool]]:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import fairshare as fs
-from fairshare import _metrics_bootstrap
+from fairshare.metrics import resampling as _metrics_bootstrap
 from fairshare._kernels import inequality as kernels
 from fairshare.errors import AlignmentError, ConfigError, DataError, NaNError, RangeError
 
@@ -371,8 +371,8 @@ def test_inputs_are_never_modified():
     np.testing.assert_array_equal(w, w_before)
 
 
-@pytest.mark.parametrize("module", ["metrics", "_metrics_concentration", "_metrics_groups",
-                                    "_metrics_bootstrap"])
+@pytest.mark.parametrize("module", ["metrics.inequality", "metrics.concentration", "metrics.groups",
+                                    "metrics.resampling"])
 def test_docstring_examples(module):
     mod = importlib.import_module(f"fairshare.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -6,10 +6,10 @@ import pytest
 
 import fairshare as fs
 from fairshare.errors import ConfigError, InfeasibleError, SolverFailedError
-from fairshare.optimize import (HHI, AlphaFair, Basis, ContributionFloor, Coverage, EmissionProblem, FeeLinkedCap, Gini,
+from fairshare.optimization import (HHI, AlphaFair, Basis, ContributionFloor, Coverage, EmissionProblem, FeeLinkedCap, Gini,
                                 LargestShare, MaxUnallocated, MinWeight, NakamotoAtLeast, ShareCap, SybilBound, Theil,
                                 TopKShare, WeightBounds)
-from fairshare.optimize.constraints import cvar
+from fairshare.optimization.constraints import cvar
 from tests.test_optimize_strategies import EMISSION, basis_from, diagonal_basis
 
 SOLVER = 1e-6
@@ -343,7 +343,7 @@ def test_dominance_kernel_matches_the_slow_oracle(seed):
 
 
 def test_presolve_leaves_the_answer_unchanged(small):
-    from fairshare.optimize.api import prepare
+    from fairshare.optimization.solve import prepare
 
     h, basis = small
     spec = prepare(basis)

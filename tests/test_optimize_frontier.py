@@ -7,7 +7,7 @@ import pytest
 
 import fairshare as fs
 from fairshare.errors import ConfigError
-from fairshare.optimize import (Basis, ContributionFloor, Coverage, EmissionProblem, NakamotoAtLeast, ShareCap,
+from fairshare.optimization import (Basis, ContributionFloor, Coverage, EmissionProblem, NakamotoAtLeast, ShareCap,
                                 SybilBound, transition)
 from tests.test_optimize_strategies import EMISSION, basis_from
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import fairshare as fs
 from fairshare.errors import InfeasibleError
-from fairshare.optimize import ContributionFloor, Coverage, EmissionProblem, NakamotoAtLeast, ShareCap
-from fairshare.optimize.objectives import as_objective
+from fairshare.optimization import ContributionFloor, Coverage, EmissionProblem, NakamotoAtLeast, ShareCap
+from fairshare.optimization.objectives import as_objective
 from tests.test_optimize_strategies import EMISSION, diagonal_basis, floats, witness_instances
 
 pytestmark = pytest.mark.property

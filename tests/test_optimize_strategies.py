@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from fairshare.optimize import Basis
+from fairshare.optimization import Basis
 
 EMISSION = 1000.0
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import fairshare as fs
-from fairshare._report_format import format_value
+from fairshare.report.format import format_value
 from fairshare.report import build_report, write_report
 
 

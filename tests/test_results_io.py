@@ -11,7 +11,7 @@ import fairshare as fs
 from fairshare import formulas as F
 from fairshare import results_io
 from fairshare.errors import ConfigError, DataError
-from fairshare.evaluate import Evaluation
+from fairshare.evaluation import Evaluation
 
 RULES = {"status_quo": F.STATUS_QUO, "capped": F.Capped(0.05, base=F.Power(0.5)),
          "fee_cap": F.FeeLinkedCap(5.0, base=F.Linear({"stake": 0.25, "work": 0.75}), redistribute=False),

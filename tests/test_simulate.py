@@ -17,7 +17,7 @@ from fairshare import formulas as F
 from fairshare.datasets import build_parts, network_config, traffic
 from fairshare.economics import Vesting
 from fairshare.errors import ConfigError
-from fairshare.simulate import (MEASURES, Bucket, Capital, Churn, Demand, FakeDemand, Price, Scenario, Supply,
+from fairshare.simulation import (MEASURES, Bucket, Capital, Churn, Demand, FakeDemand, Price, Scenario, Supply,
                                 Transition, simulate)
 from tests.test_evaluate import toy_history
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import fairshare as fs
 from fairshare import formulas as F
 from fairshare.economics import Vesting
-from fairshare.simulate import MEASURES, Capital, Churn, Price, Scenario, Supply, simulate
+from fairshare.simulation import MEASURES, Capital, Churn, Price, Scenario, Supply, simulate
 
 pytestmark = pytest.mark.property
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.history import History
-from ..economics import node_costs
+from ..economics.costs import node_costs
 from ..features import SMALL_TASK_TOKENS, Features, aggregate
 from .archetypes import ARCHETYPES
 from .demand import CLASS_MODEL, CLASSES, MODELS, RequestSizes, _normal_ppf

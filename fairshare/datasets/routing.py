@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._jit import jit
+from .._kernels.routing import route_units, water_fill
 from ..errors import ConfigError
 
 __all__ = ["REPUTATION_TIERS", "RouteResult", "reputation_score", "unit_busy_seconds", "class_mean_busy",
@@ -201,7 +201,7 @@ def route(rng: np.random.Generator, unit_class, unit_model, input_tokens, output
     done = 0
     while done < unit_class.size:  # a fresh block of uniforms whenever the last one runs out
         uniforms = rng.random(4 * (unit_class.size - done) + 2 * int(max_tries) + 64)
-        done = _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stake, cum_cap,
+        done = route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stake, cum_cap,
                             np.ascontiguousarray(r), s_pre, s_dec, room, uniforms, int(max_tries), node, busy, done)
     return RouteResult(node=node, busy_seconds=busy, room_seconds=room)
 
@@ -220,147 +220,6 @@ def _segments(ok, stake_w, capacity):
         return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype=dtype)
 
     return offsets, cat(nodes, np.int64), cat(cum_s, np.float64), cat(cum_c, np.float64)
-
-
-@jit
-def _pick(cum, lo, hi, u):
-    """First position in ``cum[lo:hi]`` whose cumulative weight exceeds ``u x total``."""
-    target = u * cum[hi - 1]
-    a, b = lo, hi - 1
-    while a < b:
-        mid = (a + b) // 2
-        if cum[mid] > target:
-            b = mid
-        else:
-            a = mid + 1
-    return a
-
-
-@jit
-def _busy(inp, out, ovh, s_pre, s_dec, j, i, m):
-    """Busy seconds of unit ``j`` on node ``i`` serving model ``m`` (prefill + decode, times overhead)."""
-    return (inp[j] * s_pre[i, m] + out[j] * s_dec[i, m]) * ovh[j]
-
-
-@jit
-def _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total):
-    """Selection weight of position ``pos``: share ``r`` by capacity, the rest by stake."""
-    w = r * _weight(cum_cap, lo, pos) / cap_total if cap_total > 0.0 else 0.0
-    if r < 1.0:
-        w += (1.0 - r) * _weight(cum_stake, lo, pos) / stake_total
-    return w
-
-
-@jit
-def _weight(cum, lo, pos):
-    return cum[pos] - (cum[pos - 1] if pos > lo else 0.0)
-
-
-@jit
-def _route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stake, cum_cap, random_share,
-                 s_pre, s_dec, room, uniforms, max_tries, node_of, busy_of, start):
-    """Route units ``start..`` in order; stop early (returning the next unit) when ``uniforms`` run out.
-
-    A unit draws up to ``max_tries`` nodes from the stake / free-slot mixture; if none has room,
-    one more uniform draws among the nodes that have room, in proportion to the same mixture
-    weights (exact: the draws are a rejection sampler of that distribution). A unit no node
-    can take stays unserved.
-    """
-    n = unit_class.shape[0]
-    k = 0
-    n_u = uniforms.shape[0]
-    for j in range(start, n):
-        if k + 2 * max_tries + 1 > n_u:
-            return j
-        c = unit_class[j]
-        lo = offsets[c]
-        hi = offsets[c + 1]
-        if hi == lo:
-            continue
-        m = unit_model[j]
-        stake_total = cum_stake[hi - 1]
-        cap_total = cum_cap[hi - 1]
-        r = random_share[c] if stake_total > 0.0 else 1.0
-        for _ in range(max_tries):
-            u1 = uniforms[k]
-            u2 = uniforms[k + 1]
-            k += 2
-            pos = _pick(cum_cap, lo, hi, u2) if u1 < r else _pick(cum_stake, lo, hi, u2)
-            i = nodes[pos]
-            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
-            if b <= room[i]:
-                node_of[j] = i
-                busy_of[j] = b
-                room[i] -= b
-                break
-        if node_of[j] >= 0:
-            continue
-        u = uniforms[k]
-        k += 1
-        total = 0.0
-        for pos in range(lo, hi):
-            i = nodes[pos]
-            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
-            if b <= room[i]:
-                w = _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total)
-                total += w
-        if total <= 0.0:
-            continue
-        target = u * total
-        acc = 0.0
-        last = -1
-        for pos in range(lo, hi):
-            i = nodes[pos]
-            b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
-            if b <= room[i]:
-                w = _mixed_weight(cum_cap, cum_stake, lo, pos, r, cap_total, stake_total)
-                if w <= 0.0:
-                    continue
-                last = pos
-                acc += w
-                if acc > target:
-                    break
-        i = nodes[last]
-        b = _busy(inp, out, ovh, s_pre, s_dec, j, i, m)
-        node_of[j] = i
-        busy_of[j] = b
-        room[i] -= b
-    return n
-
-
-@jit
-def water_fill(p, cap, total):
-    """Fluid allocation ``x_i = min(cap_i, mu p_i)`` with ``sum(x) = min(total, sum(cap))``.
-
-    ``p`` and ``cap`` are non-negative ``(N,)`` arrays (nodes with ``p = 0`` get nothing).
-    Exact: sort the nodes by ``cap / p`` and find the level ``mu`` where the sum reaches ``total``.
-    """
-    n = p.shape[0]
-    x = np.zeros(n)
-    ratio = np.empty(n)
-    for i in range(n):
-        ratio[i] = cap[i] / p[i] if p[i] > 0 else np.inf
-    order = np.argsort(ratio)
-    p_rest = 0.0
-    for i in range(n):
-        if p[i] > 0:
-            p_rest += p[i]
-    filled = 0.0
-    mu = np.inf
-    for idx in range(n):
-        i = order[idx]
-        if p[i] <= 0:
-            break
-        # everyone from here on is still below its cap at level ratio[i]
-        if filled + ratio[i] * p_rest >= total:
-            mu = (total - filled) / p_rest
-            break
-        filled += cap[i]
-        p_rest -= p[i]
-    for i in range(n):
-        if p[i] > 0:
-            x[i] = min(cap[i], mu * p[i])
-    return x
 
 
 def expected_allocation(units, mean_busy, room_seconds, eligible, stake, reputation, random_share) -> np.ndarray:

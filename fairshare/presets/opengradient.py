@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formulas import Allocation, Formula
+from ..formulas.rules import Allocation, Formula
 from .._kernels.waterfill import capped_proportional
 from ._inputs import check_unit
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import fairshare as fs
-from fairshare._report_format import format_frame, markdown_table
+from fairshare.report.format import format_frame, markdown_table
 
 SEED = 0
 

@@ -1,0 +1,262 @@
+"""Simulator kernels, steps 1-2 of an epoch: membership, delegated capital, and the epoch's features.
+
+Public through :func:`fairshare.simulate`. Demand is placed by the built-in router's rule in its
+fluid limit: the router's selection weights (``datasets.routing.selection_probability``),
+re-normalised over the active nodes, and its filling of nodes up to their room
+(``datasets.routing.water_fill``). Step functions work on one run ``r`` of packed state arrays
+(layout in :mod:`._simulate_layout`) and are called by the drivers in :mod:`._simulate_kernel`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._jit import jit
+from .state import (ACTIVE, F_ACTIVE, F_BUSY, F_ENERGY, F_ONLINE, F_STAKE, F_WORK, I_AGEING, I_CHURN,
+                               I_DELEGATE, I_REPLAY, I_ROUTING, LEFT, NEVER, NF_CAPEX, NF_KBUSY, NF_KIDLE, NF_ONLINE,
+                               NF_OWN, NI_JOIN, NI_LEAVE, NI_LIFE, N_FEAT, N_TASK, PENDING, P_EPOCH_S, P_EPY, P_K,
+                               P_RYIELD, ROUTE_LATENCY, SI_JOINED, SI_RETIRED, SN_ACTIVE, SN_DELEG, SO_PEND,
+                               SO_SINCE, SO_STATUS, SR_CIRC, SR_DELEG, SR_ENTRIES, SR_EXIT_HAZARD, SR_EXIT_RETIRED,
+                               SR_SPART, SR_STAKE)
+from ..routing import water_fill
+
+
+@jit
+def _begin(t, r, nf, ni, oi, op_start, exit_after, p, ip, sn, si, so, sr, act):
+    """Start of epoch ``t`` for run ``r``: membership, then delegated capital.
+
+    Writes the active nodes' indices into ``act`` (in node order) and returns ``(own stake
+    bonded, number of active nodes)``; the later steps visit only those nodes.
+    """
+    n_ops = op_start.shape[0] - 1
+    n = nf.shape[1]
+    if ip[I_CHURN] == 0:
+        for i in range(n):
+            sn[r, SN_ACTIVE, i] = 1.0 if ni[NI_JOIN, i] <= t <= ni[NI_LEAVE, i] else 0.0
+    else:
+        for o in range(n_ops):
+            status = so[r, SO_STATUS, o]
+            if status == PENDING and so[r, SO_PEND, o] <= t:
+                status = ACTIVE
+                so[r, SO_SINCE, o] = t
+                sr[r, SR_ENTRIES] += 1.0
+                for i in range(op_start[o], op_start[o + 1]):
+                    si[r, SI_JOINED, i] = t
+            if status == ACTIVE and t - so[r, SO_SINCE, o] >= exit_after[r, o]:
+                status = LEFT
+                sr[r, SR_EXIT_HAZARD] += 1.0
+            alive = False
+            for i in range(op_start[o], op_start[o + 1]):
+                on = False
+                joined = si[r, SI_JOINED, i]
+                if status == ACTIVE and si[r, SI_RETIRED, i] == 0 and joined <= t:
+                    if ip[I_AGEING] != 0 and t - joined >= ni[NI_LIFE, i]:
+                        si[r, SI_RETIRED, i] = 1
+                    else:
+                        on = True
+                elif status == ACTIVE and si[r, SI_RETIRED, i] == 0 and joined < NEVER:
+                    alive = True  # a node scheduled to join later keeps the operator
+                sn[r, SN_ACTIVE, i] = 1.0 if on else 0.0
+                alive = alive or on
+            if status == ACTIVE and not alive:
+                status = LEFT
+                sr[r, SR_EXIT_RETIRED] += 1.0
+            so[r, SO_STATUS, o] = status
+    own = 0.0
+    count = 0
+    for i in range(n):
+        if sn[r, SN_ACTIVE, i] > 0.0:
+            own += nf[NF_OWN, i]
+            act[count] = i
+            count += 1
+        else:
+            sn[r, SN_DELEG, i] = 0.0  # a departed node's delegations are re-placed below
+    if t > 0 and p[P_K] > 0.0:
+        _move_capital(r, nf, own, p, ip, sn, sr, act[:count])
+    return own, count
+
+
+@jit
+def _move_capital(r, nf, own, p, ip, sn, sr, act):
+    """Delegated stake moves toward the level where the staking yield is the required one."""
+    target = sr[r, SR_SPART] * p[P_EPY] / p[P_RYIELD]
+    total = sr[r, SR_DELEG] + p[P_K] * (target - sr[r, SR_STAKE])
+    room = sr[r, SR_CIRC] - own
+    total = min(max(total, 0.0), max(room, 0.0))
+    kept = 0.0
+    weight = 0.0
+    how = ip[I_DELEGATE]
+    for i in act:
+        kept += sn[r, SN_DELEG, i]
+        weight += _delegation_weight(i, r, nf, how, sn)
+    if weight <= 0.0:  # no active node can take delegations: they are all withdrawn
+        for i in act:
+            sn[r, SN_DELEG, i] = 0.0
+        sr[r, SR_DELEG] = 0.0
+        return
+    placed = 0.0
+    if total >= kept:
+        extra = total - kept
+        for i in act:
+            sn[r, SN_DELEG, i] += extra * _delegation_weight(i, r, nf, how, sn) / weight
+            placed += sn[r, SN_DELEG, i]
+    else:
+        scale = total / kept
+        for i in act:
+            sn[r, SN_DELEG, i] *= scale
+            placed += sn[r, SN_DELEG, i]
+    sr[r, SR_DELEG] = placed
+
+
+@jit
+def _delegation_weight(i, r, nf, how, sn):
+    if how == 0:
+        return nf[NF_OWN, i] + sn[r, SN_DELEG, i]
+    if how == 1:
+        return nf[NF_CAPEX, i]
+    return 1.0
+
+
+@jit
+def _features(t, r, nf, units, unit, mean_busy, w_stake, w_cap, rshare, eligible, latency_order, replay,
+              need, p, ip, sn, feat, act, stale, x, room, cap, nodes_buf):
+    """The epoch's features of every node into ``feat[:, r, :]``; returns the unserved work.
+
+    Only the task fields listed in ``need`` are computed, the others stay zero (the fast path
+    computes what the rule and the economics read). ``act`` lists the active nodes; ``stale`` the
+    nodes whose entries may be non-zero (those active in the last epoch: every other entry is
+    zero). ``eligible[c, i]`` says whether class ``c`` can be routed to node ``i``. ``x``, ``room``,
+    ``cap`` and ``nodes_buf`` are ``(N,)`` scratch buffers.
+    """
+    for f in range(N_FEAT):
+        row = feat[f, r]
+        for i in stale:
+            row[i] = 0.0
+    if ip[I_REPLAY] != 0:
+        g = units[r, t, 0]
+        for i in act:
+            for f in range(N_TASK):
+                feat[f, r, i] = replay[t, f, i] * g
+            feat[F_ONLINE, r, i] = replay[t, F_ONLINE, i]
+            feat[F_ENERGY, r, i] = replay[t, F_ENERGY, i] + nf[NF_KBUSY, i] * replay[t, F_BUSY, i] * (g - 1.0)
+            feat[F_STAKE, r, i] = replay[t, F_STAKE, i] + sn[r, SN_DELEG, i]
+            feat[F_ACTIVE, r, i] = 1.0
+        return 0.0
+    lost = 0.0
+    stake = feat[F_STAKE, r]
+    for i in act:
+        room[i] = p[P_EPOCH_S] * nf[NF_ONLINE, i]  # seconds left
+        stake[i] = nf[NF_OWN, i] + sn[r, SN_DELEG, i]
+    busy = feat[F_BUSY, r]
+    for c in range(mean_busy.shape[0]):
+        demand = units[r, t, c]
+        if demand <= 0.0:
+            continue
+        m = 0
+        for i in act:
+            if eligible[c, i] != 0:
+                nodes_buf[m] = i
+                m += 1
+        nodes = nodes_buf[:m]
+        placed = _place(c, demand, r, stake, mean_busy, w_stake, w_cap, rshare, nodes, latency_order, ip, sn, x, room,
+                        cap)
+        lost += max(demand - placed, 0.0) * unit[F_WORK, c]
+        for i in nodes:
+            if x[i] > 0.0:
+                b = x[i] * mean_busy[c, i]
+                room[i] = max(room[i] - b, 0.0)
+                busy[i] += b
+                for f in need:
+                    feat[f, r, i] += x[i] * unit[f, c]
+    for i in act:
+        online = p[P_EPOCH_S] * nf[NF_ONLINE, i]
+        feat[F_ONLINE, r, i] = online
+        feat[F_ENERGY, r, i] = nf[NF_KIDLE, i] * online + nf[NF_KBUSY, i] * busy[i]
+        feat[F_ACTIVE, r, i] = 1.0
+    return lost
+
+
+@jit
+def _place(c, demand, r, stake, mean_busy, w_stake, w_cap, rshare, nodes, latency_order, ip, sn, x, room, cap):
+    """Units of class ``c`` per node of ``nodes`` (its active eligible ones) into ``x`` (fluid limit of the
+    router); returns the units placed.
+
+    Selection weights are the router's (``datasets.routing.selection_probability``) over the active
+    nodes; each node is filled in proportion to them up to its room (``datasets.routing.water_fill``,
+    called on the nodes that can be drawn and still have room, when some of them fill up; when none
+    does, or all do, the fill has a closed form).
+    """
+    for i in nodes:
+        x[i] = 0.0
+    if ip[I_ROUTING] == ROUTE_LATENCY:
+        left = demand
+        for j in range(latency_order.shape[1]):
+            i = latency_order[c, j]
+            if i < 0 or left <= 0.0:
+                break
+            if sn[r, SN_ACTIVE, i] > 0.0:
+                take = min(left, room[i] / mean_busy[c, i])
+                x[i] = take
+                left -= take
+        return demand - left
+    s_tot = 0.0
+    c_tot = 0.0
+    for i in nodes:
+        s_tot += w_stake[c, i] * stake[i]
+        c_tot += w_cap[c, i]
+    if c_tot <= 0.0 and s_tot <= 0.0:
+        return 0.0
+    share = rshare[c] if s_tot > 0.0 else 1.0
+    p_rest = 0.0
+    room_total = 0.0
+    ratio_min = np.inf
+    drawn = 0
+    for i in nodes:
+        pi = 0.0
+        if share < 1.0:
+            pi += (1.0 - share) * (w_stake[c, i] * stake[i]) / s_tot
+        if c_tot > 0.0:
+            pi += share * w_cap[c, i] / c_tot
+        cap[i] = room[i] / mean_busy[c, i] if pi > 0.0 else 0.0
+        if cap[i] <= 0.0:
+            pi = 0.0  # a full node takes nothing at any level: left out of the fill
+        x[i] = pi
+        if pi > 0.0:
+            room_total += cap[i]
+            drawn += 1
+            p_rest += pi
+            ratio = cap[i] / pi
+            if ratio < ratio_min:
+                ratio_min = ratio
+    if p_rest <= 0.0:
+        return 0.0
+    placed = 0.0
+    if room_total <= demand:  # every node fills up (water_fill's level stays infinite): x = cap, exactly
+        for i in nodes:
+            if x[i] > 0.0:
+                x[i] = cap[i]
+                placed += x[i]
+        return placed
+    if ratio_min * p_rest >= demand:  # no node fills up: water_fill's first level, exactly
+        mu = demand / p_rest
+        for i in nodes:
+            if x[i] > 0.0:
+                x[i] = min(cap[i], mu * x[i])
+                placed += x[i]
+        return placed
+    p_drawn = np.empty(drawn)
+    cap_drawn = np.empty(drawn)
+    where = np.empty(drawn, dtype=np.int64)
+    j = 0
+    for i in nodes:
+        if x[i] > 0.0:
+            p_drawn[j] = x[i]
+            cap_drawn[j] = cap[i]
+            where[j] = i
+            j += 1
+            x[i] = 0.0
+    filled = water_fill(p_drawn, cap_drawn, demand)
+    for j in range(drawn):
+        x[where[j]] = filled[j]
+        placed += filled[j]
+    return placed

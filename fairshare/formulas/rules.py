@@ -1,0 +1,425 @@
+"""The reward rules: the ``Formula`` interface and fairshare's library of rules.
+
+See :mod:`fairshare.formulas` for the contract every rule keeps.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from .components import COMPONENTS, PER_IDENTITY, component, component_shares
+from .payouts import to_base_units
+from .._kernels.waterfill import capped_proportional
+from ..errors import FormulaError
+from ..features import Features
+
+__all__ = [
+    "Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "component", "component_shares",
+    "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power", "VerificationWeighted", "SmallTaskBonus",
+    "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap", "to_base_units", "STATUS_QUO", "reference_rules",
+]
+
+#: Every formula class by its ``name`` (filled as classes are defined).
+REGISTRY: dict[str, type] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Tokens paid to each node in each epoch by one formula.
+
+    ``rewards`` is ``(E, N)``; ``unallocated`` is ``(E,)``: emission the rule
+    did not place (for example a component that is all zero in an epoch).
+    """
+
+    rewards: np.ndarray
+    unallocated: np.ndarray
+    emission: np.ndarray
+
+    @property
+    def allocated(self) -> np.ndarray:
+        """``(E,)`` emission paid to nodes; a float residue below 1e-9 of the emission reads as zero."""
+        paid = self.emission - self.unallocated
+        return np.where((paid < 0) & (paid >= -1e-9 * self.emission), 0.0, paid)
+
+    def base_units(self, decimals: int = 6) -> np.ndarray:
+        """Integer payouts in base units (largest remainder) summing exactly to each epoch's allocated part."""
+        return to_base_units(self.rewards, self.allocated, decimals)
+
+
+class Formula(abc.ABC):
+    """Base class of reward rules. Subclasses implement :meth:`allocate`.
+
+    Subclasses are frozen dataclasses; set ``name`` (the registry key),
+    ``monotone`` and :meth:`sybil`.
+    """
+
+    name: ClassVar[str] = ""
+    monotone: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            REGISTRY[cls.name] = cls
+
+    def __call__(self, features: Features) -> Allocation:
+        if features.level != "node":
+            raise FormulaError(f"{self!r} pays nodes: pass node-level features (fs.aggregate(history)), "
+                               "and measure per operator afterwards.")
+        alloc = self.allocate(features)
+        if not (np.isfinite(alloc.rewards).all() and (alloc.rewards >= 0).all()):
+            raise FormulaError(f"{self!r} produced negative or non-finite rewards.")
+        return alloc
+
+    @abc.abstractmethod
+    def allocate(self, features: Features) -> Allocation:
+        """Tokens for each node in each epoch, and what the rule could not place."""
+
+    def sybil(self) -> str:
+        """What splitting an identity into k equal ones does to its reward (see the module docstring)."""
+        return "unknown"
+
+    def merging(self) -> str:
+        """What merging two identities into one does to their reward (see the module docstring)."""
+        return {"neutral": "neutral", "rewarded": "penalised", "penalised": "rewarded"}.get(self.sybil(), "unknown")
+
+    def describe(self) -> str:
+        """One plain-language line for reports."""
+        return repr(self)
+
+
+class ScoreFormula(Formula):
+    """A rule that pays each epoch's emission in proportion to a non-negative score.
+
+    Subclasses implement :meth:`scores`. Only active nodes are eligible (a
+    score of an inactive node counts as zero). Epochs where every eligible
+    score is zero pay nothing and report the emission as unallocated.
+    """
+
+    @abc.abstractmethod
+    def scores(self, features: Features) -> np.ndarray:
+        """``(E, N)`` non-negative scores; each epoch's emission is paid in proportion to them."""
+
+    def allocate(self, features: Features) -> Allocation:
+        return proportional(self.scores(features) * (features.active > 0), features.emission_tokens)
+
+
+def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
+    """Pay ``emission[e]`` in proportion to ``scores[e]``; all-zero epochs are unallocated."""
+    totals = scores.sum(axis=1)
+    empty = totals <= 0
+    rewards = np.zeros_like(scores)
+    np.divide(scores * emission[:, None], totals[:, None], out=rewards, where=~empty[:, None])
+    return Allocation(rewards, np.where(empty, emission, 0.0), emission)
+
+
+def check_component(name: str, what: str) -> None:
+    """:class:`FormulaError` unless ``name`` is one of :data:`COMPONENTS` (shared with the presets)."""
+    if name not in COMPONENTS:
+        raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
+
+
+def check_nonneg(value, what: str, upper: float | None = None) -> None:
+    """:class:`FormulaError` unless ``value`` is a finite real number >= 0 (and <= ``upper``)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0
+    if not (ok and (upper is None or value <= upper)):
+        bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
+        raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Proportional(ScoreFormula):
+    """Pay in proportion to one component (default: work units). Split-neutral, monotone."""
+
+    on: str = "work"
+    name: ClassVar[str] = "proportional"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_component(self.on, "Proportional(on=...)")
+
+    def scores(self, features):
+        return component(features, self.on)
+
+    def sybil(self):
+        return "rewarded" if self.on in PER_IDENTITY else "neutral"
+
+    def describe(self):
+        return f"each epoch's emission in proportion to {COMPONENTS[self.on]}"
+
+
+@dataclass(frozen=True)
+class PerTask(Proportional):
+    """The same reward for every request served."""
+
+    on: str = "tasks"
+    name: ClassVar[str] = "per_task"
+
+
+@dataclass(frozen=True)
+class StakeWeighted(Proportional):
+    """Pay in proportion to stake bonded while active (as stake-weighted emission pools do)."""
+
+    on: str = "stake"
+    name: ClassVar[str] = "stake_weighted"
+
+
+@dataclass(frozen=True)
+class CobbDouglas(ScoreFormula):
+    """Score ``work ** a * stake ** b`` (a factor with exponent 0 counts as 1)."""
+
+    work_exponent: float = 0.5
+    stake_exponent: float = 0.5
+    name: ClassVar[str] = "cobb_douglas"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_nonneg(self.work_exponent, "CobbDouglas work_exponent")
+        check_nonneg(self.stake_exponent, "CobbDouglas stake_exponent")
+
+    def scores(self, features):
+        return _power(features.work_units, self.work_exponent) * _power(features.stake_tokens, self.stake_exponent)
+
+    def sybil(self):
+        return _by_degree(self.work_exponent + self.stake_exponent)
+
+
+@dataclass(frozen=True)
+class Power(ScoreFormula):
+    """Score ``component ** exponent``: below 1 favours small holders (and pays Sybil splitting)."""
+
+    exponent: float = 0.5
+    on: str = "work"
+    name: ClassVar[str] = "power"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_nonneg(self.exponent, "Power exponent")
+        check_component(self.on, "Power(on=...)")
+
+    def scores(self, features):
+        return _power(component(features, self.on), self.exponent)
+
+    def sybil(self):
+        if self.on in PER_IDENTITY:  # every identity claims the whole quantity; exponent 0 pays 1 per identity
+            return "rewarded"
+        return _by_degree(self.exponent)
+
+    def merging(self):
+        if self.on in PER_IDENTITY and self.exponent > 1:
+            return "unknown"  # merged availability adds up, and (a + b) ** p > a ** p + b ** p for p > 1
+        return super().merging()
+
+
+def _by_degree(degree: float) -> str:
+    """Scores homogeneous of ``degree`` in a node's quantities: splitting scales its score by k**(1 - degree)."""
+    return "neutral" if degree == 1 else ("rewarded" if degree < 1 else "penalised")
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
+    return np.ones_like(x) if exponent == 0 else np.power(x, exponent)
+
+
+@dataclass(frozen=True)
+class VerificationWeighted(ScoreFormula):
+    """Score ``sum(multiplier[mode] * work[mode])``: reward verified work explicitly."""
+
+    multipliers: dict = field(default_factory=lambda: {"vanilla": 1.0, "tee": 1.5, "zkml": 3.0})
+    name: ClassVar[str] = "verification_weighted"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        unknown = set(self.multipliers) - {"vanilla", "tee", "zkml"}
+        if unknown:
+            raise FormulaError(f"VerificationWeighted multipliers: unknown modes {sorted(unknown)}; "
+                               "use vanilla, tee, zkml.")
+        for mode, m in self.multipliers.items():
+            check_nonneg(m, f"VerificationWeighted multiplier for {mode}")
+
+    def scores(self, features):
+        by_mode = features.work_by_verification()
+        return sum(float(self.multipliers.get(mode, 0.0)) * work for mode, work in by_mode.items())
+
+    def sybil(self):
+        return "neutral"
+
+
+@dataclass(frozen=True)
+class SmallTaskBonus(ScoreFormula):
+    """Score ``work + bonus * small_task_work``: extra weight on fragmented small tasks."""
+
+    bonus: float = 1.0
+    name: ClassVar[str] = "small_task_bonus"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_nonneg(self.bonus, "SmallTaskBonus bonus")
+
+    def scores(self, features):
+        return features.work_units + self.bonus * features.small_task_work
+
+    def sybil(self):
+        return "neutral"
+
+
+@dataclass(frozen=True)
+class Linear(Formula):
+    """Emission split over components by fixed weights (the optimiser's family).
+
+    ``rewards[e] = emission[e] * sum_c weights[c] * share_c[e]``; weights are
+    >= 0 and sum to 1. Weight on a component that is all zero in an epoch is
+    unallocated there, so rewards stay linear in the weights.
+    """
+
+    weights: dict = field(default_factory=lambda: {"work": 1.0})
+    name: ClassVar[str] = "linear"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not self.weights:
+            raise FormulaError("Linear needs at least one component weight.")
+        for c, w in self.weights.items():
+            check_component(c, "Linear weights")
+            check_nonneg(w, f"Linear weight on {c}")
+        total = sum(self.weights.values())
+        if abs(total - 1.0) > 1e-9:
+            raise FormulaError(f"Linear weights must sum to 1 (the whole emission), got {total!r}; "
+                               f"weights: {self.weights}.")
+
+    def allocate(self, features):
+        names = [c for c, w in self.weights.items() if w > 0]
+        shares, empty = component_shares(features, names)
+        w = np.array([self.weights[c] for c in names])
+        emission = features.emission_tokens
+        rewards = np.tensordot(w, shares, axes=1) * emission[:, None]
+        unallocated = (w[:, None] * empty).sum(axis=0) * emission
+        return Allocation(rewards, unallocated, emission)
+
+    def sybil(self):
+        return "rewarded" if any(self.weights.get(c, 0) > 0 for c in PER_IDENTITY) else "neutral"
+
+    def describe(self):
+        parts = ", ".join(f"{w:.1%} by {c}" for c, w in sorted(self.weights.items(), key=lambda kv: -kv[1]) if w)
+        return f"emission split {parts}"
+
+
+@dataclass(frozen=True)
+class FloorPlusProportional(Formula):
+    """``floor_share`` of emission equally per active identity, the rest in proportion to ``on``."""
+
+    floor_share: float = 0.2
+    on: str = "work"
+    name: ClassVar[str] = "floor_plus_proportional"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        check_nonneg(self.floor_share, "FloorPlusProportional floor_share", upper=1.0)
+        check_component(self.on, "FloorPlusProportional(on=...)")
+
+    def as_linear(self) -> Linear:
+        weights = {"identity_floor": self.floor_share}
+        weights[self.on] = weights.get(self.on, 0.0) + (1.0 - self.floor_share)
+        return Linear({c: w for c, w in weights.items() if w > 0})
+
+    def allocate(self, features):
+        return self.as_linear().allocate(features)
+
+    def sybil(self):
+        return self.as_linear().sybil()
+
+
+@dataclass(frozen=True)
+class Capped(Formula):
+    """A base rule with every node's share of an epoch capped at ``share_cap``; excess redistributed.
+
+    The excess goes to uncapped nodes in proportion to their base rewards
+    (water-filling, exact); what no node can take is unallocated.
+    """
+
+    share_cap: float = 0.02
+    base: Formula = field(default_factory=Proportional)
+    name: ClassVar[str] = "capped"
+    monotone: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not (np.isfinite(self.share_cap) and 0 < self.share_cap <= 1):
+            raise FormulaError(f"Capped share_cap must be in (0, 1], got {self.share_cap!r}.")
+
+    def sybil(self):
+        return "rewarded" if self.base.sybil() in ("neutral", "rewarded") else "unknown"
+
+    def merging(self):
+        return "penalised" if self.base.sybil() in ("neutral", "rewarded") else "unknown"
+
+    def allocate(self, features):
+        base = self.base.allocate(features)
+        budget = features.emission_tokens - base.unallocated
+        caps = np.broadcast_to((self.share_cap * features.emission_tokens)[:, None], base.rewards.shape)
+        rewards, left = capped_proportional(base.rewards, np.ascontiguousarray(caps), budget)
+        return Allocation(rewards, base.unallocated + left, features.emission_tokens)
+
+
+@dataclass(frozen=True)
+class FeeLinkedCap(Formula):
+    """A base rule with each node's emission at most ``k`` times the fees it earned (in tokens).
+
+    Closes the fake-demand hole: buying one's own inference for a fee ``x``
+    earns at most ``k * x`` of emission. With ``redistribute=True`` the excess
+    goes to nodes below their cap (water-filling); otherwise it is unallocated.
+    """
+
+    k: float = 1.0
+    base: Formula = field(default_factory=Proportional)
+    redistribute: bool = True
+    name: ClassVar[str] = "fee_linked_cap"
+    monotone: ClassVar[bool] = False
+
+    def __post_init__(self):
+        check_nonneg(self.k, "FeeLinkedCap k")
+
+    def sybil(self):
+        return self.base.sybil()
+
+    def merging(self):
+        # min(a + b, ca + cb) >= min(a, ca) + min(b, cb): without redistribution a merge never loses
+        if not self.redistribute and self.base.merging() == "neutral":
+            return "rewarded"
+        return "unknown"
+
+    def allocate(self, features):
+        base = self.base.allocate(features)
+        price = features.token_price_usd[:, None]
+        with np.errstate(divide="ignore"):
+            caps = np.where(price > 0, self.k * features.fees_usd / price, np.inf)
+        if self.redistribute:
+            budget = features.emission_tokens - base.unallocated
+            rewards, left = capped_proportional(base.rewards, np.ascontiguousarray(caps), budget)
+        else:
+            rewards = np.minimum(base.rewards, caps)
+            left = (base.rewards - rewards).sum(axis=1)
+        return Allocation(rewards, base.unallocated + left, features.emission_tokens)
+
+
+#: fairshare's reference status quo: half of emission by stake, half by work. OpenGradient's emission
+#: pool pays stakers pro rata to bonded stake (domain-facts.md §1.4, x/svip) and work-value shares pay
+#: compute (Render, §2.3); no public per-task formula for inference nodes exists (§1.4), so this
+#: stake-and-work mix stands in for the status quo. Every study can pass its own.
+STATUS_QUO = Linear({"stake": 0.5, "work": 0.5})
+
+
+def reference_rules() -> dict[str, Formula]:
+    """The status quo and the alternatives fairshare's demo and examples compare, by name."""
+    return {
+        "status_quo": STATUS_QUO,
+        "stake_only": StakeWeighted(),
+        "work_only": Proportional(),
+        "capped_2pct": Capped(0.02),
+        "floor_20pct": FloorPlusProportional(0.2),
+        "sqrt_work": Power(0.5),
+        "small_task_bonus": SmallTaskBonus(2.0),
+        "verified_weighted": VerificationWeighted(),
+        "fee_linked_cap": FeeLinkedCap(5.0, base=STATUS_QUO),
+    }

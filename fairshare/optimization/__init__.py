@@ -1,0 +1,50 @@
+"""The emission-weight optimiser: design a ``Linear`` reward rule for a governance debate.
+
+``fs.optimize(history)`` answers: with this budget and this token price, which
+emission weights over DESIGN.md's components give the least concentrated rule
+that still pays these operators' electricity and depreciation, without a Sybil
+or fake-demand hole; what it costs, who wins and loses, and what cannot be had.
+
+=====================  ===============================================================
+module                 job
+=====================  ===============================================================
+``basis``              operator rewards as linear maps of the weights (one window)
+``objectives``         HHI, largest share, top-k share, Gini (cutting planes), Theil,
+                       alpha-fairness; composable by ``+`` and ``*``
+``constraints``        coverage (hard / soft / CVaR), Sybil bound, fee-linked cap, and
+                       the share constraints (cap, Nakamoto, floors, losses, weights)
+``problem``            one DPP problem: build once, change Parameters, re-solve
+``diagnostics``        infeasibility (smallest budget / price, uncoverable operators,
+                       conflicting constraints), shadow prices in words
+``oracle``             ``allocate``: the best any payment vector could do (exact
+                       water-filling, O(n log n))
+``solve``              ``optimize`` and the default problem
+``sweeps``             ``frontier``: sweeps over budget, price, coverage level, Nakamoto target, costs
+``paths``              phased transitions with a per-epoch loss limit
+``result``             ``EmissionResult``
+=====================  ===============================================================
+
+cvxpy is imported on first use, never by ``import fairshare``. This engine does
+not import the evaluation engine: the scoreboard row of a result comes from the
+caller (``fs.optimize(h, evaluator=fs.evaluate)`` or
+``result.with_scoreboard(fs.evaluate, h)``).
+"""
+
+from .solve import STATUS_QUO, optimize
+from .basis import Basis
+from .constraints import (VERIFIED, Constraint, ContributionFloor, Coverage, FeeLinkedCap, MaxLoss, MaxUnallocated,
+                          MinWeight, NakamotoAtLeast, ShareCap, SybilBound, WeightBounds, default_constraints)
+from .sweeps import CITED_RANGES, Frontier, frontier
+from .objectives import HHI, AlphaFair, Gini, LargestShare, Objective, Term, Theil, TopKShare
+from .oracle import OracleAllocation, allocate
+from .paths import Transition, transition
+from .problem import EmissionProblem
+from .result import EmissionResult
+
+__all__ = [
+    "optimize", "allocate", "frontier", "transition", "EmissionResult", "OracleAllocation", "Frontier", "Transition",
+    "EmissionProblem", "Basis", "STATUS_QUO", "CITED_RANGES",
+    "Term", "Objective", "HHI", "LargestShare", "TopKShare", "Gini", "Theil", "AlphaFair",
+    "Constraint", "Coverage", "SybilBound", "FeeLinkedCap", "ShareCap", "NakamotoAtLeast", "ContributionFloor",
+    "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED", "default_constraints",
+]

@@ -1,0 +1,296 @@
+"""``fs.optimize``: the least concentrated emission weights that meet the constraints.
+
+The default problem (every part can be changed):
+
+- objective: operator-level HHI of window rewards (:class:`~fairshare.optimize.objectives.HHI`);
+- hard full-cost coverage for active retail operators;
+- energy-only coverage for the other active operators at CVaR level 0.9;
+- a contribution floor: every active operator keeps 25% of its work-proportional reward;
+- the Sybil bound (one more identity earns at most what the dearest retail node costs to run per epoch);
+- the fee-linked cap (fake demand gains at most $1 of reward per $1 spent);
+- nothing unallocated.
+
+At the built-in network's numbers emission cannot pay every operator's full
+cost; this problem asks for what a governance debate can defend instead. When
+it cannot be had, :class:`~fairshare.errors.InfeasibleError` says from which
+budget or price it can, and for whom it cannot at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._version import version
+from ..data.history import History
+from ..errors import ConfigError, InfeasibleError
+from ..features import Features
+from ..formulas.rules import COMPONENTS, Linear
+from ..formulas.rules import STATUS_QUO as _STATUS_QUO_RULE
+from .basis import Basis
+from .constraints import ContributionFloor, Coverage, MaxLoss, MaxUnallocated, ShareCap, default_constraints
+from .diagnostics import full_coverage, infeasible_error, sensitivity_table
+from .objectives import as_objective
+from .oracle import allocate
+from .problem import EmissionProblem
+from .result import EmissionResult, clean_weights
+
+__all__ = ["optimize", "STATUS_QUO", "prepare"]
+
+#: fairshare's reference stake-and-work rule, the default status quo.
+STATUS_QUO = dict(_STATUS_QUO_RULE.weights)
+
+
+def optimize(data, components=None, objective="hhi", constraints="default", window="all", *, status_quo=None,
+             budget: float | None = None, price: float | None = None, scenarios: dict | None = None,
+             costs=None, classes=None, evaluator=None, solver: str | None = None,
+             identity_cost_usd: float | None = None, max_unallocated: float = 0.0,
+             depreciation: str = "straight_line", max_retail_nodes: int = 3, fake_fraction: float = 0.1,
+             oracle: bool = True) -> EmissionResult:
+    """Optimise emission weights over components (a ``Linear`` rule).
+
+    Parameters
+    ----------
+    data : History, Features or Basis
+        Node-level ``Features`` need ``costs=fs.economics.node_costs(history, features)``.
+    components : list of str, optional
+        Components the rule may weight (default all of ``formulas.COMPONENTS``).
+    objective : str, Term or Objective
+        ``"hhi"``, ``"max_share"``, ``"top_k_share"``, ``"gini"``, ``"theil"``, ``"alpha_fair"``,
+        or a weighted sum such as ``0.5 * HHI() + 0.5 * Gini()``.
+    constraints : "default" or list of Constraint
+        ``"default"``: :func:`~fairshare.optimize.constraints.default_constraints`.
+        ``MaxUnallocated(max_unallocated)`` is added unless one is given.
+    window : "all", int or (first, last)
+        Epochs the rewards and costs are summed over.
+    status_quo : Linear or dict, optional
+        Baseline rule (default ``Linear({"stake": 0.5, "work": 0.5})``).
+    budget : float, optional
+        Emission in tokens per epoch (mean over the window); the schedule is scaled to it.
+    price : float, optional
+        A flat token price (USD) instead of the history's prices.
+    scenarios : dict, optional
+        Worst-case optimisation: ``{name: {"price_multiplier": m, "emission_multiplier": b,
+        "history": other_history}}``; every scenario's constraints hold and the largest
+        scenario objective is minimised. The base case is the scenario ``"history"``.
+    costs, classes : Costs and Series, optional
+        For ``Features`` input: node-level costs and operator classes.
+    evaluator : callable, optional
+        ``evaluator(history, rules) -> Evaluation`` (pass ``fs.evaluate``) to attach the scoreboard
+        rows of the status quo and the optimum. It replays the rules on the history with the
+        history's own prices and whole window (to compare a flat-price problem, give a history
+        whose market table has that price).
+    solver : str, optional
+        cvxpy solver (default Clarabel).
+    identity_cost_usd : float, optional
+        Cost of standing up one identity for the default Sybil bound.
+    max_unallocated : float
+        Largest share of the emission the rule may leave unpaid.
+    oracle : bool
+        Compute the per-operator oracle and the price of simplicity.
+
+    Returns
+    -------
+    EmissionResult
+
+    Raises
+    ------
+    InfeasibleError
+        With ``min_budget_tokens_per_epoch``, ``min_price_multiplier``, ``min_flat_price_usd``,
+        ``uncoverable`` (operator ids) and ``conflicts`` (constraints).
+    UnboundedError, SolverFailedError
+        Naming the solver and a fallback.
+
+    Examples
+    --------
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> res = fs.optimize(h)                      # doctest: +SKIP
+    >>> res.formula                               # doctest: +SKIP
+    """
+    spec = prepare(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
+                   scenarios=scenarios, costs=costs, classes=classes, solver=solver,
+                   identity_cost_usd=identity_cost_usd, max_unallocated=max_unallocated, depreciation=depreciation,
+                   max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction)
+    obj = as_objective(objective)
+    problem = EmissionProblem(spec["bases"], obj, spec["constraints"], allowed=spec["allowed"],
+                              status_quo=spec["status_quo"], flat_price=price,
+                              budget_multiplier=spec["budget_multiplier"], solver=solver)
+    sol = problem.solve(warm_start=False)
+    if sol.status == "infeasible":
+        raise infeasible_error(spec, spec["constraints"], {
+            "scale": float(problem.scale.value), "budget_multiplier": problem.budget_multiplier,
+            "flat_price": price, "mean_emission": spec["mean_emission"]})
+    return assemble(problem, sol, spec, obj, evaluator=evaluator, with_oracle=oracle)
+
+
+def prepare(data, components=None, constraints="default", window="all", *, status_quo=None, budget=None,
+            price=None, scenarios=None, costs=None, classes=None, solver=None, identity_cost_usd=None,
+            max_unallocated=0.0, depreciation="straight_line", max_retail_nodes=3, fake_fraction=0.1) -> dict:
+    """Bases, constraints and settings of one problem (shared by optimize, frontier and paths)."""
+    if (costs is not None or classes is not None) and not isinstance(data, Features):
+        raise ConfigError("costs= and classes= go with Features input; a History or Basis brings its own.")
+    if isinstance(data, Basis) and not (isinstance(window, str) and window == "all"):
+        raise ConfigError(f"a Basis already fixes its window ({data.window}); build it with Basis.from_history("
+                          f"history, window={window!r}) instead of passing window=.")
+    if isinstance(data, History):
+        history = data
+        base = Basis.from_history(data, None, window, depreciation=depreciation,
+                                  max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction)
+    elif isinstance(data, Features):
+        if costs is None:
+            raise ConfigError("optimising Features needs their costs: costs=fs.economics.node_costs(history, "
+                              "features) (or pass the History itself).")
+        history = None
+        base = Basis.from_features(data, costs, classes, None, window, fake_fraction=fake_fraction)
+    elif isinstance(data, Basis):
+        history, base = data.history, data
+    else:
+        raise ConfigError(f"optimize takes a History, node-level Features or a Basis, got {type(data).__name__}.")
+    comps = list(base.components if components is None else components)
+    unknown = [c for c in comps if c not in base.components]
+    if unknown or not comps:
+        raise ConfigError(f"components {unknown or comps} are not in {', '.join(base.components)}.")
+    allowed = np.array([c in comps for c in base.components])
+    foreign = [c for c in base.components if c not in COMPONENTS]
+    if foreign:
+        raise ConfigError(f"optimize returns a formulas.Linear rule, so components must be among "
+                          f"{', '.join(COMPONENTS)}; got {foreign}. Use EmissionProblem for other bases.")
+    if status_quo is None and not set(STATUS_QUO) <= set(base.components):
+        raise ConfigError(f"the default status quo {STATUS_QUO} needs the components stake and work; "
+                          "pass status_quo= with weights on this problem's components.")
+    sq_rule = _as_linear(STATUS_QUO if status_quo is None else status_quo)
+    sq = base.theta(sq_rule)
+    bases = {"history": base} if scenarios else {"": base}
+    for name, sc in (scenarios or {}).items():
+        bases[name] = _scenario(base, sc, window, depreciation, max_retail_nodes, fake_fraction)
+    if isinstance(constraints, str):
+        if constraints != "default":
+            raise ConfigError(f"constraints must be 'default' or a list of constraints, got {constraints!r}.")
+        cons = default_constraints(identity_cost_usd=identity_cost_usd)
+    else:
+        cons = list(constraints)
+    if not any(isinstance(c, MaxUnallocated) for c in cons):
+        cons.append(MaxUnallocated(max_unallocated))
+    mean_emission = float(base.emission_per_epoch.mean())
+    if budget is not None and not (np.isfinite(budget) and budget > 0):
+        raise ConfigError(f"budget must be a finite number of tokens per epoch > 0, got {budget!r}.")
+    if price is not None and not (np.isfinite(price) and price > 0):
+        raise ConfigError(f"price must be a finite USD price > 0, got {price!r}.")
+    return {"bases": bases, "history": history, "constraints": cons, "allowed": allowed, "status_quo": sq,
+            "status_quo_rule": sq_rule, "solver": solver, "mean_emission": mean_emission, "window": window,
+            "budget_multiplier": 1.0 if budget is None else float(budget) / mean_emission, "price": price}
+
+
+def _as_linear(rule) -> Linear:
+    if isinstance(rule, Linear):
+        return rule
+    if isinstance(rule, dict):
+        return Linear(dict(rule))
+    raise ConfigError(f"status_quo must be a formulas.Linear or a dict of weights, got {rule!r}.")
+
+
+def _scenario(base: Basis, spec: dict, window, depreciation, max_retail_nodes, fake_fraction) -> Basis:
+    unknown = set(spec) - {"price_multiplier", "emission_multiplier", "history"}
+    if unknown:
+        raise ConfigError(f"scenario keys must be price_multiplier, emission_multiplier, history; got {unknown}.")
+    b = base
+    if "history" in spec:
+        b = Basis.from_history(spec["history"], base.components, window, depreciation=depreciation,
+                               max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction)
+        if not b.operator_ids.equals(base.operator_ids):
+            raise ConfigError("a demand scenario must have the same operators present in the window as the history.")
+    return b.scaled(spec.get("price_multiplier", 1.0), spec.get("emission_multiplier", 1.0))
+
+
+def assemble(problem: EmissionProblem, sol, spec: dict, obj, *, evaluator=None, with_oracle=True) -> EmissionResult:
+    """An :class:`EmissionResult` from a solved problem."""
+    base = next(iter(problem.bases.values()))
+    theta = clean_weights(sol.theta)
+    comps = list(base.components)
+    weights = pd.Series(theta, index=pd.Index(comps, name="component"), name="weight")
+    formula = Linear({c: float(w) for c, w in zip(comps, theta) if w > 0})
+    sq = spec["status_quo"]
+    scale = float(problem.scale.value)
+    flat = problem.flat_price is not None
+    table, sens = sensitivity_table(problem, theta, obj.describe(), spec["mean_emission"], base.mean_price_usd)
+    violations = [float(c.slack(b, theta, scale=scale, flat_price=flat, status_quo=sq).min())
+                  for b in problem.bases.values() for c in problem.constraints]
+    constraints = pd.DataFrame(table)
+    constraints["violation"] = np.maximum(-np.array(violations), 0.0)
+    sq_ok = all(float(c.slack(b, sq, scale=scale, flat_price=flat, status_quo=sq).min()) >= -1e-9
+                for b in problem.bases.values() for c in problem.constraints if not c.soft)
+    scenario_values = {n: obj.value(b, theta, problem.allowed) for n, b in problem.bases.items()} \
+        if len(problem.bases) > 1 else {}
+    value = max(scenario_values.values()) if scenario_values else obj.value(base, theta, problem.allowed)
+    sq_value = obj.value(base, sq, problem.allowed)
+    scoreboard = None
+    if evaluator is not None:
+        if spec["history"] is None:
+            raise ConfigError("evaluator= needs a History (the scoreboard replays the rule on it).")
+        scoreboard = evaluator(spec["history"], {"status_quo": spec["status_quo_rule"], "optimum": formula}).scoreboard
+    extra = [c for c in problem.constraints if isinstance(c, MaxUnallocated)]
+    return EmissionResult(
+        weights=weights, formula=formula, objective_name=obj.describe(), objective=value,
+        objective_terms=obj.parts(base, theta, problem.allowed), status_quo=spec["status_quo_rule"],
+        status_quo_objective=sq_value, status_quo_feasible=sq_ok, constraints=constraints, sensitivities=sens,
+        operators=_operators(base, theta, sq, scale, flat), full_coverage=full_coverage(spec, extra),
+        oracle=_oracle(base, obj, problem, theta, value, scale) if with_oracle else {},
+        solver={"name": sol.solver, "status": sol.status, "compile_s": sol.compile_s, "solve_s": sol.solve_s,
+                "wall_s": sol.wall_s, "cut_rounds": sol.cuts, "cut_gap": sol.gap},
+        provenance={"fairshare_version": version, "input_hash": base.fingerprint(), **base.provenance,
+                    "objective": obj.describe(), "constraints": [c.describe() for c in problem.constraints],
+                    "components": [c for c, a in zip(comps, problem.allowed) if a], "window": base.window,
+                    "budget_tokens_per_epoch": problem.budget_multiplier * spec["mean_emission"],
+                    "flat_price_usd": problem.flat_price, "status_quo": dict(spec["status_quo_rule"].weights),
+                    "scenarios": list(problem.bases)},
+        scenarios=scenario_values, scoreboard=scoreboard, basis=base)
+
+
+def _operators(basis: Basis, theta, sq, scale: float, flat: bool) -> pd.DataFrame:
+    tokens, before = basis.tokens @ theta, basis.tokens @ sq
+    value = basis.value(None) if not flat else basis.tokens
+    cost = basis.cost("full")
+    earned = scale * (value @ theta) + basis.margin_usd
+    earned_sq = scale * (value @ sq) + basis.margin_usd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(before > 0, 100.0 * (tokens - before) / before, np.where(tokens > 0, np.inf, 0.0))
+        change = np.where(np.abs(tokens - before) <= 1e-9 * np.maximum(tokens, before), 0.0, change)
+        frame = pd.DataFrame({
+            "class": basis.classes, "active": basis.active, "tokens_status_quo": before, "tokens": tokens,
+            "change_pct": change, "earned_usd": earned, "cost_usd": cost, "energy_usd": basis.energy_usd,
+            "coverage_ratio": earned / cost, "coverage_ratio_status_quo": earned_sq / cost,
+        }, index=pd.Index(basis.operator_ids, name="operator_id"))
+    return frame
+
+
+def _oracle(basis: Basis, obj, problem: EmissionProblem, theta, value: float, scale: float) -> dict:
+    """Oracle objective under the hard floors and caps this problem implies, and the price of simplicity."""
+    if len(obj.terms) != 1:
+        return {"note": "the oracle compares single-term objectives"}
+    term = obj.terms[0][1]
+    if term.name not in ("hhi", "gini", "theil", "max_share", "top_k_share"):
+        return {"note": f"the oracle comparison covers Schur-convex objectives, not {term.describe()}"}
+    usd_per_share = scale * (basis.emission_tokens if problem.flat_price is not None else basis.emission_value_usd)
+    floors, caps = np.zeros(basis.n_operators), np.full(basis.n_operators, np.inf)
+    for con in problem.constraints:
+        if isinstance(con, Coverage) and con.mode == "hard" and not con.per_epoch:
+            sel = basis.select(con.who)
+            need = (1 + con.margin) * basis.cost(con.cost) - basis.margin_usd
+            floors = np.where(sel, np.maximum(floors, np.clip(need, 0, None) / usd_per_share), floors)
+        elif isinstance(con, ContributionFloor):
+            sel = basis.select(con.who)
+            floors = np.where(sel, np.maximum(floors, con.fraction * basis.shares[:, basis.index(con.on)]), floors)
+        elif isinstance(con, MaxLoss):
+            sel = basis.select(con.who)
+            floors = np.where(sel, np.maximum(floors, con.bound() * (basis.shares @ problem.status_quo)), floors)
+        elif isinstance(con, ShareCap):
+            caps = np.minimum(caps, con.cap)
+    try:
+        res = allocate(1.0, floors, term.name, caps=caps, k=min(getattr(term, "k", 1), basis.n_operators))
+    except InfeasibleError as exc:
+        return {"note": f"the hard floors alone exceed the emission: {exc}"}
+    oracle_value = term.measure(np.asarray(res))
+    return {"objective": oracle_value, "rule_objective": value, "difference": value - oracle_value,
+            "price_of_simplicity": value / oracle_value if oracle_value > 0 else float("inf"),
+            "floors": "hard coverage, contribution floor, max loss; caps: share cap (other constraints relaxed)"}

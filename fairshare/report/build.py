@@ -1,0 +1,128 @@
+"""``build_report`` and ``write_report``: result objects to a report directory, whole or not at all."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+import pandas as pd
+
+from .. import plotting, results_io
+from .format import html_table, latex_table, markdown_table
+from .sections import SECTION_BUILDERS, Figure, Section, Table, package_versions
+from .._version import version
+from ..data.io import atomic_directory
+
+__all__ = ["Report", "Section", "Table", "Figure", "build_report", "write_report", "package_versions"]
+
+@dataclass(frozen=True)
+class Report:
+    """Sections in reading order, plus provenance and the result objects to save beside them."""
+
+    title: str
+    sections: tuple[Section, ...]
+    provenance: dict
+    results: dict = field(default_factory=dict)
+
+    def markdown(self) -> str:
+        lines = [f"# {self.title}", ""]
+        for i, s in enumerate(self.sections, 1):
+            lines += [f"## {i}. {s.title}", ""]
+            for p in s.paragraphs:
+                lines += [p, ""]
+            for t in s.tables:
+                lines += [f"**{t.caption}**", "", markdown_table(t.shown), ""]
+            for fig in s.figures:
+                lines += [f"![{fig.caption}](figures/{fig.name}.png)", "", f"*{fig.caption}*", ""]
+        return "\n".join(lines)
+
+    def html(self, pngs: dict[str, bytes]) -> str:
+        import html as _html
+
+        body = [f"<h1>{_html.escape(self.title)}</h1>"]
+        for i, s in enumerate(self.sections, 1):
+            body.append(f"<h2>{i}. {_html.escape(s.title)}</h2>")
+            body += [f"<p>{_html.escape(p)}</p>" for p in s.paragraphs]
+            for t in s.tables:
+                body.append(f"<h4>{_html.escape(t.caption)}</h4>{html_table(t.shown)}")
+            for fig in s.figures:
+                data = base64.b64encode(pngs[fig.name]).decode()
+                body.append(f'<figure><img alt="{_html.escape(fig.caption)}" src="data:image/png;base64,{data}">'
+                            f"<figcaption>{_html.escape(fig.caption)}</figcaption></figure>")
+        return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+                f"<title>{_html.escape(self.title)}</title><style>{_CSS}</style></head>\n<body>\n"
+                + "\n".join(body) + "\n</body></html>\n")
+
+    def tables(self) -> list[Table]:
+        return [t for s in self.sections for t in s.tables]
+
+    def figures(self) -> list[Figure]:
+        return [f for s in self.sections for f in s.figures]
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
+        "th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}"
+        "th:first-child,td:first-child{text-align:left}img{max-width:100%}figcaption{font-style:italic}")
+
+
+def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,
+                 question: str | None = None,
+                 title: str = "Emission rules for inference nodes: an appendix") -> Report:
+    """Assemble the appendix from a history and the results computed on it.
+
+    Parameters
+    ----------
+    history : History
+    evaluation : Evaluation
+        Scoreboard of the candidate rules (``fs.evaluate``).
+    optimization, simulation : optional
+        ``fs.optimize`` and ``fs.simulate`` results; their sections say so when absent.
+    sensitivity : dict of name -> Frontier, optional
+        More sweeps of the optimum (budget, cost inputs) beside the optimisation's own frontier.
+    question : str, optional
+        The governance question, in one or two sentences.
+    """
+    context = {"history": history, "evaluation": evaluation, "optimization": optimization,
+               "simulation": simulation, "sensitivity": sensitivity, "question": question}
+    sections = tuple(s for build in SECTION_BUILDERS for s in [build(context)] if s is not None)
+    provenance = {"fairshare_version": version, "packages": package_versions(),
+                  "history": {"summary": repr(history), **history.provenance},
+                  "evaluation": evaluation.provenance}
+    for name, result in (("optimization", optimization), ("simulation", simulation)):
+        if result is not None and getattr(result, "provenance", None) is not None:
+            provenance[name] = result.provenance
+    results = {"evaluation": evaluation}
+    results.update({k: v for k, v in (("optimization", optimization), ("simulation", simulation))
+                    if v is not None})
+    return Report(title=title, sections=sections, provenance=provenance, results=results)
+
+
+def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
+    """Write ``report`` to ``directory`` (see the module docstring); return the directory."""
+    directory = Path(directory)
+    with atomic_directory(directory, overwrite=overwrite) as tmp:
+        (tmp / "tables").mkdir()
+        (tmp / "figures").mkdir()
+        for t in report.tables():
+            t.frame.to_csv(tmp / "tables" / f"{t.name}.csv")
+            (tmp / "tables" / f"{t.name}.tex").write_text(latex_table(t.shown, t.caption, f"tab:{t.name}"))
+        pngs = {fig.name: plotting.render(fig.draw, tmp / "figures" / fig.name) for fig in report.figures()}
+        (tmp / "report.md").write_text(report.markdown())
+        (tmp / "report.html").write_text(report.html(pngs))
+        for name, result in report.results.items():
+            if results_io.savable(result):
+                results_io.save(result, tmp / "results" / name)
+        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        manifest = {
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "title": report.title,
+            "sections": [s.title for s in report.sections],
+            "provenance": report.provenance,
+            "files": {str(p.relative_to(tmp)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+    return directory

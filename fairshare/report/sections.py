@@ -1,0 +1,238 @@
+"""The sections of the governance appendix, one builder each, in reading order.
+
+Public through :mod:`fairshare.report`. A builder takes the report context
+(history, evaluation, optional optimisation and simulation results, the
+question) and returns a :class:`~fairshare.report.Section`, or a short section
+saying what was not run. Numbers come from the result objects unchanged; only
+their formatting is the report's.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Callable
+
+import pandas as pd
+
+from .. import plotting
+from .format import format_frame
+from .._version import version
+from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, aggregate, network_summary
+
+__all__ = ["SECTION_BUILDERS", "Section", "Table", "Figure", "package_versions"]
+
+PACKAGES = ("numpy", "pandas", "numba", "cvxpy", "clarabel", "highspy", "scipy", "matplotlib", "pyarrow")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a report: raw numbers (saved as CSV) and their strings (shown)."""
+
+    name: str
+    caption: str
+    frame: pd.DataFrame
+    by: str = "column"  # format cells by their column name, or by their row label ("row")
+
+    @property
+    def shown(self) -> pd.DataFrame:
+        return format_frame(self.frame, by=self.by)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a report: ``draw(ax)`` plots it with a :mod:`fairshare.plotting` function."""
+
+    name: str
+    caption: str
+    draw: Callable
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages behind the numbers."""
+    out = {"python": platform.python_version(), "fairshare": version}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+_QUESTION = ("Which emission rule pays inference nodes with the least concentration while covering honest "
+             "operators' electricity and depreciation, without a Sybil or fake-demand hole?")
+
+
+def question(ctx):
+    h = ctx["history"]
+    summary = network_summary(h, aggregate(h))
+    paragraphs = [ctx["question"] or _QUESTION,
+                  f"Data: {h.n_nodes:,} nodes of {h.n_operators:,} operators over {h.n_epochs} epochs of "
+                  f"{h.epoch_seconds / 3600:g} hours, {h.n_tasks:,} task rows; emission "
+                  f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}."]
+    tables = [Table("data_summary", "What the network did, per node tier", summary)]
+    if h.provenance.get("generator") == "fairshare.datasets.default_network":
+        from ..datasets import calibration_figures
+
+        paragraphs.append(f"The history is fairshare's built-in OpenGradient-style network (seed "
+                          f"{h.provenance.get('seed')}, scale {h.provenance.get('scale')!r}); its realised figures "
+                          "stand next to their cited targets below (docs/network.md).")
+        cal = calibration_figures(h)
+        cal.index = cal["figure"] + " / " + cal["group"].astype(str)
+        tables.append(Table("calibration", "Built-in network: realised figures and cited targets",
+                             cal[["value", "target", "low", "high", "source"]].rename_axis("figure")))
+    return Section("Question and data", tuple(paragraphs), tuple(tables))
+
+
+def scoreboard(ctx):
+    ev = ctx["evaluation"]
+    head = ev.headline()
+    return Section(
+        "Candidate rules", (f"Every rule replayed over the same history; fairness, coverage and concentration "
+                            f"per {ev.level}. Baseline for winners and losers: {ev.baseline}.",
+                            *[f"{name}: {rule.describe()}." for name, rule in ev.formulas.items()]),
+        (Table("scoreboard", "Scoreboard (columns: rules)", head.T, by="row"),),
+        (Figure("lorenz", "Lorenz curves of rewards per operator", lambda ax: plotting.lorenz(ev, ax=ax)),))
+
+
+def proposal(ctx):
+    opt = ctx["optimization"]
+    if opt is None:
+        return Section("Proposed emission weights", ("No optimisation was run for this report "
+                                                      "(fairshare optimize adds it).",))
+    weights = pd.Series(opt.weights, name="weight").rename_axis("component").to_frame()
+    return Section("Proposed emission weights", (f"Proposed rule: {opt.formula.describe()}.",),
+                    (Table("weights", "Emission weights", weights.rename(columns={"weight": "weight_share"})),),
+                    (Figure("weights", "Emission weights of the proposed rule",
+                             lambda ax: plotting.emission_weights(opt.formula, ax=ax)),))
+
+
+def coverage(ctx):
+    ev = ctx["evaluation"]
+    cols = ["coverage_share"] + [c for c in ev.scoreboard.columns if c.startswith("coverage_share_")]
+    cols += ["energy_coverage_share", "median_retail_coverage"]
+    table = ev.scoreboard[[c for c in cols if c in ev.scoreboard.columns]]
+    return Section("Cost coverage per operator class",
+                    ("Share of active operators whose rewards (at the price of the epoch earned) plus fees, less "
+                     "upstream cost, pay their electricity and depreciation over the window.",),
+                    (Table("coverage", "Coverage per class", table),),
+                    (Figure("coverage", f"Coverage ratios under {ev.baseline}",
+                             lambda ax: plotting.coverage(ev, ev.baseline, ax=ax)),))
+
+
+def winners(ctx):
+    ev = ctx["evaluation"]
+    table = ev.scoreboard[["winners_share", "largest_loss_pct"]]
+    paragraphs = [f"Against {ev.baseline}: the share of {ev.level}s whose window rewards rise, and the largest loss."]
+    tables = [Table("winners", "Winners and losers", table)]
+    others = [n for n in ev.detail if n != ev.baseline]
+    if others:
+        d = ev.detail[others[0]]
+        losers = d.dropna(subset=["change_vs_baseline_pct"]).nsmallest(5, "change_vs_baseline_pct")
+        tables.append(Table("largest_losers", f"Largest losers under {others[0]}",
+                             losers[["class", "nodes", "reward_tokens", "change_vs_baseline_pct"]]))
+    return Section("Winners and losers", tuple(paragraphs), tuple(tables))
+
+
+def gaming(ctx):
+    ev = ctx["evaluation"]
+    cols = [c for c in ev.scoreboard.columns if c.startswith("sybil_gain_")]
+    cols += ["merge_gain", "fake_demand_gain", "stake_driven_share", "compute_driven_share"]
+    return Section("Sybil, merge and fake-demand gains",
+                    ("Split gain: an operator's reward after splitting into k identities over before (1 is "
+                     "neutral). Fake-demand gain: extra reward value per dollar spent buying inference from "
+                     "one's own node (above 1 the rule pays for fake demand).",),
+                    (Table("gaming", "How each rule can be gamed", ev.scoreboard[cols]),))
+
+
+def sensitivity(ctx):
+    opt = ctx["optimization"]
+    sweeps = dict(ctx.get("sensitivity") or {})
+    if opt is not None and getattr(opt, "frontier", None) is not None:
+        sweeps = {opt.frontier.over: opt.frontier, **sweeps}
+    if not sweeps:
+        return Section("Sensitivity", ("No frontier was computed for this report.",))
+    objective_label = f"{opt.objective_name.upper()} of operators' rewards (optimum)" if opt is not None else None
+    tables, figures = [], []
+    for over, front in sweeps.items():
+        table = front if isinstance(front, pd.DataFrame) else front.to_frame()
+        table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
+        tables.append(Table(f"frontier_{over}", f"The optimum over {over.replace('_', ' ')}", table))
+        figures.append(Figure(f"frontier_{over}", f"Concentration of the optimum against {over.replace('_', ' ')}",
+                              lambda ax, front=front: plotting.frontier(front, ax=ax, ylabel=objective_label)))
+    return Section("Sensitivity", ("The default problem re-solved over each swept input (one compiled problem "
+                                   "per sweep); infeasible points are where no rule in the family meets the "
+                                   "constraints.",), tuple(tables), tuple(figures))
+
+
+#: Measures the report shows from a simulation (those the result has), at the last epoch.
+SIMULATION_MEASURES = ("retail_survival", "retail_share", "retail_coverage", "reward_gini", "reward_nakamoto",
+                       "stake_gini", "capital_share", "price_usd", "circulating_tokens", "sell_pressure_tokens",
+                       "fake_work_share")
+
+
+def simulation(ctx):
+    sim = ctx["simulation"]
+    if sim is None:
+        return Section("Simulation", ("No simulation was run for this report (fairshare simulate adds it).",))
+    final = sim.final()
+    shown = [m for m in SIMULATION_MEASURES if m in final.columns]
+    table = final[shown].quantile([0.05, 0.5, 0.95]).T.rename(columns=lambda q: f"q{q:.2f}").rename_axis("measure")
+    def survival(ax):
+        plotting.fan_chart(sim.measure("retail_survival"), ax=ax)
+        ax.set_ylabel("Share of retail operators still active")
+        return ax
+
+    def unlocks(ax):
+        plotting.unlock_calendar(sim.monthly_unlocks(), period="month", ax=ax)
+        ax.legend(title="bucket", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        return ax
+
+    figures = [Figure("fan_retail_survival", "Retail operators still active, across runs (median and bands)",
+                      survival),
+               Figure("unlocks", "Unlock calendar: tokens unlocked, by bucket", unlocks)]
+    return Section("Simulation", (f"{sim.runs} runs of {len(sim.epochs)} epochs under "
+                                  f"{sim.provenance.get('rule', 'the rule simulated')}; the last epoch across runs "
+                                  "(5%, median, 95%).",),
+                   (Table("simulation", "The last epoch across runs", table, by="row"),), tuple(figures))
+
+
+def assumptions(ctx):
+    h = ctx["history"]
+    rows = [("prefill weight", f"{PREFILL_WEIGHT:.5f}", "domain-facts.md §5.1 (130.6 / 7,139 tok/s, RTX 4090)"),
+            ("work-unit reference model", f"{SIZE_REFERENCE_PARAMS_B:g} B active parameters", "§5.1"),
+            ("small task threshold", f"{SMALL_TASK_TOKENS:,.0f} tokens per request", "§5.3, §5.4"),
+            ("retail operator", "at most 3 nodes, all at home", "DESIGN.md (identity levels, tiers)"),
+            ("depreciation", "straight-line to residual value over the life", "§3.3")]
+    tables = [Table("assumptions", "Parameters and their sources",
+                     pd.DataFrame(rows, columns=["parameter", "value", "source"]).set_index("parameter"))]
+    if h.provenance.get("generator") == "fairshare.datasets.default_network":
+        from ..datasets.archetypes import archetype_table
+
+        tables.append(Table("archetypes", "Built-in network: hardware archetypes and sources",
+                             archetype_table().set_index("hardware")))
+    return Section("Assumptions", ("Every default cites ../shared/reference/domain-facts.md by section.",),
+                    tuple(tables))
+
+
+def provenance(ctx):
+    ev = ctx["evaluation"]
+    versions = pd.Series(package_versions(), name="version").rename_axis("package").to_frame()
+    params = {k: v for k, v in ev.provenance.items() if k != "rules"}
+    params_frame = pd.DataFrame({"value": [str(v) for v in params.values()]},
+                                index=pd.Index(list(params), name="parameter"))
+    return Section("Provenance", ("Reproduce with the command in manifest.json; inputs, seeds and versions below.",),
+                    (Table("versions", "Software", versions), Table("parameters", "Evaluation parameters",
+                                                                      params_frame)))
+
+
+SECTION_BUILDERS = (question, scoreboard, proposal, coverage, winners, gaming, sensitivity, simulation,
+                    assumptions, provenance)

@@ -1,0 +1,367 @@
+"""Mechanism settings of a simulation scenario: supply, price, churn, capital, demand, fake demand.
+
+Public through :mod:`fairshare.simulate`. Each mechanism is a frozen dataclass whose
+defaults cite ``shared/reference/domain-facts.md`` (as §section); "assumption" marks a
+value the reference does not give (its §9 lists the gaps). Every mechanism can be
+switched off. ``validate()`` raises :class:`~fairshare.errors.ConfigError` naming the
+parameter, the value seen and what is allowed.
+
+=====================================  ===================  ============================================
+parameter                              default              source
+=====================================  ===================  ============================================
+``Supply.total_tokens``                1,000,000,000        §1.4 max supply (fixed)
+``Supply.buckets``                     OPG table            §1.4 allocation table (:data:`OPG_BUCKETS`)
+``Supply.funding``                     ``"staking"``        §1.4: the staking-rewards pool funds nodes
+``Supply.schedule``                    ``"linear"``         §1.4: 100M over 96 months
+``Supply.half_life_days``              48 months            §8: half the pool emitted in 48 months
+                                                            (svip exponential, §1.4 ``x/svip``)
+``Supply.halving_days``                4 years              §2.1: Bitcoin-style halvings
+``Supply.reward_vesting``              liquid at once       §1.4: svip pays the FeeCollector and
+                                                            ``x/distribution`` pays rewards out
+``Bucket.sell_share``                  0.5 / 0.25 / 0       assumption (§9): half of investor,
+                                                            contributor and airdrop unlocks sold, a
+                                                            quarter of ecosystem and foundation ones,
+                                                            none of the liquidity bucket
+``Price.model``                        ``"gbm"``            geometric Brownian motion
+``Price.volatility_per_year``          0.587                §8: $0.05-$0.50 is the 95% band of the
+                                                            price a year on (ln 10 / 3.92)
+``Price.impact``                       off                  endogenous price: opt in
+``Price.depth_usd``                    $800,000             §1.4: VIRTUAL/OPG pool, about $0.8M
+``Price.impact_half_life_days``        30                   the built-in network's price reversion
+                                                            half-life (assumption, datasets.token)
+``Churn.patience_days``                home 30, else 75     assumption (§9); the 2.5 ratio is the
+                                                            built-in network's leave hazards, 5% vs
+                                                            2% per 30 days (datasets.supply)
+``Churn.hurdle``                       0.2                  assumption (§9): join when expected value
+                                                            earned beats costs by 20%
+``Churn.entry_lag_days``               7                    assumption: buy, ship, register (§1.2)
+``Churn.exit_hazard_30d``              5% home, 2% else     the built-in network (datasets.supply)
+``Churn.retire_at_end_of_life``        on                   §3.3 lives: 3 years home, 5 datacenter
+``Capital.elasticity``                 1.0                  assumption (§9)
+``Capital.required_yield``             0.1045 per year      §2.5: Cosmos Hub minimum inflation 7% at
+                                                            its 67% bonded goal (7 / 67)
+``Capital.adjustment_days``            30                   assumption
+``Capital.delegate_to``                ``"stake"``          §6 Livepeer (large wallets hold 92%),
+                                                            §2.4 stake-weighted selection
+``Demand.growth_per_year``             the history's trend  log-linear fit of work per epoch
+``Demand.large_token_share``           0.60                 §5.4 (50-70%)
+``Demand.routing``                     ``"reputation"``     the built-in router (§1.2, §2.4)
+``FakeDemand.operator_share``          0.1                  assumption (§9; DESIGN.md: fake demand)
+``FakeDemand.fraction``                0.1                  ``fs.evaluate``'s ``fake_fraction``
+=====================================  ===================  ============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import log
+
+import numpy as np
+
+from ..economics.costs import Vesting
+from ..datasets.supply import SupplySpec
+from ..datasets.token import DAYS_PER_MONTH, PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD
+from ..errors import ConfigError
+
+__all__ = ["Bucket", "OPG_BUCKETS", "Supply", "Price", "Churn", "Capital", "Demand", "FakeDemand",
+           "OPERATOR_CLASSES", "SCHEDULES", "PRICE_MODELS", "ROUTINGS", "DELEGATIONS", "DEMAND_MODES"]
+
+#: Operator classes in the order of their codes (``economics.operator_classes``).
+OPERATOR_CLASSES: tuple[str, ...] = ("retail", "home", "colocation", "datacenter", "proxy")
+SCHEDULES = ("linear", "exponential", "halving", "history")
+PRICE_MODELS = ("constant", "gbm", "history")
+ROUTINGS = ("reputation", "stake", "uniform", "latency")
+DELEGATIONS = ("stake", "capex", "equal")
+DEMAND_MODES = ("router", "replay")
+
+
+def _number(name, value, low=None, high=None, low_open=False, high_open=False):
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+        hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
+        allowed = " and ".join(x for x in (lo, hi) if x) or "finite"
+        raise ConfigError(f"{name} must be a finite number {allowed}, got {value!r}.")
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One allocation bucket: ``share`` of the supply, unlocked at TGE by ``immediate``, the rest
+    linearly over ``linear_months`` after a ``cliff_months`` cliff; ``sell_share`` of every unlock
+    is sold (sell pressure). Months are 365.25 / 12 days."""
+
+    name: str
+    share: float
+    immediate: float = 0.0
+    cliff_months: float = 0.0
+    linear_months: float = 0.0
+    sell_share: float = 0.5
+
+    def validate(self) -> "Bucket":
+        _number(f"Bucket {self.name!r} share", self.share, 0.0, 1.0)
+        _number(f"Bucket {self.name!r} immediate", self.immediate, 0.0, 1.0)
+        _number(f"Bucket {self.name!r} cliff_months", self.cliff_months, 0.0)
+        _number(f"Bucket {self.name!r} linear_months", self.linear_months, 0.0)
+        _number(f"Bucket {self.name!r} sell_share", self.sell_share, 0.0, 1.0)
+        return self
+
+    def vesting(self, epoch_days: float) -> Vesting:
+        """The bucket's unlock as an :class:`~fairshare.economics.Vesting` in epochs of ``epoch_days``
+        (cliff and linear spans rounded to whole epochs)."""
+        per = DAYS_PER_MONTH / epoch_days
+        return Vesting(cliff_epochs=int(round(self.cliff_months * per)),
+                       linear_epochs=int(round(self.linear_months * per)), immediate=float(self.immediate))
+
+
+#: The OPG allocation table (§1.4): shares, TGE unlocks, cliffs and linear vesting.
+OPG_BUCKETS: tuple[Bucket, ...] = (
+    Bucket("ecosystem", 0.40, immediate=0.10, linear_months=60.0, sell_share=0.25),
+    Bucket("foundation", 0.15, immediate=1.0 / 3.0, linear_months=48.0, sell_share=0.25),
+    Bucket("contributors", 0.15, cliff_months=12.0, linear_months=36.0, sell_share=0.5),
+    Bucket("investors", 0.10, cliff_months=12.0, linear_months=36.0, sell_share=0.5),
+    Bucket("staking", 0.10, linear_months=96.0, sell_share=0.0),
+    Bucket("liquidity", 0.06, immediate=1.0, sell_share=0.0),
+    Bucket("airdrop", 0.04, immediate=1.0, sell_share=0.5),
+)
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Token supply: allocation buckets, the pool that funds inference nodes and its schedule.
+
+    ``funding`` names the bucket that pays inference nodes; its TGE part is circulating at
+    once and the rest (the *pool*) is emitted by ``schedule``:
+
+    * ``"linear"``: the bucket's own vesting, pool / linear epochs per epoch after its cliff;
+    * ``"exponential"``: og-evm ``x/svip`` decay, ``pool (e^(-l t) - e^(-l (t+1)))`` with
+      ``l = ln 2 / half_life`` (§1.4);
+    * ``"halving"``: ``pool / (2 H)`` per epoch, halved every ``H = halving_days`` (§2.1);
+    * ``"history"``: the history's ``emission_tokens`` (replay);
+    * a number (tokens per epoch) or one value per simulated epoch.
+
+    Emission stops when the pool is spent. Rewards then vest by ``reward_vesting`` (epochs).
+    ``tge_epoch`` is the history epoch of the TGE (default: its first epoch).
+    """
+
+    total_tokens: float = 1e9
+    buckets: tuple[Bucket, ...] = OPG_BUCKETS
+    funding: str = "staking"
+    schedule: object = "linear"
+    half_life_days: float = 48.0 * DAYS_PER_MONTH
+    halving_days: float = 4 * 365.25
+    reward_vesting: Vesting = field(default_factory=lambda: Vesting(immediate=1.0))
+    tge_epoch: int | None = None
+
+    def validate(self) -> "Supply":
+        _number("Supply total_tokens", self.total_tokens, 0.0, low_open=True)
+        if not self.buckets:
+            raise ConfigError("Supply buckets must name at least one bucket (the funding pool), got none.")
+        names = [b.validate().name for b in self.buckets]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"Supply buckets must have distinct names, got {names}.")
+        total = sum(b.share for b in self.buckets)
+        if abs(total - 1.0) > 1e-9:
+            raise ConfigError(f"Supply bucket shares must sum to 1, got {total!r} ({', '.join(names)}).")
+        _choice("Supply funding", self.funding, names)
+        if isinstance(self.schedule, str):
+            _choice("Supply schedule", self.schedule, SCHEDULES)
+        _number("Supply half_life_days", self.half_life_days, 0.0, low_open=True)
+        _number("Supply halving_days", self.halving_days, 0.0, low_open=True)
+        if not isinstance(self.reward_vesting, Vesting):
+            raise ConfigError(f"Supply reward_vesting must be a fairshare.economics.Vesting, got "
+                              f"{type(self.reward_vesting).__name__}.")
+        return self
+
+    @property
+    def funding_bucket(self) -> Bucket:
+        return next(b for b in self.buckets if b.name == self.funding)
+
+
+@dataclass(frozen=True)
+class Price:
+    """Token price in USD: an exogenous path, optionally moved by net selling (``impact``).
+
+    ``model``: ``"constant"`` (``start_usd`` throughout), ``"gbm"`` (geometric Brownian
+    motion, log drift ``log_drift_per_year`` and ``volatility_per_year``) or ``"history"``
+    (the history's prices). ``start_usd`` defaults to the history's price at the start.
+
+    With ``impact``, net sales move the price through a constant-product pool holding
+    ``depth_usd`` of liquidity around the price: selling ``s`` tokens into a pool of
+    ``x = depth_usd / (2 P)`` tokens multiplies the price by ``(x / (x + s))^2`` (buying is
+    symmetric); the impact decays with ``impact_half_life_days`` (market makers restore
+    depth), so ``P_t = P_exo_t e^(m_t)``, ``m_(t+1) = a m_t - 2 sign(s) ln(1 + |s| / x)``.
+    Net sales are operators' sales for their bills plus sold unlocks, less
+    ``buy_usd_per_epoch`` of outside buying.
+    """
+
+    model: str = "gbm"
+    start_usd: float | None = None
+    volatility_per_year: float = PRICE_LOG_SD
+    log_drift_per_year: float = 0.0
+    impact: bool = False
+    depth_usd: float = 0.8e6
+    impact_half_life_days: float = PRICE_HALF_LIFE_DAYS
+    buy_usd_per_epoch: float = 0.0
+
+    def validate(self) -> "Price":
+        _choice("Price model", self.model, PRICE_MODELS)
+        if self.start_usd is not None:
+            _number("Price start_usd", self.start_usd, 0.0, low_open=True)
+        _number("Price volatility_per_year", self.volatility_per_year, 0.0)
+        _number("Price log_drift_per_year", self.log_drift_per_year)
+        _number("Price depth_usd", self.depth_usd, 0.0, low_open=True)
+        _number("Price impact_half_life_days", self.impact_half_life_days, 0.0, low_open=True)
+        _number("Price buy_usd_per_epoch", self.buy_usd_per_epoch, 0.0)
+        return self
+
+
+@dataclass(frozen=True)
+class Churn:
+    """Operators joining and leaving.
+
+    With ``enabled=False`` the network is the history's own (nodes come and go as recorded):
+    the fixed network. Otherwise operators present at the start stay until ``patience_days``
+    loss-making epochs in a row (margin = earned value - energy - depreciation < 0), an
+    exogenous exit (hazard ``exit_hazard_30d`` per 30 days, by tier: ``home`` and ``other``)
+    or the end of their hardware's life (``retire_at_end_of_life``). Operators that join later
+    in the history (and ``clones`` copies of every operator, available from the start) are
+    candidates: from their recorded join epoch on, a candidate joins when the value its nodes
+    would earn (the mean of active nodes of the same hardware) beats their energy and
+    depreciation by ``hurdle``, ``entry_lag_days`` after deciding.
+    """
+
+    enabled: bool = True
+    patience_days: tuple[tuple[str, float], ...] = (("retail", 30.0), ("home", 30.0), ("colocation", 75.0),
+                                                    ("datacenter", 75.0), ("proxy", 75.0))
+    hurdle: float = 0.2
+    entry_lag_days: float = 7.0
+    exit_hazard_30d: tuple[tuple[str, float], ...] = (
+        ("home", dict(SupplySpec().leave_hazard_30d)["home"]),
+        ("other", dict(SupplySpec().leave_hazard_30d)["datacenter"]))
+    retire_at_end_of_life: bool = True
+    clones: int = 0
+
+    def validate(self) -> "Churn":
+        got = dict(self.patience_days)
+        if set(got) != set(OPERATOR_CLASSES):
+            raise ConfigError(f"Churn patience_days must give one value per operator class "
+                              f"({', '.join(OPERATOR_CLASSES)}), got {self.patience_days!r}.")
+        for k, v in got.items():
+            _number(f"Churn patience_days[{k!r}]", v, 0.0, low_open=True)
+        _number("Churn hurdle", self.hurdle, -1.0, low_open=True)
+        _number("Churn entry_lag_days", self.entry_lag_days, 0.0)
+        hz = dict(self.exit_hazard_30d)
+        if set(hz) != {"home", "other"}:
+            raise ConfigError(f"Churn exit_hazard_30d must give 'home' and 'other', got {self.exit_hazard_30d!r}.")
+        for k, v in hz.items():
+            _number(f"Churn exit_hazard_30d[{k!r}]", v, 0.0, 1.0, high_open=True)
+        if not isinstance(self.clones, (int, np.integer)) or isinstance(self.clones, bool) or self.clones < 0:
+            raise ConfigError(f"Churn clones must be a whole number >= 0, got {self.clones!r}.")
+        return self
+
+
+@dataclass(frozen=True)
+class Capital:
+    """Delegated stake that follows the staking yield (late, cheap capital).
+
+    The staking yield ``Y`` is the stake-driven part of the epoch's rewards over the bonded
+    stake, per year. Each epoch the bonded stake ``S`` moves toward the level at which the
+    yield equals ``required_yield``: ``dS = k S (Y / required_yield - 1) = k (S* - S)`` with
+    ``k = elasticity x epoch / adjustment_days`` (at most 1). Operators' own stake is fixed;
+    the change is delegated stake, never below zero and never above the circulating supply
+    not already bonded. New delegations go to active nodes by ``delegate_to`` (their stake,
+    their hardware value, or equally); withdrawals and the stake of departed nodes are taken
+    and re-placed pro rata. Delegators receive the stake-driven part of a node's reward in
+    proportion to their share of its stake, which dilutes the operator. ``elasticity=0``
+    switches capital flows off.
+    """
+
+    elasticity: float = 1.0
+    required_yield: float = 0.07 / 0.67
+    adjustment_days: float = 30.0
+    delegate_to: str = "stake"
+
+    def validate(self) -> "Capital":
+        _number("Capital elasticity", self.elasticity, 0.0)
+        _number("Capital required_yield", self.required_yield, 0.0, low_open=True)
+        _number("Capital adjustment_days", self.adjustment_days, 0.0, low_open=True)
+        _choice("Capital delegate_to", self.delegate_to, DELEGATIONS)
+        return self
+
+    def speed(self, epoch_days: float) -> float:
+        """The per-epoch adjustment ``k``; :class:`ConfigError` when above 1 (the flow would overshoot)."""
+        k = self.elasticity * epoch_days / self.adjustment_days
+        if k > 1.0:
+            raise ConfigError(f"Capital elasticity x epoch / adjustment_days must be <= 1 (no overshoot), got "
+                              f"{self.elasticity!r} x {epoch_days:g} / {self.adjustment_days!r} = {k:g}.")
+        return k
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Inference demand and how it is routed.
+
+    ``mode="router"``: each epoch's units of the built-in network's four traffic classes
+    (large jobs, small parcels, ZKML requests, proxy parcels; ``datasets.demand``) start at
+    the network's calibrated demand for the first epoch, grow by ``growth_per_year``
+    (default: the history's log-linear trend of work per epoch), are drawn Poisson around
+    that mean (``noise``) as in the built-in network, and are placed by the built-in
+    router in its fluid limit (``datasets.routing.expected_allocation``) with ``routing``:
+    ``"reputation"`` (the network's reputation- and stake-biased lottery), ``"stake"``
+    (stake-weighted only), ``"uniform"`` (every eligible active node alike) or
+    ``"latency"`` (fastest nodes filled first). ``large_token_share`` re-sets the token
+    share of large jobs (§5.4).
+
+    ``mode="replay"``: every node does in each epoch what the history records, times the
+    growth; needs ``Churn(enabled=False)`` (the fixed network).
+    """
+
+    mode: str = "router"
+    growth_per_year: float | None = None
+    large_token_share: float | None = None
+    noise: bool = True
+    routing: str = "reputation"
+
+    def validate(self) -> "Demand":
+        _choice("Demand mode", self.mode, DEMAND_MODES)
+        _choice("Demand routing", self.routing, ROUTINGS)
+        if self.growth_per_year is not None:
+            _number("Demand growth_per_year", self.growth_per_year, -1.0, low_open=True)
+        if self.large_token_share is not None:
+            _number("Demand large_token_share", self.large_token_share, 0.0, 1.0, high_open=True)
+        return self
+
+    def growth_rate(self, fitted: float) -> float:
+        """Log growth per year: ``ln(1 + growth_per_year)``, or ``fitted`` when not given."""
+        return fitted if self.growth_per_year is None else log(1.0 + self.growth_per_year)
+
+
+@dataclass(frozen=True)
+class FakeDemand:
+    """Operators that buy inference from their own nodes when the rule pays for it.
+
+    A share ``operator_share`` of operators (drawn per run) is willing. Each epoch every
+    willing operator's nodes would add ``fraction`` of their real work (and its tasks,
+    tokens, fees and busy time, within the epoch's free time); a willing operator does so
+    when the extra reward, valued at the price, beats the extra cost: the energy of the
+    extra busy time and any upstream bill (its own fee comes back to it). The gain is
+    measured with every willing operator buying at once.
+    """
+
+    enabled: bool = True
+    operator_share: float = 0.1
+    fraction: float = 0.1
+
+    def validate(self) -> "FakeDemand":
+        _number("FakeDemand operator_share", self.operator_share, 0.0, 1.0)
+        _number("FakeDemand fraction", self.fraction, 0.0, low_open=True)
+        return self
