@@ -27,11 +27,10 @@ import time
 
 import numpy as np
 import pandas as pd
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare.features import PREFILL_WEIGHT, SMALL_TASK_TOKENS
-
-from benchkit import Options, Row
 
 N_EPOCHS, N_NODES = 365, 10_000
 MODELS = pd.DataFrame({"model": [0, 1, 2, 3], "active_params_b": [8.0, 70.0, 7.0, 8.0]})

@@ -29,11 +29,10 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare import formulas as F
-
-from benchkit import Options, Row
 
 FLAT_MEMORY_RATIO = 1.5  # "flat": ten times the candidates, at most this much more peak memory
 COMPONENTS = ("work", "stake", "identity_floor", "small_task_work", "verified_work_tee", "availability", "fees")

@@ -29,11 +29,10 @@ import time
 
 import numba
 import numpy as np
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare._kernels.inequality import suite_sorted_rows
-
-from benchkit import Options, Row
 
 
 def best_time(func, repeats):

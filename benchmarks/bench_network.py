@@ -27,16 +27,15 @@ import time
 
 import numpy as np
 import pandas as pd
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare.data.history import History
 from fairshare.datasets.demand import models_table
-from fairshare.datasets.network import (_STREAMS, EPOCH_ORIGIN, _nodes_frame, _tasks_frame, network_config)
+from fairshare.datasets.network import _STREAMS, EPOCH_ORIGIN, _nodes_frame, _tasks_frame, network_config
 from fairshare.datasets.supply import build_population
 from fairshare.datasets.token import emission_schedule, price_path
 from fairshare.datasets.traffic import calibrate_demand, generate_tasks
-
-from benchkit import Options, Row
 
 
 def timed(func):

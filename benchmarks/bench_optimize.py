@@ -34,11 +34,10 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare.optimization import Basis, Coverage, EmissionProblem, ShareCap, default_constraints
-
-from benchkit import Options, Row
 
 HERE = Path(__file__).resolve()
 
@@ -147,7 +146,8 @@ def rules(sizes):
             r = json.loads(out.strip().splitlines()[-1])
             cases[(k, objective)] = r
             print(f"  n = {k:>7,} {objective:<4}: {r['status']}, objective {r['value']:.6f}; "
-                  f"build {r['build_s']:.2f} s, solve {r['solve_s']:6.2f} s ({r['rounds']} cutting-plane rounds, gap {r['gap']:.1e}); "
+                  f"build {r['build_s']:.2f} s, solve {r['solve_s']:6.2f} s "
+                  f"({r['rounds']} cutting-plane rounds, gap {r['gap']:.1e}); "
                   f"peak traced {r['traced_mb']:.0f} MB (the share matrix is {r['data_mb']:.0f} MB), "
                   f"peak RSS {r['rss_peak_mb']:.0f} MB")
             rows.append(Row.info(f"12-weight rule {objective}, n = {k:,}: build + solve", r["build_s"] + r["solve_s"],

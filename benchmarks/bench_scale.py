@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_aggregate import MODES, N_EPOCHS, network_tables, synthetic_tasks
 from benchkit import Options, Row
 
@@ -224,7 +223,8 @@ def main(argv=None) -> None:
           f"column check, input hashes)  {rate_stream / 1e6:6.2f} M rows/s  peak {streamed['peak_gb']:.2f} GB "
           f"(target < 4 GB)")
     print(f"  in memory, {memory['rows']:,} rows: aggregate {memory['aggregate_s']:.2f} s "
-          f"({rate_agg / 1e6:.1f} M rows/s); read + validate + aggregate {memory['read_s'] + memory['aggregate_s']:.1f} s "
+          f"({rate_agg / 1e6:.1f} M rows/s); read + validate + aggregate "
+          f"{memory['read_s'] + memory['aggregate_s']:.1f} s "
           f"({rate_mem / 1e6:.2f} M rows/s); peak {memory['peak_gb']:.2f} GB")
     print(f"  streamed / in memory  : {rate_stream / rate_agg:.3f}x the aggregation alone, "
           f"{rate_stream / rate_mem:.2f}x read + aggregate")
@@ -234,7 +234,8 @@ def main(argv=None) -> None:
           f"(max rel. diff {dask['max_rel_diff']:.1e})")
     print(f"  fs.simulate, {engines['runs']} runs x {engines['epochs']} epochs (built-in network): one process "
           f"{engines['simulate_s']:.1f} s, dask 2 workers {engines['simulate_dask_s']:.1f} s "
-          f"({engines['simulate_s'] / engines['simulate_dask_s']:.2f}x); bit-identical: {engines['simulate_identical']}")
+          f"({engines['simulate_s'] / engines['simulate_dask_s']:.2f}x); "
+          f"bit-identical: {engines['simulate_identical']}")
     print(f"  fs.frontier, {engines['points']} price points (per-epoch retail coverage): one process "
           f"{engines['frontier_s']:.1f} s, dask 2 workers {engines['frontier_dask_s']:.1f} s "
           f"({engines['frontier_s'] / engines['frontier_dask_s']:.2f}x); max rel. diff "

@@ -35,14 +35,13 @@ import sys
 import time
 
 import numpy as np
+from benchkit import Options, Row
 
 import fairshare as fs
 from fairshare._kernels.sim import state as k
-from fairshare.simulation.run import _draws, prepare
-from fairshare.simulation.rules import STATUS_QUO, RulePlan
 from fairshare.simulation import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
-
-from benchkit import Options, Row
+from fairshare.simulation.rules import STATUS_QUO, RulePlan
+from fairshare.simulation.run import _draws, prepare
 
 COMPARED = ("reward_gini", "reward_hhi", "reward_nakamoto", "stake_gini", "stake_hhi", "stake_nakamoto",
             "retail_share", "retail_survival", "operators", "entries", "exits_loss", "price_usd", "paid_tokens",

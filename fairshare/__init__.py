@@ -29,8 +29,22 @@ from ._version import version as __version__
 from .data import History
 from .evaluation import Evaluation, evaluate
 from .features import Features, aggregate
-from .metrics import (atkinson, ede, effective_number, entropy, gini, hhi, lorenz_curve, mld, nakamoto_coefficient,
-                      palma, theil, theil_decomposition, top_k_share, top_share)
+from .metrics import (
+                      atkinson,
+                      ede,
+                      effective_number,
+                      entropy,
+                      gini,
+                      hhi,
+                      lorenz_curve,
+                      mld,
+                      nakamoto_coefficient,
+                      palma,
+                      theil,
+                      theil_decomposition,
+                      top_k_share,
+                      top_share,
+)
 from .optimization import EmissionResult, allocate, frontier, optimize
 from .simulation import Scenario, SimulationResult, simulate
 

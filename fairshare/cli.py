@@ -46,7 +46,8 @@ REFERENCE_PRICE_USD = 0.16
 DEMO_RUNS = 20
 
 EPILOG = """examples:
-  fairshare demo                                 the whole pipeline on the built-in network; report in ./fairshare-report
+  fairshare demo                                 the whole pipeline on the built-in network;
+                                                 report in ./fairshare-report
   fairshare demo --scale small --out /tmp/r      a quick run on the small network
   fairshare evaluate --data my_history/ --scenario rules.toml --out my_report
   fairshare report --results my_report/results/evaluation --data my_history/ --out rebuilt
@@ -99,7 +100,8 @@ def _data_options(p):
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
     p.add_argument("--scale", default="default", help="scale of the built-in network: small, medium, default, large")
     p.add_argument("--stream", action="store_true",
-                   help="read the Parquet task log of --data in place, row group by row group (logs larger than memory)")
+                   help="read the Parquet task log of --data in place, row group by row group "
+                        "(logs larger than memory)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run aggregation, rule replays, frontiers and simulation runs on a dask cluster "
                         "(its scheduler's address, e.g. tcp://host:8786; needs fairshare[dask])")

@@ -38,15 +38,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ._jit import num_threads
-from ._kernels.inequality import group_sums
-from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
 from ._distributed import check_client, fold_ordered
+from ._jit import num_threads
+from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
+from ._kernels.inequality import group_sums
 from .data.history import History
 from .data.source import TaskSource
 from .errors import ConfigError
 
-__all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B", "SMALL_TASK_TOKENS"]
+__all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B",
+           "SMALL_TASK_TOKENS"]
 
 PREFILL_WEIGHT = 130.6 / 7139.0
 SIZE_REFERENCE_PARAMS_B = 8.0

@@ -8,6 +8,7 @@ no deadline: first calls of numba kernels compile.
 import logging
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -20,8 +21,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-
-import pytest
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,13 @@ import pytest
 
 import fairshare as fs
 from fairshare.datasets import archetypes, demand, supply, token
-from fairshare.datasets.calibration import (calibration_figures, calibration_report, emission_coverage,
-                                            expected_cost_per_day, network_economics)
+from fairshare.datasets.calibration import (
+    calibration_figures,
+    calibration_report,
+    emission_coverage,
+    expected_cost_per_day,
+    network_economics,
+)
 from fairshare.errors import ConfigError
 from fairshare.features import PREFILL_WEIGHT
 

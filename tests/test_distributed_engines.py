@@ -7,9 +7,8 @@ the numbers must be bit-identical. Frontiers split values into one block per wor
 evaluations split rules into blocks (batched Linear rules and replayed ones alike).
 """
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 import pytest
 
 import fairshare as fs

@@ -5,8 +5,8 @@ import pytest
 
 import fairshare as fs
 from fairshare.economics.fake_demand import GROWN, fake_demand_purchase
-from fairshare.evaluation.gaming import fake_demand_gain
 from fairshare.errors import ConfigError
+from fairshare.evaluation.gaming import fake_demand_gain
 from fairshare.formulas import COMPONENTS, Linear
 from fairshare.optimization._basis_build import fake_demand, window_features, window_mask
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import fairshare as fs
 from fairshare import formulas as F
-from fairshare.evaluation.gaming import _columns, merge_pair, merge_rewards, split_rewards
 from fairshare.errors import FormulaError
+from fairshare.evaluation.gaming import _columns, merge_pair, merge_rewards, split_rewards
 from tests.builders import market_frame, nodes_frame, task_logs, tasks_frame
 
 pytestmark = pytest.mark.property

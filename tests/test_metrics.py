@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import fairshare as fs
-from fairshare.metrics import resampling as _metrics_bootstrap
 from fairshare._kernels import inequality as kernels
 from fairshare.errors import AlignmentError, ConfigError, DataError, NaNError, RangeError
+from fairshare.metrics import resampling as _metrics_bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"

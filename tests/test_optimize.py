@@ -6,9 +6,25 @@ import pytest
 
 import fairshare as fs
 from fairshare.errors import ConfigError, InfeasibleError, SolverFailedError
-from fairshare.optimization import (HHI, AlphaFair, Basis, ContributionFloor, Coverage, EmissionProblem, FeeLinkedCap, Gini,
-                                LargestShare, MaxUnallocated, MinWeight, NakamotoAtLeast, ShareCap, SybilBound, Theil,
-                                TopKShare, WeightBounds)
+from fairshare.optimization import (
+    HHI,
+    AlphaFair,
+    Basis,
+    ContributionFloor,
+    Coverage,
+    EmissionProblem,
+    FeeLinkedCap,
+    Gini,
+    LargestShare,
+    MaxUnallocated,
+    MinWeight,
+    NakamotoAtLeast,
+    ShareCap,
+    SybilBound,
+    Theil,
+    TopKShare,
+    WeightBounds,
+)
 from fairshare.optimization.constraints import cvar
 from tests.test_optimize_strategies import EMISSION, basis_from, diagonal_basis
 

@@ -7,8 +7,16 @@ import pytest
 
 import fairshare as fs
 from fairshare.errors import ConfigError
-from fairshare.optimization import (Basis, ContributionFloor, Coverage, EmissionProblem, NakamotoAtLeast, ShareCap,
-                                SybilBound, transition)
+from fairshare.optimization import (
+    Basis,
+    ContributionFloor,
+    Coverage,
+    EmissionProblem,
+    NakamotoAtLeast,
+    ShareCap,
+    SybilBound,
+    transition,
+)
 from tests.test_optimize_strategies import EMISSION, basis_from
 
 

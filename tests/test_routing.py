@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from fairshare.datasets.calibration import router_tier_shares
-from fairshare.datasets.routing import (REPUTATION_TIERS, class_mean_busy, expected_allocation, reputation_score,
-                                        route, selection_probability, unit_busy_seconds, water_fill)
+from fairshare.datasets.routing import (
+    REPUTATION_TIERS,
+    class_mean_busy,
+    expected_allocation,
+    reputation_score,
+    route,
+    selection_probability,
+    unit_busy_seconds,
+    water_fill,
+)
 from fairshare.errors import ConfigError
 
 

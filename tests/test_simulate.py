@@ -17,8 +17,19 @@ from fairshare import formulas as F
 from fairshare.datasets import build_parts, network_config, traffic
 from fairshare.economics import Vesting
 from fairshare.errors import ConfigError
-from fairshare.simulation import (MEASURES, Bucket, Capital, Churn, Demand, FakeDemand, Price, Scenario, Supply,
-                                Transition, simulate)
+from fairshare.simulation import (
+    MEASURES,
+    Bucket,
+    Capital,
+    Churn,
+    Demand,
+    FakeDemand,
+    Price,
+    Scenario,
+    Supply,
+    Transition,
+    simulate,
+)
 from tests.test_evaluate import toy_history
 
 STATUS_QUO = F.Linear({"stake": 0.5, "work": 0.5})

@@ -16,8 +16,8 @@ from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
 from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import Labels, check_table, check_unique, code_labels, rows_message
 
-__all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates", "busy_per_epoch_node",
-           "check_busy", "coder_for"]
+__all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates",
+           "busy_per_epoch_node", "check_busy", "coder_for"]
 
 
 def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp | None]:

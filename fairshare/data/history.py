@@ -18,8 +18,8 @@ import pandas as pd
 
 from ..errors import RangeError
 from . import build
-from .schema import NODE_TIERS, VERIFICATION_MODES
 from .partitioned import DaskTasks, is_dask_frame
+from .schema import NODE_TIERS, VERIFICATION_MODES
 from .source import LeftBehind, TaskSource
 from .validate import offending
 

@@ -31,8 +31,8 @@ from .._version import version
 from ..errors import ConfigError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
-from .schema import TABLES
 from .partitioned import ParquetTasks
+from .schema import TABLES
 
 __all__ = ["read_history", "write_history", "read_table", "atomic_directory"]
 

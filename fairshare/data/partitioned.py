@@ -95,8 +95,8 @@ class DaskTasks(TaskSource):
     """A task log held in a dask DataFrame, read partition by partition.
 
     Building it counts each partition's rows (a pass over the log on dask's
-    current scheduler: the active ``dask.distributed`` client if there is one). Without a client each partition is then computed here, one at a
-    time, so memory stays bounded by the largest partition; with one, the
+    current scheduler: the active ``dask.distributed`` client if there is one). Without a client each
+    partition is then computed here, one at a time, so memory stays bounded by the largest partition; with one, the
     partitions are computed on the workers and aggregated where they lie
     (:meth:`parts_on`). Errors name rows by their position in the whole log.
     """

@@ -10,8 +10,13 @@ reusable on any arrays. The parameters and their sources are in ``docs/network.m
 """
 
 from . import archetypes, demand, routing, supply, token, traffic
-from .calibration import (calibration_figures, calibration_report, emission_coverage, network_economics,
-                          router_tier_shares)
+from .calibration import (
+                          calibration_figures,
+                          calibration_report,
+                          emission_coverage,
+                          network_economics,
+                          router_tier_shares,
+)
 from .network import SCALES, NetworkConfig, build_parts, default_network, network_config
 from .routing import expected_allocation, route
 

@@ -100,7 +100,10 @@ def emission_coverage(history: History, features: Features | None = None) -> pd.
                            f.work_units / f.work_units.sum(axis=1, keepdims=True), 0.0)
     reward_node = (value_e[:, None] * share_e).sum(axis=0)
     op, n_ops = history.node_operator, history.n_operators
-    by_op = lambda x: np.bincount(op, weights=x, minlength=n_ops)
+
+    def by_op(x):
+        return np.bincount(op, weights=x, minlength=n_ops)
+
     cost_o, margin_o, reward_o = by_op(costs.total_usd.sum(axis=0)), by_op(margin_node), by_op(reward_node)
     active_o = by_op(f.active.sum(axis=0)) > 0
     retail_o = np.zeros(n_ops, dtype=bool)

@@ -28,8 +28,7 @@ from .archetypes import ARCHETYPES
 from .demand import CLASSES, MODELS, models_table
 from .routing import REPUTATION_TIERS
 from .supply import Population, SupplySpec, build_population
-from .token import (PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD, PRICE_USD, check_price_parameters, emission_schedule,
-                    price_path)
+from .token import PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD, PRICE_USD, check_price_parameters, emission_schedule, price_path
 from .traffic import TrafficSpec, calibrate_demand, generate_tasks
 
 __all__ = ["NetworkConfig", "NetworkParts", "SCALES", "default_network", "network_config", "build_parts",

@@ -30,8 +30,18 @@ import numpy as np
 
 from ..data.schema import VERIFICATION_MODES
 from .archetypes import ARCHETYPES, PREFILL_DECODE_RATIO
-from .demand import (CLASS_MODEL, CLASS_VERIFICATION, CLASSES, MODELS, VERIFICATION_OVERHEAD, LargeJobs,
-                     RequestSizes, fees_usd, hosted_codes, model_codes)
+from .demand import (
+    CLASS_MODEL,
+    CLASS_VERIFICATION,
+    CLASSES,
+    MODELS,
+    VERIFICATION_OVERHEAD,
+    LargeJobs,
+    RequestSizes,
+    fees_usd,
+    hosted_codes,
+    model_codes,
+)
 from .routing import REPUTATION_TIERS, expected_allocation, route, selection_probability, water_fill
 
 __all__ = ["TrafficSpec", "node_speeds", "unit_sizes", "calibrate_demand", "expected_busy", "generate_tasks"]

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .vesting import Vesting
 from ..data.history import History
 from ..data.schema import NODE_TIERS
 from ..errors import AlignmentError, ConfigError
 from ..features import Features, sum_by_operator
+from .vesting import Vesting
 
 __all__ = ["Costs", "node_costs", "PnL", "pnl", "operator_classes", "Vesting", "DEPRECIATION_METHODS"]
 

@@ -19,18 +19,27 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..economics.fake_demand import fake_demand_purchase
-from .gaming import driven_shares, merge_gain, purchase_gain, sample_operators, split_gain
-from .linear import LinearBasis, as_linear
-from .scoreboard import (DAYS_PER_MONTH, concentration, coverage_columns, earnings_columns, month_blocks, monthly,
-                                   staker_yield, trajectories, winners_losers)
 from .._distributed import check_client, map_ordered, n_workers, share, spans
 from .._version import version
 from ..data.history import History
 from ..economics.costs import PnL, node_costs, operator_classes, pnl
+from ..economics.fake_demand import fake_demand_purchase
 from ..errors import ConfigError
 from ..features import Features, aggregate, sum_by_operator
 from ..formulas.rules import Allocation, Formula
+from .gaming import driven_shares, merge_gain, purchase_gain, sample_operators, split_gain
+from .linear import LinearBasis, as_linear
+from .scoreboard import (
+    DAYS_PER_MONTH,
+    concentration,
+    coverage_columns,
+    earnings_columns,
+    month_blocks,
+    monthly,
+    staker_yield,
+    trajectories,
+    winners_losers,
+)
 
 __all__ = ["evaluate", "Evaluation", "LEVELS"]
 

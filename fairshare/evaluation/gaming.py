@@ -30,8 +30,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..economics.fake_demand import FakeDemandPurchase, fake_demand_purchase
 from ..data.history import History
+from ..economics.fake_demand import FakeDemandPurchase, fake_demand_purchase
 from ..features import QUANTITIES, Features
 from ..formulas.rules import Formula
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .gaming import fake_demand_value, knockout_payouts, mean_gain, merge_pair, shares_from_knockouts
-from .scoreboard import (concentration, coverage_columns, earnings_columns, monthly, staker_yield,
-                                   winners_losers)
-from ..formulas.components import PER_IDENTITY, component, component_shares
 from ..features import sum_by_operator
+from ..formulas.components import PER_IDENTITY, component, component_shares
 from ..formulas.rules import FloorPlusProportional, Formula, Linear
+from .gaming import fake_demand_value, knockout_payouts, mean_gain, merge_pair, shares_from_knockouts
+from .scoreboard import concentration, coverage_columns, earnings_columns, monthly, staker_yield, winners_losers
 
 __all__ = ["LinearBasis", "as_linear"]
 

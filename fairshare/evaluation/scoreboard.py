@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..metrics.inequality import gini, hhi, nakamoto_coefficient, summary
+from ..metrics import gini, hhi, nakamoto_coefficient, summary
 
 __all__ = ["concentration", "coverage_columns", "earnings_columns", "monthly", "month_blocks", "staker_yield",
            "winners_losers", "retail_share_path", "trajectories", "DAYS_PER_MONTH"]

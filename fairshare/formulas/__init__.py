@@ -33,9 +33,26 @@ module          job
 
 from .components import COMPONENTS, PER_IDENTITY, component, component_shares
 from .payouts import to_base_units
-from .rules import (REGISTRY, STATUS_QUO, Allocation, Capped, CobbDouglas, FeeLinkedCap, FloorPlusProportional, Formula,
-                    Linear, PerTask, Power, Proportional, ScoreFormula, SmallTaskBonus, StakeWeighted,
-                    VerificationWeighted, proportional, reference_rules)
+from .rules import (
+                    REGISTRY,
+                    STATUS_QUO,
+                    Allocation,
+                    Capped,
+                    CobbDouglas,
+                    FeeLinkedCap,
+                    FloorPlusProportional,
+                    Formula,
+                    Linear,
+                    PerTask,
+                    Power,
+                    Proportional,
+                    ScoreFormula,
+                    SmallTaskBonus,
+                    StakeWeighted,
+                    VerificationWeighted,
+                    proportional,
+                    reference_rules,
+)
 
 __all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "PER_IDENTITY", "component",
            "component_shares", "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power",

@@ -11,11 +11,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from .components import COMPONENTS, PER_IDENTITY, component, component_shares
-from .payouts import to_base_units
 from .._kernels.waterfill import capped_proportional
 from ..errors import FormulaError
 from ..features import Features
+from .components import COMPONENTS, PER_IDENTITY, component, component_shares
+from .payouts import to_base_units
 
 __all__ = [
     "Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "component", "component_shares",

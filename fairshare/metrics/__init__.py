@@ -29,11 +29,20 @@ module             job
 =================  ==================================================================
 """
 
-from .resampling import BootstrapResult, bootstrap
-from .concentration import (LorenzCurve, effective_number, entropy, hhi, lorenz_curve, nakamoto_coefficient, palma,
-                            top_k_share, top_share)
+from .concentration import (
+                            LorenzCurve,
+                            effective_number,
+                            entropy,
+                            hhi,
+                            lorenz_curve,
+                            nakamoto_coefficient,
+                            palma,
+                            top_k_share,
+                            top_share,
+)
 from .groups import SUITE_COLUMNS, TheilDecomposition, group_holdings, summary, theil_decomposition
 from .inequality import atkinson, ede, gini, mld, theil
+from .resampling import BootstrapResult, bootstrap
 
 __all__ = [
     "gini", "theil", "mld", "theil_decomposition", "atkinson", "ede", "hhi", "entropy",

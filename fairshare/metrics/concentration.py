@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, lorenz_share_sorted_rows, nakamoto_sorted_rows
-from ._input import check_count, check_number, fill_doc, finish, measure_rows, prepare
 from ..errors import ConfigError
+from ._input import check_count, check_number, fill_doc, finish, measure_rows, prepare
 
 __all__ = ["hhi", "entropy", "effective_number", "nakamoto_coefficient", "top_k_share", "top_share",
            "palma", "lorenz_curve", "LorenzCurve"]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, SUITE_FIXED, group_sums, group_theil, row_stats, suite_sorted_rows
-from ._input import Prepared, finish, prepare
 from ..errors import AlignmentError, ConfigError
+from ._input import Prepared, finish, prepare
 
 __all__ = ["group_holdings", "theil_decomposition", "TheilDecomposition", "summary", "SUITE_COLUMNS"]
 

@@ -5,21 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels.inequality import ROW_STATS, gini_sorted_rows
-from .resampling import BootstrapResult, bootstrap
-from .concentration import (
-    LorenzCurve,
-    effective_number,
-    entropy,
-    hhi,
-    lorenz_curve,
-    nakamoto_coefficient,
-    palma,
-    top_k_share,
-    top_share,
-)
-from .groups import SUITE_COLUMNS, TheilDecomposition, group_holdings, summary, theil_decomposition
-from ._input import check_number, fill_doc, finish, measure_rows, prepare
 from ..errors import ConfigError, DataError
+from ._input import check_number, fill_doc, finish, measure_rows, prepare
 
 __all__ = ["gini", "theil", "mld", "atkinson", "ede"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._input import check_count, check_number, finish, prepare
 from ..errors import ConfigError, DataError
+from ._input import check_count, check_number, finish, prepare
 
 __all__ = ["bootstrap", "BootstrapResult"]
 

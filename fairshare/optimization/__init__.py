@@ -30,16 +30,29 @@ caller (``fs.optimize(h, evaluator=fs.evaluate)`` or
 ``result.with_scoreboard(fs.evaluate, h)``).
 """
 
-from .solve import STATUS_QUO, optimize
 from .basis import Basis
-from .constraints import (VERIFIED, Constraint, ContributionFloor, Coverage, FeeLinkedCap, MaxLoss, MaxUnallocated,
-                          MinWeight, NakamotoAtLeast, ShareCap, SybilBound, WeightBounds, default_constraints)
-from .sweeps import CITED_RANGES, Frontier, frontier
+from .constraints import (
+                          VERIFIED,
+                          Constraint,
+                          ContributionFloor,
+                          Coverage,
+                          FeeLinkedCap,
+                          MaxLoss,
+                          MaxUnallocated,
+                          MinWeight,
+                          NakamotoAtLeast,
+                          ShareCap,
+                          SybilBound,
+                          WeightBounds,
+                          default_constraints,
+)
 from .objectives import HHI, AlphaFair, Gini, LargestShare, Objective, Term, Theil, TopKShare
 from .oracle import OracleAllocation, allocate
 from .paths import Transition, transition
 from .problem import EmissionProblem
 from .result import EmissionResult
+from .solve import STATUS_QUO, optimize
+from .sweeps import CITED_RANGES, Frontier, frontier
 
 __all__ = [
     "optimize", "allocate", "frontier", "transition", "EmissionResult", "OracleAllocation", "Frontier", "Transition",

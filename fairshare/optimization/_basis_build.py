@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..economics.fake_demand import fake_demand_purchase
 from ..data.history import History
+from ..economics.fake_demand import fake_demand_purchase
 from ..errors import ConfigError
 from ..features import QUANTITIES, Features
 from ..formulas.rules import component

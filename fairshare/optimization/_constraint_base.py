@@ -18,7 +18,6 @@ Lagrangian ``f + sum(lambda_i g_i)`` with the duals held fixed.
 from __future__ import annotations
 
 import abc
-
 from dataclasses import dataclass, field
 from typing import ClassVar
 

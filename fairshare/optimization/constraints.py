@@ -31,8 +31,16 @@ import numpy as np
 
 from ..errors import ConfigError
 from ._constraint_base import Built, Constraint, check_fraction
-from .share_constraints import (VERIFIED, ContributionFloor, MaxLoss, MaxUnallocated, MinWeight, NakamotoAtLeast,
-                                ShareCap, WeightBounds)
+from .share_constraints import (
+    VERIFIED,
+    ContributionFloor,
+    MaxLoss,
+    MaxUnallocated,
+    MinWeight,
+    NakamotoAtLeast,
+    ShareCap,
+    WeightBounds,
+)
 
 __all__ = ["Constraint", "Coverage", "SybilBound", "FeeLinkedCap", "ShareCap", "NakamotoAtLeast",
            "ContributionFloor", "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED",

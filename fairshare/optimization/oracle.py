@@ -47,7 +47,7 @@ import pandas as pd
 
 from .._kernels.clipfill import clipfill
 from ..errors import ConfigError, InfeasibleError
-from ..metrics.inequality import gini, hhi, theil, top_k_share
+from ..metrics import gini, hhi, theil, top_k_share
 from ._solver import cvxpy, solve
 
 __all__ = ["allocate", "OracleAllocation", "ORACLE_OBJECTIVES"]

@@ -26,11 +26,11 @@ import pandas as pd
 
 from .._distributed import check_client, map_ordered, n_workers, share, spans
 from ..errors import ConfigError
-from .solve import prepare
 from .constraints import Coverage, NakamotoAtLeast
 from .objectives import as_objective
 from .problem import EmissionProblem
 from .result import clean_weights
+from .solve import prepare
 
 __all__ = ["frontier", "Frontier", "CITED_RANGES"]
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..formulas.components import COMPONENTS
 from ..errors import ConfigError
+from ..formulas.components import COMPONENTS
 
 __all__ = ["weights_frame", "runs_by_epoch"]
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from ._inputs import runs_by_epoch, weights_frame
-from .style import (CLASS_COLOURS, OKABE_ITO, PALETTE, STYLE, attach, colour_for, compact, figure_helper,
-                              plotted_data, share_axis, style, token_axis)
 from ..errors import ConfigError
-from ..metrics.inequality import gini, lorenz_curve
+from ..metrics import gini, lorenz_curve
+from ._inputs import runs_by_epoch, weights_frame
+from .style import (
+    CLASS_COLOURS,
+    OKABE_ITO,
+    PALETTE,
+    attach,
+    colour_for,
+    compact,
+    figure_helper,
+    plotted_data,
+    share_axis,
+    token_axis,
+)
 
 __all__ = ["lorenz", "coverage", "frontier", "emission_weights", "fan_chart", "unlock_calendar", "render",
            "AXIS_LABELS"]

@@ -17,8 +17,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formulas.rules import Allocation, Formula
 from .._kernels.waterfill import capped_proportional
+from ..formulas.rules import Allocation, Formula
 from ._inputs import check_unit
 
 __all__ = ["OpenGradientStaking", "vault_cap"]

@@ -8,13 +8,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-import pandas as pd
 
 from .. import plotting, results_io
-from .format import html_table, latex_table, markdown_table
-from .sections import SECTION_BUILDERS, Figure, Section, Table, package_versions
 from .._version import version
 from ..data.io import atomic_directory
+from .format import html_table, latex_table, markdown_table
+from .sections import SECTION_BUILDERS, Figure, Section, Table, package_versions
 
 __all__ = ["Report", "Section", "Table", "Figure", "build_report", "write_report", "package_versions"]
 

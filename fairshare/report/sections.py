@@ -17,9 +17,9 @@ from typing import Callable
 import pandas as pd
 
 from .. import plotting
-from .format import format_frame
 from .._version import version
 from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, aggregate, network_summary
+from .format import format_frame
 
 __all__ = ["SECTION_BUILDERS", "Section", "Table", "Figure", "package_versions"]
 

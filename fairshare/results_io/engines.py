@@ -12,6 +12,7 @@ import pandas as pd
 from ..evaluation import Evaluation
 from .registry import Parts, register
 
+
 # ---------------------------------------------------------------------------------------------- Evaluation
 def _evaluation_to_parts(ev: Evaluation) -> Parts:
     tables = {"scoreboard": ev.scoreboard, "trend": ev.trend}
@@ -68,8 +69,8 @@ def _emission_to_parts(res) -> Parts:
 
 
 def _emission_from_parts(parts: Parts):
-    from ..optimization.sweeps import Frontier
     from ..optimization.result import EmissionResult
+    from ..optimization.sweeps import Frontier
 
     t, m = parts.tables, dict(parts.meta)
     spec = m.pop("frontier", None)

@@ -58,9 +58,9 @@ from math import log
 
 import numpy as np
 
-from ..economics.costs import Vesting
 from ..datasets.supply import SupplySpec
 from ..datasets.token import DAYS_PER_MONTH, PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD
+from ..economics.costs import Vesting
 from ..errors import ConfigError
 
 __all__ = ["Bucket", "OPG_BUCKETS", "Supply", "Price", "Churn", "Capital", "Demand", "FakeDemand",

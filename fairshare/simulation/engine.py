@@ -11,20 +11,19 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 import pandas as pd
 
-from .._kernels.sim import state as _k
 from .._distributed import check_client
-from .config import (OPG_BUCKETS, OPERATOR_CLASSES, Bucket, Capital, Churn, Demand, FakeDemand, Price,
-                               Supply)
-from .network import Network, build_network
-from .result import SimulationResult
-from .router import Router, build_router
-from .rules import STATUS_QUO, RulePlan, Transition
-from .run import simulate_runs
+from .._kernels.sim import state as _k
 from .._version import version
 from ..data.history import History
 from ..economics.costs import DEPRECIATION_METHODS
 from ..errors import ConfigError
 from ..features import Features, aggregate
+from .config import OPERATOR_CLASSES, OPG_BUCKETS, Bucket, Capital, Churn, Demand, FakeDemand, Price, Supply
+from .network import Network, build_network
+from .result import SimulationResult
+from .router import Router, build_router
+from .rules import STATUS_QUO, RulePlan, Transition
+from .run import simulate_runs
 
 __all__ = ["Scenario", "SimulationResult", "simulate", "Transition", "Supply", "Bucket", "OPG_BUCKETS", "Price",
            "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]

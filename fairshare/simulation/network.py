@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .config import OPERATOR_CLASSES, Churn
 from .._kernels.sim.state import ACTIVE, GONE, NEVER, WAITING
 from ..data.history import History
 from ..economics.costs import node_costs, operator_classes
 from ..errors import ConfigError
 from ..features import aggregate
+from .config import OPERATOR_CLASSES, Churn
 
 __all__ = ["Network", "build_network", "cost_rates"]
 

@@ -19,9 +19,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .config import ROUTINGS, Demand
-from .._kernels.sim.state import (F_FEES, F_IN, F_LARGE, F_OUT, F_REQ, F_ROWS, F_SMALL, F_TEE, F_UP, F_VAN, F_WORK,
-                               F_ZK, N_TASK)
+from .._kernels.sim.state import (
+    F_FEES,
+    F_IN,
+    F_LARGE,
+    F_OUT,
+    F_REQ,
+    F_ROWS,
+    F_SMALL,
+    F_TEE,
+    F_UP,
+    F_VAN,
+    F_WORK,
+    F_ZK,
+    N_TASK,
+)
 from ..datasets.archetypes import archetype_index
 from ..datasets.demand import CLASS_MODEL, CLASS_VERIFICATION, CLASSES, MODELS, fees_usd, hosted_codes, model_codes
 from ..datasets.network import recorded_config
@@ -30,6 +42,7 @@ from ..datasets.supply import build_population
 from ..datasets.traffic import TrafficSpec, calibrate_demand, unit_sizes
 from ..errors import ConfigError
 from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS
+from .config import ROUTINGS, Demand
 
 __all__ = ["Router", "build_router", "resolve_reputation"]
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..formulas.components import COMPONENTS
 from ..errors import ConfigError
 from ..features import QUANTITIES, Features
+from ..formulas.components import COMPONENTS
 from ..formulas.rules import STATUS_QUO, FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
 
 __all__ = ["Transition", "RulePlan", "STATUS_QUO", "COMPUTE_QUANTITIES"]

@@ -16,15 +16,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .._kernels.sim import epoch as kernel
-from .._kernels.sim import state as k
-from ..formulas.components import _FIELD, COMPONENTS
 from .._distributed import map_ordered, n_workers, share, spans
 from .._jit import num_threads
+from .._kernels.sim import epoch as kernel
+from .._kernels.sim import state as k
+from ..features import QUANTITIES, Features
+from ..formulas.components import _FIELD, COMPONENTS
 from .config import DELEGATIONS, OPERATOR_CLASSES
 from .rules import RulePlan
 from .supply import Calendar, calendar, vesting_taps
-from ..features import QUANTITIES, Features
 
 __all__ = ["Inputs", "prepare", "simulate_runs", "simulate_block", "RunOutput"]
 
@@ -148,7 +148,8 @@ def prepare(scn, epochs: int) -> Inputs:
                   taps=vesting_taps(scn.supply.reward_vesting), exo=cal.exo(),
                   hw_count=np.zeros(int(net.hw_code.max(initial=0)) + 1), unit=np.ascontiguousarray(unit),
                   mean_busy=np.ascontiguousarray(mean_busy),
-                  w_stake=np.ascontiguousarray(w_stake), w_cap=np.ascontiguousarray(w_cap), rshare=np.ascontiguousarray(rshare),
+                  w_stake=np.ascontiguousarray(w_stake), w_cap=np.ascontiguousarray(w_cap),
+                  rshare=np.ascontiguousarray(rshare),
                   eligible=np.ascontiguousarray(eligible),
                   latency_order=np.ascontiguousarray(latency), replay=replay, comp_field=comp_field, p=p, ip=ip,
                   calendar=cal, demand_mean=np.ascontiguousarray(demand_mean), price0=float(price0), price_path=path,

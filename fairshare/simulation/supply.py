@@ -23,8 +23,8 @@ from math import log
 import numpy as np
 import pandas as pd
 
-from .config import Supply
 from ..errors import ConfigError
+from .config import Supply
 
 __all__ = ["Calendar", "calendar", "vesting_taps"]
 

@@ -29,11 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import jit_parallel, prange
-from .state import (F_WORK, I_FAKE, SN_ACTIVE)
 from .market import _begin, _features
 from .payout import _choose_fakes, _fake_scale, _fake_variant, _linear, _linear_trial
 from .settle import _price, _settle
-
+from .state import F_WORK, I_FAKE, SN_ACTIVE
 
 # ---------------------------------------------------------------- drivers
 

@@ -9,8 +9,20 @@ computed the same way whether the rule runs in the kernel or in Python.
 from __future__ import annotations
 
 from ..._jit import jit
-from .state import (F_BUSY, F_ENERGY, F_ONLINE, F_STAKE, F_UP, F_WORK, NF_CBUSY, NF_KBUSY, N_FEAT, N_TASK,
-                               P_FAKE_FRAC, SO_FAKE)
+from .state import (
+    F_BUSY,
+    F_ENERGY,
+    F_ONLINE,
+    F_STAKE,
+    F_UP,
+    F_WORK,
+    N_FEAT,
+    N_TASK,
+    NF_CBUSY,
+    NF_KBUSY,
+    P_FAKE_FRAC,
+    SO_FAKE,
+)
 
 
 @jit
