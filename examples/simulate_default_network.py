@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import fairshare as fs
-from fairshare.simulation import Transition
+from fairshare.simulation import RuleChange
 
 STATUS_QUO = fs.formulas.Linear({"stake": 0.5, "work": 0.5})
 ALTERNATIVE = fs.formulas.Linear({"work": 0.6, "small_task_work": 0.2, "identity_floor": 0.2})
@@ -66,7 +66,7 @@ def main():
           f"{np.expm1(scenario.fitted_growth):+.0%} a year (the network's own trend). "
           f"Set-up {time.perf_counter() - began:.1f} s.")
     rules = {"status quo": STATUS_QUO, "alternative": ALTERNATIVE,
-             "switch at day 90": Transition(STATUS_QUO, ALTERNATIVE, at=90, over=30)}
+             "switch at day 90": RuleChange(STATUS_QUO, ALTERNATIVE, at=90, over=30)}
     sims = {}
     for name, rule in rules.items():
         sims[name] = fs.simulate(scenario, rule, runs=args.runs, seed=args.seed, progress=progress_bar(name))

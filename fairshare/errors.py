@@ -62,8 +62,8 @@ class ConfigError(FairshareError, ValueError):
     """A bad parameter, option or scenario file."""
 
 
-class FormulaError(FairshareError):
-    """A reward formula that cannot be applied as configured."""
+class FormulaError(FairshareError, ValueError):
+    """A reward formula that cannot be applied as configured (a bad value given to a rule)."""
 
 
 class OptimizationError(FairshareError):

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
 LAYERS = {
-    "errors": 0, "_jit": 0, "_version": 0, "_distributed": 0.1,
+    "errors": 0, "_jit": 0, "_version": 0, "_deprecation": 0, "_distributed": 0.1,
     "_kernels": 1, "data": 1,
     "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "evaluation": 3, "optimization": 3, "simulation": 3,
@@ -111,3 +111,126 @@ def test_import_has_no_heavy_side_effects():
     code = "import sys, fairshare; print(int('cvxpy' in sys.modules), int('matplotlib' in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["0", "0"], "importing fairshare must not import cvxpy or matplotlib"
+
+
+# ------------------------------------------------------------------------------------------ the tree's shape
+#: The only modules allowed at the top level of fairshare/ besides packages.
+TOP_LEVEL_MODULES = {"__init__", "__main__", "cli", "errors", "features", "_jit", "_version", "_distributed",
+                     "_deprecation"}
+
+
+def test_top_level_holds_packages_and_a_handful_of_modules():
+    modules_here = {p.stem for p in ROOT.glob("*.py")}
+    assert modules_here <= TOP_LEVEL_MODULES, f"move into a package: {sorted(modules_here - TOP_LEVEL_MODULES)}"
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    assert {"metrics", "formulas", "evaluation", "optimization", "simulation", "_kernels"} <= packages
+
+
+def _module_level_imports(path: Path, parts) -> set[str]:
+    """Dotted fairshare modules (relative to fairshare) imported when ``path`` is imported."""
+    tree = ast.parse(path.read_text())
+    is_init = parts[-1] == "__init__"
+    package = list(parts[:-1])
+    found = set()
+    for node in tree.body:  # module level only: imports inside functions run later
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            target = base + (node.module.split(".") if node.module else [])
+            names = [a.name for a in node.names]
+            for name in names:
+                sub = ".".join(target + [name])
+                found.add(sub if _exists(sub) else ".".join(target))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fairshare."):
+            found.add(node.module.split(".", 1)[1])
+    own = ".".join(package if is_init else parts)
+    ancestors = {".".join(package[:i]) for i in range(len(package) + 1)}
+    return {m for m in found if m and m != own and m not in ancestors}
+
+
+def _exists(dotted: str) -> bool:
+    path = ROOT.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def test_no_import_cycle():
+    graph = {}
+    for path, parts in modules():
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[name] = _module_level_imports(path, parts)
+    # Tarjan's strongly connected components; any component of size > 1 is a cycle
+    index, low, stack, on, cycles, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                cycles.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    assert len(graph) > 50
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def _public_modules():
+    import importlib
+    import pkgutil
+
+    import fairshare
+
+    yield fairshare
+    for info in pkgutil.walk_packages(fairshare.__path__, "fairshare."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):  # private, and __main__
+            continue
+        yield importlib.import_module(info.name)
+
+
+def test_every_public_object_lives_in_a_public_module():
+    checked, private = 0, []
+    for module in _public_modules():
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            home = getattr(obj, "__module__", None)
+            if not (callable(obj) and isinstance(home, str) and home.startswith("fairshare")):
+                continue
+            checked += 1
+            if any(part.startswith("_") for part in home.split(".")[1:]):
+                private.append(f"{module.__name__}.{name} ({home})")
+    assert checked > 100
+    assert not private, f"public objects defined in private modules: {private}"
+
+
+def test_no_attribute_shadows_a_submodule():
+    import importlib
+    import pkgutil
+
+    shadowed = []
+    for module in _public_modules():
+        if not hasattr(module, "__path__"):
+            continue
+        for info in pkgutil.iter_modules(module.__path__):
+            if info.name == "__main__":
+                continue
+            sub = importlib.import_module(f"{module.__name__}.{info.name}")
+            if getattr(module, info.name, sub) is not sub:
+                shadowed.append(f"{module.__name__}.{info.name}")
+    assert not shadowed, f"names that hide a submodule of the same name: {shadowed}"

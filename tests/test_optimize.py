@@ -13,7 +13,7 @@ from fairshare.optimization import (
     ContributionFloor,
     Coverage,
     EmissionProblem,
-    FeeLinkedCap,
+    FakeDemandBound,
     Gini,
     LargestShare,
     MaxUnallocated,
@@ -183,7 +183,7 @@ def test_fee_linked_cap_equals_the_scoreboards_fake_demand_gain(small):
     rules = {"sq": fs.formulas.Linear({"stake": 0.5, "work": 0.5}),
              "taskish": fs.formulas.Linear({"tasks": 0.4, "fees": 0.3, "small_task_work": 0.3})}
     board = fs.evaluate(h, rules).scoreboard
-    cap = FeeLinkedCap()
+    cap = FakeDemandBound()
     for name, rule in rules.items():
         gain = cap.max_gain - cap.slack(basis, basis.theta(rule))[0]
         assert gain == pytest.approx(board.loc[name, "fake_demand_gain"], rel=1e-9)
@@ -359,10 +359,10 @@ def test_dominance_kernel_matches_the_slow_oracle(seed):
 
 
 def test_presolve_leaves_the_answer_unchanged(small):
-    from fairshare.optimization.solve import prepare
+    from fairshare.optimization.solve import problem_spec
 
     h, basis = small
-    spec = prepare(basis)
+    spec = problem_spec(basis)
     kw = dict(allowed=spec["allowed"], status_quo=spec["status_quo"])
     fast = EmissionProblem(spec["bases"], "gini", spec["constraints"], **kw).solve()
     full = EmissionProblem(spec["bases"], "gini", spec["constraints"], presolve=False, fixed_bounds=False, **kw).solve()

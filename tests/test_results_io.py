@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -233,3 +234,29 @@ def test_emission_result_round_trip(tmp_path):
     assert back.objective == res.objective and back.full_coverage == res.full_coverage
     # run times describe the machine, not the study: not saved, read back as NaN
     assert np.isnan(back.solver["solve_s"]) and back.solver["status"] == res.solver["status"]
+
+
+OLD = Path(__file__).resolve().parent / "data" / "results_v1"
+
+
+@pytest.mark.parametrize("kind", ["evaluation", "optimization", "simulation"])
+def test_results_saved_before_the_layout_change_still_load(kind):
+    result = results_io.load(OLD / kind)
+    assert type(result).__name__ == {"evaluation": "Evaluation", "optimization": "EmissionResult",
+                                     "simulation": "SimulationResult"}[kind]
+    assert type(result).__module__.split(".")[1] in ("evaluation", "optimization", "simulation")
+    if kind == "simulation":
+        assert result.values.shape[:2] == (2, 8)
+    if kind == "evaluation":
+        assert list(result.scoreboard.index) == ["status_quo", "capped"]
+
+
+def test_a_result_of_another_format_version_names_it(tmp_path):
+    import shutil
+
+    shutil.copytree(OLD / "simulation", tmp_path / "sim")
+    manifest = json.loads((tmp_path / "sim" / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (tmp_path / "sim" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match=r"format_version 99; this fairshare \(.*\) reads version 1\."):
+        results_io.load(tmp_path / "sim")

@@ -25,9 +25,9 @@ from fairshare.simulation import (
     Demand,
     FakeDemand,
     Price,
+    RuleChange,
     Scenario,
     Supply,
-    Transition,
     simulate,
 )
 from tests.test_evaluate import toy_history
@@ -139,7 +139,7 @@ def test_features_equal_the_routers_fluid_allocation(small):
 def test_fast_and_general_paths_agree(scenario, routing):
     sc = scenario.replace(demand=Demand(routing=routing), price=Price(impact=True),
                           supply=Supply(reward_vesting=Vesting(cliff_epochs=3, linear_epochs=10)))
-    rule = Transition(STATUS_QUO, F.Linear({"work": 0.6, "identity_floor": 0.4}), at=8, over=6)
+    rule = RuleChange(STATUS_QUO, F.Linear({"work": 0.6, "identity_floor": 0.4}), at=8, over=6)
     fast = simulate(sc, rule, runs=3, epochs=25, seed=2)
     general = simulate(sc, rule, runs=3, epochs=25, seed=2, path="general")
     assert (fast.path, general.path) == ("fast", "general")
@@ -148,11 +148,11 @@ def test_fast_and_general_paths_agree(scenario, routing):
 
 def test_transition_pays_the_old_rule_before_and_the_new_after(scenario):
     new = F.Linear({"work": 1.0})
-    switched = simulate(scenario, Transition(STATUS_QUO, new, at=10), runs=2, epochs=20, seed=4)
+    switched = simulate(scenario, RuleChange(STATUS_QUO, new, at=10), runs=2, epochs=20, seed=4)
     old_only = simulate(scenario, STATUS_QUO, runs=2, epochs=20, seed=4)
     assert np.array_equal(switched.values[:, :10], old_only.values[:, :10], equal_nan=True)
     assert not np.allclose(switched.values[:, 10:], old_only.values[:, 10:], equal_nan=True)
-    np.testing.assert_allclose(Transition(STATUS_QUO, new, at=2, over=4).blend(8), [0, 0, .25, .5, .75, 1, 1, 1])
+    np.testing.assert_allclose(RuleChange(STATUS_QUO, new, at=2, over=4).blend(8), [0, 0, .25, .5, .75, 1, 1, 1])
 
 
 # ------------------------------------------------------------------ conservation
@@ -269,7 +269,7 @@ def test_result_tables_and_progress(scenario):
     (lambda h: Scenario.from_history(h, price=Price(model="walk")),
      "Price model must be one of 'constant', 'gbm', 'history', got 'walk'."),
     (lambda h: Scenario.from_history(h, colour="red"), "Scenario: unknown settings ['colour']"),
-    (lambda h: Transition(STATUS_QUO, F.Proportional(), at=-1), "Transition at must be a whole number >= 0, got -1."),
+    (lambda h: RuleChange(STATUS_QUO, F.Proportional(), at=-1), "RuleChange at must be a whole number >= 0, got -1."),
     (lambda h: simulate(Scenario.from_history(h), STATUS_QUO, runs=0), "runs must be a whole number >= 1, got 0."),
     (lambda h: simulate(fixed_network(h), STATUS_QUO, epochs=31),
      "epochs must be <= 30 (the history's epochs from the start) with Demand(mode='replay'), "

@@ -40,7 +40,7 @@ from .._kernels.routing import route_units, water_fill
 from ..errors import ConfigError
 
 __all__ = ["REPUTATION_TIERS", "RouteResult", "reputation_score", "unit_busy_seconds", "class_mean_busy",
-           "selection_probability", "route", "expected_allocation", "water_fill"]
+           "selection_probability", "route", "expected_allocation"]
 
 #: Lower bounds of the reputation tiers on the 0-10,000 scale (§1.2).
 REPUTATION_TIERS: dict[str, float] = {"poor": 0.0, "fair": 4000.0, "good": 7000.0, "excellent": 9000.0}

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._kernels.routing import water_fill
 from ..data.schema import VERIFICATION_MODES
 from .archetypes import ARCHETYPES, PREFILL_DECODE_RATIO
 from .demand import (
@@ -42,7 +43,7 @@ from .demand import (
     hosted_codes,
     model_codes,
 )
-from .routing import REPUTATION_TIERS, expected_allocation, route, selection_probability, water_fill
+from .routing import REPUTATION_TIERS, expected_allocation, route, selection_probability
 
 __all__ = ["TrafficSpec", "node_speeds", "unit_sizes", "calibrate_demand", "expected_busy", "generate_tasks"]
 

@@ -3,7 +3,7 @@
 Private helper of :mod:`fairshare.economics` (layer 2.1), shared by the engines that
 measure the hole: ``fs.evaluate`` replays a rule on :attr:`FakeDemandPurchase.bought`
 (``fake_demand_gain``), and the optimiser turns the same purchase into a per-component
-closed form (``Basis.fake_tokens``, ``FeeLinkedCap``); a test checks the two agree.
+closed form (``Basis.fake_tokens``, ``optimization.FakeDemandBound``); a test checks the two agree.
 
 The purchase, over the window of the features given:
 
@@ -51,6 +51,17 @@ class FakeDemandPurchase:
     ``node`` is the buying node's column; ``bought`` the features with the purchase
     added (only column ``node`` differs from the features it was made from);
     ``fees_usd`` and ``energy_usd`` are ``(E,)``: what the node pays per epoch.
+
+    Parameters
+    ----------
+    node : int
+        Column of the buying node in the features.
+    bought : Features
+        The features with the purchase added.
+    fees_usd : ndarray, shape (E,)
+        Fees the node pays for its own inference in each epoch, USD.
+    energy_usd : ndarray, shape (E,)
+        Marginal electricity of serving the purchase in each epoch, USD.
     """
 
     node: int
@@ -69,6 +80,16 @@ def fake_demand_purchase(f: Features, history: History, fraction: float) -> Fake
 
     ``history`` gives the node's power draw, PUE and tariff. None when no node has
     work in the window.
+
+    Parameters
+    ----------
+    f : Features
+        Node-level features of the window (``fs.aggregate(history)``).
+    history : History
+        The history ``f`` was aggregated from (power draw, idle power, PUE and tariff of each node).
+    fraction : float
+        Share of its own work the node buys from itself in every epoch it works, > 0 (``fake_fraction``
+        of :func:`fairshare.evaluate`, 0.1 there by default).
     """
     if not (np.isfinite(fraction) and fraction > 0):
         raise ConfigError(f"fake_fraction must be a finite number > 0 (the share of its own work a node "

@@ -1,6 +1,6 @@
 """Input and output plumbing shared by the public functions of :mod:`fairshare.metrics`.
 
-Pandas stops here: :func:`prepare` turns a list, an ndarray, a Series or a
+Pandas stops here: :func:`prepare_holdings` turns a list, an ndarray, a Series or a
 DataFrame into a C-contiguous ``(R, n)`` float64 array (R distributions of n
 holders; leading axes flattened, the measured axis last), checks it, and
 remembers how to put labels back; :func:`finish` does that. Nothing is cleaned
@@ -20,7 +20,7 @@ import pandas as pd
 from .._kernels.inequality import row_stats
 from ..errors import AlignmentError, ConfigError, DataError, NaNError, RangeError
 
-__all__ = ["Prepared", "prepare", "finish", "check_number", "check_count", "fill_doc", "measure_rows",
+__all__ = ["Prepared", "prepare_holdings", "finish", "check_number", "check_count", "fill_doc", "measure_rows",
            "NAN_POLICIES"]
 
 NAN_POLICIES = ("raise", "omit")
@@ -45,7 +45,7 @@ def fill_doc(func):
 
 def measure_rows(func, x, which, *, axis, nan_policy, epsilon=0.0, positive=False, what=""):
     """Validate ``x`` and run the unsorted kernel measure ``which`` on every row."""
-    p = prepare(func, x, axis=axis, nan_policy=nan_policy, positive=positive, what=what)
+    p = prepare_holdings(func, x, axis=axis, nan_policy=nan_policy, positive=positive, what=what)
     return p, p.apply(lambda v, w: row_stats(v, which, epsilon))
 
 
@@ -175,7 +175,7 @@ def _check_values(func, name, arr2d, where, what, *, positive=False):
                         f"{where(r, i)}: {float(arr2d[r, i])!r}); {name} {allowed}.")
 
 
-def prepare(func, x, *, axis=-1, nan_policy="raise", weights=None, positive=False,
+def prepare_holdings(func, x, *, axis=-1, nan_policy="raise", weights=None, positive=False,
             what="") -> Prepared:
     """Validate holdings ``x`` (and optional frequency ``weights``) for ``func``.
 

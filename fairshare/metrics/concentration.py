@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, lorenz_share_sorted_rows, nakamoto_sorted_rows
 from ..errors import ConfigError
-from ._input import check_count, check_number, fill_doc, finish, measure_rows, prepare
+from ._input import check_count, check_number, fill_doc, finish, measure_rows, prepare_holdings
 
 __all__ = ["hhi", "entropy", "effective_number", "nakamoto_coefficient", "top_k_share", "top_share",
            "palma", "lorenz_curve", "LorenzCurve"]
@@ -157,13 +157,13 @@ def nakamoto_coefficient(x, threshold=0.5, inclusive=False, *, axis=-1, nan_poli
                              low_open=True, high_open=True)
     if not isinstance(inclusive, (bool, np.bool_)):
         raise ConfigError(f"nakamoto_coefficient: inclusive must be True or False, got {inclusive!r}.")
-    p = prepare("nakamoto_coefficient", x, axis=axis, nan_policy=nan_policy)
+    p = prepare_holdings("nakamoto_coefficient", x, axis=axis, nan_policy=nan_policy)
     out = _sorted_apply(p, lambda xs: nakamoto_sorted_rows(xs, threshold, bool(inclusive)))
     return finish(p, out, "nakamoto_coefficient")
 
 
 def _lorenz_share(func, x, count_of_n, from_top, axis, nan_policy):
-    p = prepare(func, x, axis=axis, nan_policy=nan_policy)
+    p = prepare_holdings(func, x, axis=axis, nan_policy=nan_policy)
     return p, _sorted_apply(p, lambda xs: lorenz_share_sorted_rows(
         xs, float(count_of_n(xs.shape[-1])), from_top))
 
@@ -266,7 +266,7 @@ def palma(x, *, axis=-1, nan_policy="raise"):
         with np.errstate(divide="ignore"):
             return top / bottom
 
-    p = prepare("palma", x, axis=axis, nan_policy=nan_policy)
+    p = prepare_holdings("palma", x, axis=axis, nan_policy=nan_policy)
     return finish(p, _sorted_apply(p, ratio), "palma")
 
 
@@ -276,6 +276,13 @@ class LorenzCurve(NamedTuple):
     ``population_share`` is ``(n + 1,)``; ``holding_share`` has the leading
     shape of the input plus ``(n + 1,)`` (a Series for Series input, indexed
     by population share; a DataFrame, one row per input row, for DataFrames).
+
+    Parameters
+    ----------
+    population_share : ndarray, shape (n + 1,)
+        Cumulative population shares ``0, 1/n, ..., 1`` of the ``n`` holders.
+    holding_share : ndarray, pandas.Series or pandas.DataFrame
+        Cumulative holding share of the ``i`` smallest holders, ``(..., n + 1)``, from 0 to exactly 1.
     """
 
     population_share: np.ndarray
@@ -310,7 +317,7 @@ def lorenz_curve(x, *, axis=-1):
     >>> fs.lorenz_curve([3, 1]).holding_share.tolist()
     [0.0, 0.25, 1.0]
     """
-    p = prepare("lorenz_curve", x, axis=axis)
+    p = prepare_holdings("lorenz_curve", x, axis=axis)
     n = p.values.shape[-1]
     cum = np.cumsum(np.sort(p.values, axis=-1), axis=-1)
     share = np.concatenate([np.zeros((cum.shape[0], 1)), cum / cum[:, -1:]], axis=-1)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, SUITE_FIXED, group_sums, group_theil, row_stats, suite_sorted_rows
 from ..errors import AlignmentError, ConfigError
-from ._input import Prepared, finish, prepare
+from ._input import Prepared, finish, prepare_holdings
 
 __all__ = ["group_holdings", "theil_decomposition", "TheilDecomposition", "summary", "SUITE_COLUMNS"]
 
@@ -91,7 +91,7 @@ def group_holdings(x, entity, *, axis=-1, nan_policy="raise"):
     >>> fs.metrics.group_holdings(stake, pd.Series({"k1": "op_a", "k2": "op_b", "k3": "op_a"})).to_dict()
     {'op_a': 7.0, 'op_b': 3.0}
     """
-    return _grouped(prepare("group_holdings", x, axis=axis, nan_policy=nan_policy), x, entity)
+    return _grouped(prepare_holdings("group_holdings", x, axis=axis, nan_policy=nan_policy), x, entity)
 
 
 def _grouped(p: Prepared, x, entity):
@@ -116,6 +116,23 @@ class TheilDecomposition:
     ``population_share`` is per group; ``holding_share`` and ``group_theil``
     are per row and group (``group_theil`` is NaN for a group holding nothing,
     which adds nothing to either part).
+
+    Parameters
+    ----------
+    total : float, ndarray or pandas.Series
+        Theil T of the holdings, computed by :func:`theil`.
+    within : float, ndarray or pandas.Series
+        Within-group part ``sum_g s_g T_g``.
+    between : float, ndarray or pandas.Series
+        Between-group part ``sum_g s_g ln(s_g / p_g)``.
+    groups : pandas.Index
+        The group labels, in the order of the per-group arrays.
+    population_share : ndarray, shape (G,)
+        Share ``p_g`` of the holders in each group.
+    holding_share : ndarray, pandas.Series or pandas.DataFrame
+        Share ``s_g`` of the holdings held by each group, per row: ``(..., G)``.
+    group_theil : ndarray, pandas.Series or pandas.DataFrame
+        Theil T ``T_g`` within each group, per row: ``(..., G)``; NaN for a group holding nothing.
     """
 
     total: object
@@ -173,7 +190,7 @@ def theil_decomposition(x, groups, *, axis=-1):
     >>> d.within, round(d.between, 6) == round(d.total, 6)
     (0.0, True)
     """
-    p = prepare("theil_decomposition", x, axis=axis)
+    p = prepare_holdings("theil_decomposition", x, axis=axis)
     codes, labels = _codes(p, groups, "groups")
     totals, group_t = group_theil(p.values, codes, len(labels))
     population = np.bincount(codes, minlength=len(labels)) / codes.size
@@ -260,12 +277,12 @@ def summary(x, entity=None, *, axis=-1, nan_policy="raise"):
     >>> float(s["gini"]), int(s["nakamoto_1/2"])
     (0.3125, 2)
     """
-    p = prepare("summary", x, axis=axis, nan_policy=nan_policy)
+    p = prepare_holdings("summary", x, axis=axis, nan_policy=nan_policy)
     per_key = _suite_frame(p)
     if entity is None:
         return per_key
     grouped = _grouped(p, x, entity)
-    per_entity = _suite_frame(prepare("summary", grouped, nan_policy=nan_policy))
+    per_entity = _suite_frame(prepare_holdings("summary", grouped, nan_policy=nan_policy))
     if isinstance(per_key, pd.Series):
         return pd.concat({"key": per_key, "entity": per_entity}, axis=1)
     per_entity.index = per_key.index

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels.inequality import ROW_STATS, gini_sorted_rows
 from ..errors import ConfigError, DataError
-from ._input import check_number, fill_doc, finish, measure_rows, prepare
+from ._input import check_number, fill_doc, finish, measure_rows, prepare_holdings
 
 __all__ = ["gini", "theil", "mld", "atkinson", "ede"]
 
@@ -47,7 +47,7 @@ def gini(x, corrected=False, weights=None, *, axis=-1, nan_policy="raise"):
     """
     if not isinstance(corrected, (bool, np.bool_)):
         raise ConfigError(f"gini: corrected must be True or False, got {corrected!r}.")
-    p = prepare("gini", x, axis=axis, nan_policy=nan_policy, weights=weights)
+    p = prepare_holdings("gini", x, axis=axis, nan_policy=nan_policy, weights=weights)
 
     def compute(values, w):
         if w is None:

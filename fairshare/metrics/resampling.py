@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
-from ._input import check_count, check_number, finish, prepare
+from ._input import check_count, check_number, finish, prepare_holdings
 
 __all__ = ["bootstrap", "BootstrapResult"]
 
@@ -27,6 +27,25 @@ class BootstrapResult:
 
     ``estimate``, ``low`` and ``high`` have the shape of the measure's result;
     ``resamples`` adds a last axis of length ``n_resamples``.
+
+    Parameters
+    ----------
+    metric : str
+        Name of the measure (its ``__name__``).
+    estimate : float, ndarray or pandas.Series
+        The measure on the original holdings.
+    low, high : float, ndarray or pandas.Series
+        Lower and upper ends of the percentile interval.
+    confidence : float
+        Coverage of the interval, in (0, 1).
+    n_resamples : int
+        Number of bootstrap resamples.
+    seed : int or numpy.random.SeedSequence
+        The seed the resampling indices were drawn from.
+    resamples : ndarray
+        The measure on each resample: the shape of ``estimate`` plus a last axis of length ``n_resamples``.
+    method : str, default "percentile"
+        The interval method.
     """
 
     metric: str
@@ -103,7 +122,7 @@ def bootstrap(metric, x, *, n_resamples=1000, confidence=0.95, seed, weights=Non
         raise ConfigError("bootstrap: seed is required (an int or a SeedSequence) so the interval "
                           "can be reproduced; got None.")
     rng = np.random.default_rng(seed)
-    p = prepare("bootstrap", x, axis=axis, weights=weights)
+    p = prepare_holdings("bootstrap", x, axis=axis, weights=weights)
     values, w = p.values, p.weights
     n = values.shape[-1]
 

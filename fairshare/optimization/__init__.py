@@ -30,13 +30,14 @@ caller (``fs.optimize(h, evaluator=fs.evaluate)`` or
 ``result.with_scoreboard(fs.evaluate, h)``).
 """
 
+from .._deprecation import renamed
 from .basis import Basis
 from .constraints import (
                           VERIFIED,
                           Constraint,
                           ContributionFloor,
                           Coverage,
-                          FeeLinkedCap,
+                          FakeDemandBound,
                           MaxLoss,
                           MaxUnallocated,
                           MinWeight,
@@ -48,16 +49,23 @@ from .constraints import (
 )
 from .objectives import HHI, AlphaFair, Gini, LargestShare, Objective, Term, Theil, TopKShare
 from .oracle import OracleAllocation, allocate
-from .paths import Transition, transition
+from .paths import TransitionPath, transition
 from .problem import EmissionProblem
 from .result import EmissionResult
-from .solve import STATUS_QUO, optimize
+from .solve import STATUS_QUO_WEIGHTS, optimize
 from .sweeps import CITED_RANGES, Frontier, frontier
 
 __all__ = [
-    "optimize", "allocate", "frontier", "transition", "EmissionResult", "OracleAllocation", "Frontier", "Transition",
-    "EmissionProblem", "Basis", "STATUS_QUO", "CITED_RANGES",
+    "optimize", "allocate", "frontier", "transition", "EmissionResult", "OracleAllocation", "Frontier",
+    "TransitionPath", "EmissionProblem", "Basis", "STATUS_QUO_WEIGHTS", "CITED_RANGES",
     "Term", "Objective", "HHI", "LargestShare", "TopKShare", "Gini", "Theil", "AlphaFair",
-    "Constraint", "Coverage", "SybilBound", "FeeLinkedCap", "ShareCap", "NakamotoAtLeast", "ContributionFloor",
+    "Constraint", "Coverage", "SybilBound", "FakeDemandBound", "ShareCap", "NakamotoAtLeast", "ContributionFloor",
     "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED", "default_constraints",
 ]
+
+__getattr__ = renamed(__name__, {
+    "Transition": ("fairshare.optimization.TransitionPath", TransitionPath),
+    "FeeLinkedCap": ("fairshare.optimization.FakeDemandBound (the constraint; formulas.FeeLinkedCap is the rule)",
+                     FakeDemandBound),
+    "STATUS_QUO": ("fairshare.optimization.STATUS_QUO_WEIGHTS (formulas.STATUS_QUO is the rule)", STATUS_QUO_WEIGHTS),
+})

@@ -71,7 +71,7 @@ def fake_demand(f: Features, comps, history: History, fraction: float) -> tuple[
     """Closed form of the fake demand ``fs.evaluate`` replays (see :class:`Basis`).
 
     The purchase (which node, how much, what it pays) is
-    :func:`fairshare._economics_fake_demand.fake_demand_purchase`; it changes one
+    :func:`fairshare.economics.fake_demand_purchase`; it changes one
     node's column only. A proportional component ``c`` with epoch total ``Q`` and
     node quantity ``q`` that the purchase turns into ``q'`` then pays the node
     ``E (q' / (Q - q + q') - q / Q)`` more tokens per unit weight in that epoch

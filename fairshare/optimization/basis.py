@@ -1,7 +1,7 @@
 """What the optimiser knows about a network: operator rewards as linear maps of the weights.
 
 A ``Linear`` rule with weights ``theta`` pays node ``n`` in epoch ``e``
-``E_e * sum_c theta_c * share_c[e, n]`` (:mod:`fairshare._formulas_components`).
+``E_e * sum_c theta_c * share_c[e, n]`` (:mod:`fairshare.formulas.components`).
 Summed over an operator's nodes and the window, operator ``k`` receives
 
 ``tokens[k] @ theta`` tokens, worth ``value_usd[k] @ theta`` USD,
@@ -35,7 +35,7 @@ from ..features import Features, aggregate
 from ..formulas.rules import COMPONENTS, component_shares
 from ._basis_build import fake_demand, identity_cost_hint, identity_tokens, window_features, window_mask
 
-__all__ = ["Basis", "window_mask"]
+__all__ = ["Basis"]
 
 @dataclass(frozen=True, eq=False)
 class Basis:

@@ -30,7 +30,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ConfigError
-from ._constraint_base import Built, Constraint, check_fraction
+from .base import Built, Constraint, check_fraction
 from .share_constraints import (
     VERIFIED,
     ContributionFloor,
@@ -42,7 +42,7 @@ from .share_constraints import (
     WeightBounds,
 )
 
-__all__ = ["Constraint", "Coverage", "SybilBound", "FeeLinkedCap", "ShareCap", "NakamotoAtLeast",
+__all__ = ["Constraint", "Coverage", "SybilBound", "FakeDemandBound", "ShareCap", "NakamotoAtLeast",
            "ContributionFloor", "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED",
            "default_constraints", "COVERAGE_MODES"]
 
@@ -312,7 +312,7 @@ class SybilBound(Constraint):
 
 
 @dataclass(frozen=True)
-class FeeLinkedCap(Constraint):
+class FakeDemandBound(Constraint):
     """Fake demand gains at most ``max_gain`` dollars of reward per dollar spent.
 
     The fake demand is the one ``fs.evaluate`` replays (the median working node
@@ -329,11 +329,11 @@ class FeeLinkedCap(Constraint):
 
     def __post_init__(self):
         if not (np.isfinite(self.max_gain) and self.max_gain >= 0):
-            raise ConfigError(f"FeeLinkedCap max_gain must be a finite number >= 0, got {self.max_gain!r}.")
+            raise ConfigError(f"FakeDemandBound max_gain must be a finite number >= 0, got {self.max_gain!r}.")
 
     def row(self, basis, flat_price: bool) -> np.ndarray:
         if basis.fake_tokens is None or not np.isfinite(basis.fake_spend_usd) or basis.fake_spend_usd <= 0:
-            raise ConfigError("FeeLinkedCap needs the fake-demand replay of a history: build the problem from a "
+            raise ConfigError("FakeDemandBound needs the fake-demand replay of a history: build the problem from a "
                               "History (node power and tariffs), or drop the constraint.")
         return (basis.fake_tokens * basis.epoch_prices(flat_price)[:, None]).sum(axis=0) / basis.fake_spend_usd
 
@@ -372,4 +372,4 @@ def default_constraints(identity_cost_usd: float | None = None, cvar_level: floa
             Coverage(who="non_retail", cost="energy", mode="cvar", level=cvar_level),
             ContributionFloor(fraction=contribution_floor),
             SybilBound(identity_cost_usd=identity_cost_usd),
-            FeeLinkedCap(max_gain=max_gain)]
+            FakeDemandBound(max_gain=max_gain)]

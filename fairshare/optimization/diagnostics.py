@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InfeasibleError
-from ._constraint_base import BINDING_TOL
 from ._solver import cvxpy, solve
+from .base import BINDING_TOL
 from .problem import EmissionProblem
 
 __all__ = ["ScaleRange", "scale_range", "infeasible_error", "full_coverage", "sensitivity_table", "uncoverable"]

@@ -31,11 +31,11 @@ from ..errors import ConfigError
 from ..formulas.rules import Linear
 from .basis import Basis
 
-__all__ = ["transition", "Transition"]
+__all__ = ["transition", "TransitionPath"]
 
 
 @dataclass(frozen=True, eq=False)
-class Transition:
+class TransitionPath:
     """The phased path: one row per epoch of the transition (weights, step, largest loss, distance left)."""
 
     table: pd.DataFrame
@@ -48,7 +48,7 @@ class Transition:
         return self.table
 
     def __repr__(self) -> str:
-        return f"Transition({len(self.table)} epochs, reached_at={self.reached_at})"
+        return f"TransitionPath({len(self.table)} epochs, reached_at={self.reached_at})"
 
     def summary(self) -> str:
         when = (f"reaches the target in epoch {self.reached_at}" if self.reached_at is not None
@@ -59,7 +59,7 @@ class Transition:
         return (f"transition with at most {self.max_loss_pct:g}% loss per operator per epoch: {when}{close}.")
 
 
-def transition(basis: Basis, start, target, *, epochs: int, max_loss_pct: float) -> Transition:
+def transition(basis: Basis, start, target, *, epochs: int, max_loss_pct: float) -> TransitionPath:
     """Straight-line phased path from ``start`` to ``target`` weights (see the module docstring).
 
     Parameters
@@ -96,7 +96,7 @@ def transition(basis: Basis, start, target, *, epochs: int, max_loss_pct: float)
         if g >= 1.0:
             reached = t
             break
-    return Transition(pd.DataFrame(rows).set_index("epoch"), rules, reached,
+    return TransitionPath(pd.DataFrame(rows).set_index("epoch"), rules, reached,
                       _epochs_to_close(basis, theta, b, r_target, x, len(rows)) if reached is None else float(reached),
                       float(max_loss_pct))
 

@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ConfigError
-from ._constraint_base import Built, Constraint, RowConstraint, check_fraction
+from .base import Built, Constraint, RowConstraint, check_fraction
 
 __all__ = ["ShareCap", "NakamotoAtLeast", "ContributionFloor", "MaxLoss", "MinWeight", "WeightBounds",
            "MaxUnallocated", "VERIFIED"]

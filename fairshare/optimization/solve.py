@@ -35,10 +35,10 @@ from .oracle import allocate
 from .problem import EmissionProblem
 from .result import EmissionResult, clean_weights
 
-__all__ = ["optimize", "STATUS_QUO", "prepare"]
+__all__ = ["optimize", "STATUS_QUO_WEIGHTS", "problem_spec"]
 
 #: fairshare's reference stake-and-work rule, the default status quo.
-STATUS_QUO = dict(_STATUS_QUO_RULE.weights)
+STATUS_QUO_WEIGHTS = dict(_STATUS_QUO_RULE.weights)
 
 
 def optimize(data, components=None, objective="hhi", constraints="default", window="all", *, status_quo=None,
@@ -108,7 +108,7 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     >>> res = fs.optimize(h)                      # doctest: +SKIP
     >>> res.formula                               # doctest: +SKIP
     """
-    spec = prepare(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
+    spec = problem_spec(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
                    scenarios=scenarios, costs=costs, classes=classes, solver=solver,
                    identity_cost_usd=identity_cost_usd, max_unallocated=max_unallocated, depreciation=depreciation,
                    max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction)
@@ -124,7 +124,7 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     return assemble(problem, sol, spec, obj, evaluator=evaluator, with_oracle=oracle)
 
 
-def prepare(data, components=None, constraints="default", window="all", *, status_quo=None, budget=None,
+def problem_spec(data, components=None, constraints="default", window="all", *, status_quo=None, budget=None,
             price=None, scenarios=None, costs=None, classes=None, solver=None, identity_cost_usd=None,
             max_unallocated=0.0, depreciation="straight_line", max_retail_nodes=3, fake_fraction=0.1) -> dict:
     """Bases, constraints and settings of one problem (shared by optimize, frontier and paths)."""
@@ -156,10 +156,10 @@ def prepare(data, components=None, constraints="default", window="all", *, statu
     if foreign:
         raise ConfigError(f"optimize returns a formulas.Linear rule, so components must be among "
                           f"{', '.join(COMPONENTS)}; got {foreign}. Use EmissionProblem for other bases.")
-    if status_quo is None and not set(STATUS_QUO) <= set(base.components):
-        raise ConfigError(f"the default status quo {STATUS_QUO} needs the components stake and work; "
+    if status_quo is None and not set(STATUS_QUO_WEIGHTS) <= set(base.components):
+        raise ConfigError(f"the default status quo {STATUS_QUO_WEIGHTS} needs the components stake and work; "
                           "pass status_quo= with weights on this problem's components.")
-    sq_rule = _as_linear(STATUS_QUO if status_quo is None else status_quo)
+    sq_rule = _as_linear(STATUS_QUO_WEIGHTS if status_quo is None else status_quo)
     sq = base.theta(sq_rule)
     bases = {"history": base} if scenarios else {"": base}
     for name, sc in (scenarios or {}).items():

@@ -30,7 +30,7 @@ from .constraints import Coverage, NakamotoAtLeast
 from .objectives import as_objective
 from .problem import EmissionProblem
 from .result import clean_weights
-from .solve import prepare
+from .solve import problem_spec
 
 __all__ = ["frontier", "Frontier", "CITED_RANGES"]
 
@@ -117,7 +117,7 @@ def frontier(data, over: str = "price", values=None, *, components=None, objecti
         raise ConfigError("values= is empty.")
     if over == "price":
         price = values[0]
-    spec = prepare(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
+    spec = problem_spec(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
                    solver=solver, **options)
     cons = spec["constraints"]
     if over == "nakamoto" and not any(isinstance(c, NakamotoAtLeast) for c in cons):

@@ -26,12 +26,12 @@ the :func:`style` context manager inside each helper.
 module      job
 ==========  ==================================================================
 ``charts``  the helpers above and ``render`` (a drawing to PNG bytes)
-``style``   palette, axis formats, ``style()`` and ``plotted_data(ax)``
+``theme``   palette, axis formats, ``style()`` and ``plotted_data(ax)``
 ==========  ==================================================================
 """
 
 from .charts import AXIS_LABELS, coverage, emission_weights, fan_chart, frontier, lorenz, render, unlock_calendar
-from .style import CLASS_COLOURS, OKABE_ITO, PALETTE, STYLE, plotted_data, style
+from .theme import CLASS_COLOURS, OKABE_ITO, PALETTE, STYLE, plotted_data, style
 
 __all__ = ["lorenz", "coverage", "frontier", "emission_weights", "fan_chart", "unlock_calendar", "render",
            "plotted_data", "style", "STYLE", "PALETTE", "OKABE_ITO", "CLASS_COLOURS", "AXIS_LABELS"]

@@ -12,7 +12,7 @@ from matplotlib.ticker import FuncFormatter
 from ..errors import ConfigError
 from ..metrics import gini, lorenz_curve
 from ._inputs import runs_by_epoch, weights_frame
-from .style import (
+from .theme import (
     CLASS_COLOURS,
     OKABE_ITO,
     PALETTE,

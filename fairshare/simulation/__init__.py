@@ -26,7 +26,7 @@ built-in network) and six mechanisms, each with cited defaults and each switchab
 * :class:`FakeDemand`: some operators buy inference from themselves when the rule pays.
 
 Rules: any formula or preset, the optimiser's result (a ``formulas.Linear``), or a
-:class:`Transition` (a switch of rule at an epoch, or a phased change).
+:class:`RuleChange` (a switch of rule at an epoch, or a phased change).
 
 Speed. ``Linear``-type rules run entirely in a numba kernel, parallel over runs (the fast
 path); any other rule runs on the general path, where each epoch's features of all runs
@@ -64,10 +64,13 @@ The epoch step itself (market, payout, settlement) is numba code under
 ``fairshare._kernels.sim``.
 """
 
+from .._deprecation import renamed
 from .config import OPG_BUCKETS, Bucket, Capital, Churn, Demand, FakeDemand, Price, Supply
 from .engine import MEASURES, PATHS, Scenario, simulate
 from .result import SimulationResult
-from .rules import STATUS_QUO, Transition
+from .rules import STATUS_QUO, RuleChange
 
-__all__ = ["Scenario", "SimulationResult", "simulate", "Transition", "Supply", "Bucket", "OPG_BUCKETS", "Price",
+__all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
            "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]
+
+__getattr__ = renamed(__name__, {"Transition": ("fairshare.simulation.RuleChange", RuleChange)})

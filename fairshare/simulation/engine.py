@@ -22,10 +22,10 @@ from .config import OPERATOR_CLASSES, OPG_BUCKETS, Bucket, Capital, Churn, Deman
 from .network import Network, build_network
 from .result import SimulationResult
 from .router import Router, build_router
-from .rules import STATUS_QUO, RulePlan, Transition
+from .rules import STATUS_QUO, RuleChange, RulePlan
 from .run import simulate_runs
 
-__all__ = ["Scenario", "SimulationResult", "simulate", "Transition", "Supply", "Bucket", "OPG_BUCKETS", "Price",
+__all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
            "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]
 
 #: Measures of every simulation, in the order of ``SimulationResult.values``' last axis.
@@ -199,7 +199,7 @@ def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None 
     ----------
     scenario : Scenario, optional
         Default: the built-in network (``Scenario.default()``) with every default mechanism.
-    rule : Formula or Transition, optional
+    rule : Formula or RuleChange, optional
         Default: the status quo, ``Linear({"stake": 0.5, "work": 0.5})`` (fairshare's reference
         stake-and-work rule). The optimiser's ``formulas.Linear`` result is a rule.
     epochs : int, optional

@@ -1,6 +1,6 @@
 """Reward rules in a simulation: a rule, or a governance change from one rule to another.
 
-Public through :mod:`fairshare.simulate`. A :class:`Transition` pays by ``before`` until
+Public through :mod:`fairshare.simulate`. A :class:`RuleChange` pays by ``before`` until
 epoch ``at`` and by ``after`` from then on; with ``over`` epochs the change is phased:
 epoch ``at + j`` pays ``(1 - a) before + a after`` with ``a = (j + 1) / over``.
 
@@ -26,14 +26,14 @@ from ..features import QUANTITIES, Features
 from ..formulas.components import COMPONENTS
 from ..formulas.rules import STATUS_QUO, FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
 
-__all__ = ["Transition", "RulePlan", "STATUS_QUO", "COMPUTE_QUANTITIES"]
+__all__ = ["RuleChange", "RulePlan", "STATUS_QUO", "COMPUTE_QUANTITIES"]
 
 #: Quantities zeroed to knock compute out (as ``fs.evaluate``'s stake / compute attribution).
 COMPUTE_QUANTITIES = tuple(q for q in QUANTITIES if q not in ("stake_tokens", "active", "energy_kwh"))
 
 
 @dataclass(frozen=True)
-class Transition:
+class RuleChange:
     """A governance change: ``before`` until epoch ``at``, then ``after`` (phased over ``over`` epochs)."""
 
     before: Formula
@@ -44,12 +44,12 @@ class Transition:
     def __post_init__(self):
         for name in ("before", "after"):
             if not isinstance(getattr(self, name), Formula):
-                raise ConfigError(f"Transition {name} must be a fairshare formula, got "
+                raise ConfigError(f"RuleChange {name} must be a fairshare formula, got "
                                   f"{type(getattr(self, name)).__name__}.")
         for name, low in (("at", 0), ("over", 0)):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise ConfigError(f"Transition {name} must be a whole number >= {low}, got {value!r}.")
+                raise ConfigError(f"RuleChange {name} must be a whole number >= {low}, got {value!r}.")
 
     def blend(self, epochs: int) -> np.ndarray:
         """``(E,)`` weight of ``after`` in each simulated epoch."""
@@ -73,12 +73,12 @@ class RulePlan:
     """The rule of each simulated epoch, as kernel weights (fast path) or Python calls (general path)."""
 
     def __init__(self, rule, epochs: int):
-        if isinstance(rule, Transition):
+        if isinstance(rule, RuleChange):
             self.rules, self.alpha = (rule.before, rule.after), rule.blend(epochs)
         elif isinstance(rule, Formula):
             self.rules, self.alpha = (rule,), np.zeros(epochs)
         else:
-            raise ConfigError(f"rule must be a fairshare formula or a Transition, got {type(rule).__name__}.")
+            raise ConfigError(f"rule must be a fairshare formula or a RuleChange, got {type(rule).__name__}.")
         self.epochs = epochs
 
     def theta(self) -> np.ndarray | None:
