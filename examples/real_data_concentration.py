@@ -4,8 +4,8 @@ Usage::
 
     python examples/real_data_concentration.py [DATA_DIR]
 
-``DATA_DIR`` defaults to ``../shared/data/real`` next to the repository; its
-README.md describes both datasets and their sources.
+``DATA_DIR`` defaults to the repository's ``tests/data/real``; its README.md
+describes both datasets, their sources and licences.
 
 Bitcoin: blocks per mining entity in 72 consecutive 30-day windows. Following
 the population convention of the Edinburgh Decentralisation Index
@@ -34,7 +34,7 @@ import pandas as pd
 import fairshare as fs
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / ".." / "shared" / "data" / "real"
+DEFAULT_DATA = REPO / "tests" / "data" / "real"  # provenance and licences: its README.md
 
 
 def bitcoin_windows(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -69,7 +69,7 @@ def bittensor_levels(data_dir: Path) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA,
-                        help="folder with the real datasets (default: ../shared/data/real)")
+                        help="folder with the real datasets (default: the repository's tests/data/real)")
     data_dir = parser.parse_args(argv).data_dir.resolve()
     windows = bitcoin_windows(data_dir)
     tables = {"bitcoin_population": windows["population"],

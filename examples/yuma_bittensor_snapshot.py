@@ -4,8 +4,8 @@ Usage::
 
     python examples/yuma_bittensor_snapshot.py [DATA_DIR]
 
-``DATA_DIR`` defaults to ``../shared/data/real`` next to the repository; its
-README.md describes ``bittensor_sn15_stake.csv`` and
+``DATA_DIR`` defaults to the repository's ``tests/data/real``; its README.md
+describes ``bittensor_sn15_stake.csv`` and
 ``bittensor_sn15_weights.csv`` (source: bactensor/yuma-simulation, MIT).
 
 Validators are the 20 uids that set weights; their stake is the snapshot's
@@ -37,7 +37,7 @@ import fairshare as fs
 from fairshare.features import QUANTITIES, Features
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / ".." / "shared" / "data" / "real"
+DEFAULT_DATA = REPO / "tests" / "data" / "real"  # provenance and licences: its README.md
 
 
 def load(data_dir: Path) -> tuple[pd.Series, pd.DataFrame, pd.Index]:

@@ -15,7 +15,7 @@ from fairshare.errors import AlignmentError, ConfigError, DataError, NaNError, R
 from fairshare.metrics import resampling as _metrics_bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+DATA = Path(__file__).resolve().parent / "data" / "real"  # provenance and licences: data/real/README.md
 PUBLISHED = dict(rel=0, abs=5e-8)  # values printed with 7 decimals
 
 

@@ -22,7 +22,7 @@ from tests.builders import market_frame, nodes_frame, tasks_frame
 E = 34_246.0  # emission per epoch of tests.builders.market_frame
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = REPO / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"  # provenance and licences: data/real/README.md
 
 
 def small_features(n=4):
