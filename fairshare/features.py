@@ -67,6 +67,57 @@ class Features:
     each entity (1 at node level). ``emission_tokens`` and ``token_price_usd``
     are per epoch, ``(E,)``. ``active`` is 1.0 where at least one of the
     entity's nodes is active, else 0.0.
+
+    Parameters
+    ----------
+    level : {"node", "operator"}
+        What the K columns are.
+    epochs : ndarray, shape (E,)
+        Epoch numbers of the rows.
+    entity_ids : pandas.Index
+        Labels of the K columns (node ids, or operator ids at operator level).
+    operator_ids : pandas.Index
+        Every operator id of the history; ``entity_operator`` holds positions in it.
+    entity_operator : ndarray of int64, shape (K,)
+        Operator code of each entity.
+    node_count : ndarray of int64, shape (K,)
+        Number of nodes behind each entity (1 at node level).
+    emission_tokens : ndarray, shape (E,)
+        Tokens emitted to nodes in each epoch.
+    token_price_usd : ndarray, shape (E,)
+        Token price in each epoch, USD.
+    requests : ndarray, shape (E, K)
+        Requests served.
+    task_rows : ndarray, shape (E, K)
+        Rows of the task log summed into each cell.
+    input_tokens, output_tokens : ndarray, shape (E, K)
+        Prompt and generated tokens.
+    work_units : ndarray, shape (E, K)
+        Work units (see the module docstring), all verification modes.
+    busy_seconds : ndarray, shape (E, K)
+        Time spent serving tasks, verification overhead included, seconds.
+    fees_usd : ndarray, shape (E, K)
+        Fees paid by clients, USD.
+    upstream_cost_usd : ndarray, shape (E, K)
+        Cost of upstream (proxied) inference, USD.
+    work_vanilla, work_tee, work_zkml : ndarray, shape (E, K)
+        Work units of unverified, TEE-verified and ZKML-verified tasks; they add up to ``work_units``.
+    small_task_work, large_task_work : ndarray, shape (E, K)
+        Work units of rows at or below, and above, ``small_task_tokens`` tokens per request.
+    online_seconds : ndarray, shape (E, K)
+        Time online, seconds.
+    energy_kwh : ndarray, shape (E, K)
+        Electricity used: ``(power_w * busy + idle_power_w * (online - busy)) * pue``, in kWh.
+    stake_tokens : ndarray, shape (E, K)
+        Stake bonded while active (0 in inactive epochs), tokens.
+    active : ndarray, shape (E, K)
+        1.0 where at least one of the entity's nodes is active (joined and not yet left), else 0.0.
+    prefill_weight : float, default PREFILL_WEIGHT
+        The work of a prompt token relative to a generated token the work units were computed with.
+    size_reference_params_b : float, default SIZE_REFERENCE_PARAMS_B
+        Active parameters (billions) of the reference model the work units were computed with.
+    small_task_tokens : float, default SMALL_TASK_TOKENS
+        Tokens per request at or below which a row counted as a small task.
     """
 
     level: str
@@ -143,6 +194,17 @@ def sum_by_operator(matrix: np.ndarray, operator: np.ndarray, n_operators: int,
     """``(E, O)`` column sums of an ``(E, N)`` node matrix by operator code (in node order: exact, repeatable).
 
     ``present`` selects operator columns (default: all ``n_operators``).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (E, N)
+        A per (epoch, node) quantity.
+    operator : ndarray of int64, shape (N,)
+        Operator code of each node, in ``[0, n_operators)``.
+    n_operators : int
+        Number of operator codes (columns of the full sum).
+    present : ndarray of int, optional
+        Operator codes to keep, in the order wanted; None keeps all ``n_operators`` columns.
     """
     sums = group_sums(np.ascontiguousarray(matrix, dtype=np.float64), operator, n_operators)
     return sums if present is None else np.ascontiguousarray(sums[:, present])
@@ -186,8 +248,12 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     Examples
     --------
     >>> import fairshare as fs
-    >>> f = fs.aggregate(h)                     # doctest: +SKIP
-    >>> f.by_operator().work_units.sum(axis=0)  # work per operator  # doctest: +SKIP
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> f = fs.aggregate(h)
+    >>> f.level, f.shape  # (epochs, nodes)
+    ('node', (30, 80))
+    >>> f.by_operator().work_units.sum(axis=0).shape  # work per operator
+    (45,)
     """
     for name, value, positive in (("prefill_weight", prefill_weight, False),
                                   ("size_reference_params_b", size_reference_params_b, True),
@@ -302,6 +368,13 @@ def network_summary(history: History, features: Features | None = None) -> pd.Da
 
     Columns: nodes, operators, requests, work share, utilisation (busy over
     online time), energy (kWh) and fees (USD) over the whole history.
+
+    Parameters
+    ----------
+    history : History
+        The network (node tiers and operators).
+    features : Features, optional
+        Node-level features of ``history``; computed with :func:`aggregate` when None.
     """
     f = aggregate(history) if features is None else features
     if f.level != "node":

@@ -13,7 +13,7 @@ their bounds. O(n log n), no iteration to a tolerance.
 With every slope 1 this is the water-filling allocation that minimises every
 Schur-convex measure under floors, caps and a fixed total; with slopes
 ``w_i ** (1 / alpha)`` it is the weighted alpha-fair allocation (see
-:mod:`fairshare.optimize.oracle`). Holders with slope 0 stay at their floor.
+:mod:`fairshare.optimization.oracle`). Holders with slope 0 stay at their floor.
 The caller checks ``sum(lower) <= budget <= sum(upper)`` and ``lower <= upper``.
 """
 

@@ -1,7 +1,7 @@
 """Kernels: inequality and concentration measures over the rows of a 2-D array.
 
 Every kernel takes a C-contiguous ``(R, n)`` float64 array (one distribution
-per row, validated by :mod:`fairshare._metrics_input`: finite, non-negative,
+per row, validated by :mod:`fairshare.metrics._input`: finite, non-negative,
 each row with a positive total), returns new arrays and runs its rows in
 parallel. Each ``prange`` iteration writes only its own output row and sums
 within a row run in a fixed order, so results do not depend on the thread

@@ -21,7 +21,15 @@ __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "bu
 
 
 def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp | None]:
-    """Checked epoch length (seconds) and epoch origin as a UTC timestamp (or None)."""
+    """Checked epoch length (seconds) and epoch origin as a UTC timestamp (or None).
+
+    Parameters
+    ----------
+    epoch_seconds : float
+        Epoch length, seconds; finite and > 0.
+    epoch_origin : str, datetime, pandas.Timestamp or None
+        Start of epoch 0; a naive time is taken as UTC.
+    """
     try:
         seconds = float(epoch_seconds)
     except (TypeError, ValueError):
@@ -35,12 +43,26 @@ def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp |
 
 
 def build_parts(nodes: pd.DataFrame, market: pd.DataFrame, models: pd.DataFrame | None) -> dict:
-    """Everything of a history but its task log, stake and uptime: validated and coded."""
+    """Everything of a history but its task log, stake and uptime: validated and coded.
+
+    Parameters
+    ----------
+    nodes, market : pandas.DataFrame
+        The nodes and market tables.
+    models : pandas.DataFrame or None
+        The models table; None uses the built-in registry.
+    """
     return {**build_nodes(nodes), **build_market(market), **build_models(models)}
 
 
 def build_nodes(nodes: pd.DataFrame) -> dict:
-    """Validated node arrays: labels, operator codes, tier codes, numeric columns."""
+    """Validated node arrays: labels, operator codes, tier codes, numeric columns.
+
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        The nodes table (a ``tier`` column, or hardware with a known tier).
+    """
     cols = check_table(nodes, "nodes")
     check_unique(cols["node_id"], "nodes", "node_id")
     cols = {k: v.values if isinstance(v, Labels) else v for k, v in cols.items()}
@@ -84,7 +106,13 @@ def build_nodes(nodes: pd.DataFrame) -> dict:
 
 
 def build_market(market: pd.DataFrame) -> dict:
-    """Market arrays ordered by epoch; epochs must be unique and contiguous."""
+    """Market arrays ordered by epoch; epochs must be unique and contiguous.
+
+    Parameters
+    ----------
+    market : pandas.DataFrame
+        The market table: one row per epoch.
+    """
     cols = check_table(market, "market")
     check_unique(cols["epoch"], "market", "epoch")
     order = np.argsort(cols["epoch"], kind="stable")
@@ -104,7 +132,13 @@ def build_market(market: pd.DataFrame) -> dict:
 
 
 def build_models(models: pd.DataFrame | None) -> dict:
-    """Model labels and active parameters; the built-in registry when ``models`` is None."""
+    """Model labels and active parameters; the built-in registry when ``models`` is None.
+
+    Parameters
+    ----------
+    models : pandas.DataFrame or None
+        ``model`` and ``active_params_b``; None uses :data:`~fairshare.data.schema.MODEL_ACTIVE_PARAMS_B`.
+    """
     if models is None:
         names = sorted(MODEL_ACTIVE_PARAMS_B)
         params = np.array([MODEL_ACTIVE_PARAMS_B[n] for n in names], dtype=np.float64)
@@ -119,7 +153,21 @@ def build_models(models: pd.DataFrame | None) -> dict:
 
 def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.Index,
                   epochs: np.ndarray) -> dict | None:
-    """Coded (epoch index, node index, value) arrays of a stake or uptime table."""
+    """Coded (epoch index, node index, value) arrays of a stake or uptime table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or None
+        The stake or uptime table; None returns None.
+    table : str
+        Its name in messages and the schema (``"stake"`` or ``"uptime"``).
+    value : str
+        Its value column (``"stake_tokens"`` or ``"online_seconds"``).
+    node_ids : pandas.Index
+        The history's node labels.
+    epochs : ndarray, shape (E,)
+        The history's epochs; rows outside them raise.
+    """
     if df is None:
         return None
     cols = check_table(df, table)
@@ -138,7 +186,17 @@ def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.
 
 
 def coder_for(parts: dict, epoch_seconds: float, epoch_origin) -> TaskCoder:
-    """The :class:`TaskCoder` for a history being built from ``parts``."""
+    """The :class:`TaskCoder` for a history being built from ``parts``.
+
+    Parameters
+    ----------
+    parts : dict
+        What :func:`build_parts` returned.
+    epoch_seconds : float
+        Epoch length, seconds.
+    epoch_origin : pandas.Timestamp or None
+        Start of epoch 0, for tasks with timestamps.
+    """
     return TaskCoder(
         node_ids=parts["node_ids"], model_names=parts["model_names"],
         first_epoch=int(parts["epochs"][0]), n_epochs=int(parts["epochs"].size),
@@ -156,6 +214,15 @@ def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int, client=
     """Busy seconds summed per (epoch, node), part by part in log order (exact and repeatable).
 
     With a ``dask.distributed`` client each part of the source is summed on a worker.
+
+    Parameters
+    ----------
+    source : TaskSource
+        The task log.
+    n_epochs, n_nodes : int
+        Shape of the result.
+    client : dask.distributed.Client, optional
+        Sum each part of the log on this cluster's workers.
     """
     total = np.zeros(n_epochs * n_nodes, dtype=np.float64)
     parts = [source] if client is None else source.parts_on(client)
@@ -177,7 +244,23 @@ def busy_of_chunk(chunk: TaskChunk, n_epochs: int, n_nodes: int) -> np.ndarray:
 
 def check_busy(busy: np.ndarray, online: np.ndarray, node_ids: pd.Index, epochs: np.ndarray,
                epoch_seconds: float, uptime_given: bool) -> None:
-    """Busy time per node and epoch must fit in the epoch and in the node's online time."""
+    """Busy time per node and epoch must fit in the epoch and in the node's online time.
+
+    Parameters
+    ----------
+    busy : ndarray, shape (E, N)
+        Busy seconds per epoch and node.
+    online : ndarray, shape (E, N)
+        Online seconds per epoch and node.
+    node_ids : pandas.Index
+        Node labels, for the message.
+    epochs : ndarray, shape (E,)
+        Epoch numbers, for the message.
+    epoch_seconds : float
+        Epoch length, seconds.
+    uptime_given : bool
+        Compare with ``online`` (an uptime table was given) instead of the epoch length.
+    """
     limit, what = (online, "its online_seconds (uptime table)") if uptime_given else (
         np.full_like(busy, epoch_seconds), f"the epoch length ({epoch_seconds:g} s)")
     over = busy > limit * (1 + 1e-12)

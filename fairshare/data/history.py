@@ -36,6 +36,49 @@ class History:
     Shapes: ``E`` epochs, ``N`` nodes, ``O`` operators, ``M`` models. Node
     arrays have shape ``(N,)`` in the order of the input nodes table; market
     arrays ``(E,)`` in epoch order; operator and model labels are sorted.
+
+    Parameters
+    ----------
+    node_ids : pandas.Index
+        Node labels, ``(N,)``, in the order of the nodes table.
+    operator_ids : pandas.Index
+        Operator labels, ``(O,)``, sorted.
+    node_operator : ndarray of int64, shape (N,)
+        Operator code (position in ``operator_ids``) of each node.
+    node_tier : ndarray of int64, shape (N,)
+        Tier code (position in :data:`~fairshare.data.NODE_TIERS`) of each node.
+    node_hardware, node_region : ndarray, shape (N,)
+        Hardware and region label of each node.
+    node_values : dict of str to ndarray
+        The other node columns, ``(N,)`` each (power, PUE, tariff, capex, lifetime, stake,
+        ``joined_epoch``, ``left_epoch`` with NaN for nodes that never left, ...).
+    model_names : pandas.Index
+        Model labels, ``(M,)``, sorted.
+    model_params_b : ndarray, shape (M,)
+        Active parameters of each model, billions.
+    models_given : bool
+        Whether a models table was given (False: the built-in registry).
+    epochs : ndarray of int64, shape (E,)
+        Epoch numbers, contiguous and ascending.
+    emission_tokens, token_price_usd : ndarray, shape (E,)
+        Tokens emitted to nodes and token price (USD) in each epoch.
+    online_seconds : ndarray, shape (E, N)
+        Time each node was online in each epoch, seconds (the whole epoch while active, unless an uptime
+        table says otherwise).
+    stake_updates : dict or None
+        Coded stake table: ``epoch`` (index into ``epochs``), ``node`` (index) and ``value`` (tokens)
+        arrays; None without a stake table.
+    uptime_given : bool
+        Whether an uptime table was given.
+    tasks_source : TaskSource
+        The task log, in memory or read in place.
+    epoch_seconds : float, default DEFAULT_EPOCH_SECONDS
+        Epoch length, seconds.
+    epoch_origin : pandas.Timestamp, optional
+        Start of epoch 0 (UTC), when known.
+    provenance : dict, optional
+        Where the history came from: the files read and their SHA-256, or the built-in network's
+        configuration and seed.
     """
 
     node_ids: pd.Index

@@ -85,6 +85,13 @@ class atomic_directory:
     On an exception the temporary directory is removed and ``target`` is left
     as it was. With ``overwrite=False`` an existing non-empty ``target`` is an
     error; with ``overwrite=True`` it is replaced in one rename.
+
+    Parameters
+    ----------
+    target : str or pathlib.Path
+        The directory to create (or replace).
+    overwrite : bool, default False
+        Replace an existing non-empty ``target`` in one rename; an error otherwise.
     """
 
     def __init__(self, target: Path, overwrite: bool = False):

@@ -24,7 +24,19 @@ _DAY = 86_400.0
 
 @dataclass(frozen=True, eq=False)
 class Costs:
-    """Per (epoch, entity) costs in USD, ``(E, K)`` each, with the entity labels of the features."""
+    """Per (epoch, entity) costs in USD, ``(E, K)`` each, with the entity labels of the features.
+
+    Parameters
+    ----------
+    features : Features
+        The features the costs belong to; their level (node or operator) and labels are the costs'.
+    energy_usd : ndarray, shape (E, K)
+        Electricity cost of each entity in each epoch, USD.
+    depreciation_usd : ndarray, shape (E, K)
+        Depreciation of each entity in each active epoch, USD (0 where inactive).
+    depreciation : {"straight_line", "declining_balance"}
+        The depreciation method the costs were computed with.
+    """
 
     features: Features
     energy_usd: np.ndarray
@@ -92,6 +104,15 @@ def operator_classes(history: History, max_retail_nodes: int = 3,
     in ``retail_tiers`` (DESIGN.md: a few nodes and no datacenter hardware).
     Other operators take the tier of most of their nodes (ties: the later tier
     in ``home, colocation, datacenter, proxy``). Indexed by operator id.
+
+    Parameters
+    ----------
+    history : History
+        The history whose operators are classed (node tiers and node-to-operator map).
+    max_retail_nodes : int, default 3
+        Most nodes a retail operator runs; >= 1.
+    retail_tiers : tuple of str, default ("home",)
+        Tiers (among :data:`~fairshare.data.NODE_TIERS`) all of a retail operator's nodes must be in.
     """
     unknown = set(retail_tiers) - set(NODE_TIERS)
     if unknown or max_retail_nodes < 1:
@@ -113,6 +134,15 @@ class PnL:
 
     Built by :func:`pnl`. ``reward_tokens`` are what the rule paid; value in
     USD uses the token price of the epoch earned.
+
+    Parameters
+    ----------
+    costs : Costs
+        Costs of the entities, at the level (node or operator) of ``reward_tokens``.
+    reward_tokens : ndarray, shape (E, K)
+        Tokens the rule paid each entity in each epoch; finite and >= 0.
+    vesting : Vesting, optional
+        Unlock schedule of rewards, used by the liquid value (``liquid=True``); None means liquid at once.
     """
 
     costs: Costs
@@ -225,7 +255,17 @@ class PnL:
 
 
 def pnl(costs: Costs, reward_tokens, vesting: Vesting | None = None) -> PnL:
-    """Profit and loss of rewards ``reward_tokens`` (``(E, K)`` at the level of ``costs``)."""
+    """Profit and loss of rewards ``reward_tokens`` (``(E, K)`` at the level of ``costs``).
+
+    Parameters
+    ----------
+    costs : Costs
+        Costs of the entities (from :func:`node_costs`, or :meth:`Costs.by_operator`).
+    reward_tokens : array_like, shape (E, K)
+        Tokens paid to each entity in each epoch, at the level of ``costs``; finite and >= 0.
+    vesting : Vesting, optional
+        Unlock schedule of rewards for the liquid value; None (default) means liquid at once.
+    """
     rewards = np.ascontiguousarray(np.asarray(reward_tokens, dtype=np.float64))
     if rewards.shape != costs.energy_usd.shape:
         raise AlignmentError(f"reward_tokens has shape {rewards.shape}; the costs are {costs.energy_usd.shape} "

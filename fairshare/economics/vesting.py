@@ -24,6 +24,16 @@ class Vesting:
     epochs ``s + cliff_epochs + 1 .. s + cliff_epochs + linear_epochs`` (all at
     ``s + cliff_epochs`` when ``linear_epochs`` is 0).
 
+    Parameters
+    ----------
+    cliff_epochs : int, default 0
+        Epochs after the grant epoch before the non-immediate part starts unlocking; whole number >= 0.
+    linear_epochs : int, default 0
+        Epochs over which the non-immediate part unlocks in equal parts after the cliff; whole number >= 0
+        (0 unlocks it all at the end of the cliff).
+    immediate : float, default 0.0
+        Fraction of a grant liquid in the grant epoch, in [0, 1].
+
     Examples
     --------
     The OPG staking-rewards bucket (domain-facts.md §1.4): linear over 96 months,

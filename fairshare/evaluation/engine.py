@@ -55,7 +55,30 @@ BATCH_LINEAR = 3
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    """What :func:`evaluate` found. ``scoreboard`` has one row per rule (index: rule name)."""
+    """What :func:`evaluate` found. ``scoreboard`` has one row per rule (index: rule name).
+
+    Parameters
+    ----------
+    scoreboard : pandas.DataFrame
+        One row per rule, indexed by rule name: concentration, coverage, earnings, staker yield,
+        gaming gains, winners and losers.
+    detail : dict of str to pandas.DataFrame
+        Per-entity detail (tokens, earned value, costs, coverage, change against the baseline) of the
+        rules detail was kept for (``keep_detail``).
+    trajectories : dict of str to pandas.DataFrame
+        Per rule, one row per epoch: gini, hhi and Nakamoto (1/3) over the entities active in it,
+        and the retail share.
+    trend : pandas.DataFrame
+        Per rule, the bootstrapped trend of the retail share and a plain-language ``statement``.
+    formulas : dict of str to Formula
+        The rules scored, by name.
+    level : {"operator", "node"}
+        Who concentration and coverage were measured for.
+    baseline : str
+        Name of the rule winners and losers are counted against.
+    provenance : dict, optional
+        Version, inputs and parameters of the run.
+    """
 
     scoreboard: pd.DataFrame
     detail: dict[str, pd.DataFrame]
@@ -116,7 +139,7 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         Operators (at evenly spaced work quantiles) each split in turn.
     fake_fraction : float
         Fake demand bought, as a fraction (> 0) of the median working node's own work
-        (the purchase: :mod:`fairshare._economics_fake_demand`).
+        (the purchase: :mod:`fairshare.economics.fake_demand`).
     keep_detail : int or None
         Keep per-entity detail for the first this many rules (None: all).
     trend_resamples, seed : int

@@ -1,6 +1,6 @@
 """How a rule can be gamed: Sybil splits, merges, fake demand, and what drives it.
 
-Public through :mod:`fairshare.evaluate`. Every measure replays the rule on
+Public through :mod:`fairshare.evaluation`. Every measure replays the rule on
 node-level features changed in one way, all else equal:
 
 - **Sybil split gain** (k): one operator's every node becomes k identities, each
@@ -14,7 +14,7 @@ node-level features changed in one way, all else equal:
 - **Fake-demand gain**: the node at the median of window work buys extra
   inference from itself, ``fake_fraction`` of its own work in every epoch it
   works, paying the network's mean fee per work unit plus its own marginal
-  energy (the purchase is defined once, in :mod:`fairshare._economics_fake_demand`).
+  energy (the purchase is defined once, in :mod:`fairshare.economics.fake_demand`).
   Gain = extra reward value (tokens x price) over that spend; above 1 the rule
   pays for fake demand.
 - **Stake- and compute-driven shares** (knock-out attribution): the part of the

@@ -122,7 +122,7 @@ class LinearBasis:
 def single_component_split(f, name: str, k: int, operator: int) -> tuple[float, float]:
     """(before, after) of ``operator`` splitting into ``k`` identities, under ``Linear({name: 1})``.
 
-    Closed form of the replay in :func:`fairshare._evaluate_gaming.split_rewards`:
+    Closed form of the replay in :func:`fairshare.evaluation.gaming.split_rewards`:
     additive components are split-neutral; a per-identity component (identity
     floor, availability) counts the operator's quantity ``Q`` k times, so its
     share of an epoch with total ``T`` becomes ``k Q / (T + (k - 1) Q)``.
@@ -143,7 +143,7 @@ def single_component_split(f, name: str, k: int, operator: int) -> tuple[float, 
 def single_component_merge(f, name: str, pair) -> tuple[float, float]:
     """(before, after) of the two operators ``pair`` merging into one identity, under ``Linear({name: 1})``.
 
-    Closed form of :func:`fairshare._evaluate_gaming.merge_rewards`: the merged
+    Closed form of :func:`fairshare.evaluation.gaming.merge_rewards`: the merged
     identity holds the sum of every quantity, so only the identity floor
     changes (the pair's m working identities count as one).
     """

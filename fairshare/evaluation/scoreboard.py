@@ -1,6 +1,6 @@
 """One scoreboard row: concentration, coverage and earnings of one rule's rewards.
 
-Public through :mod:`fairshare.evaluate`. Concentration is measured on the
+Public through :mod:`fairshare.evaluation`. Concentration is measured on the
 window's reward tokens per operator (or per node with ``level="node"``), over
 the entities active at some point in the window; coverage over the operators
 with work in the window (DESIGN.md's *active* operators).

@@ -46,7 +46,15 @@ _FIELD = {
 
 
 def component(features: Features, name: str) -> np.ndarray:
-    """The ``(E, K)`` quantity of component ``name`` (not normalised)."""
+    """The ``(E, K)`` quantity of component ``name`` (not normalised).
+
+    Parameters
+    ----------
+    features : Features
+        Aggregated features (node or operator level).
+    name : str
+        A component of :data:`COMPONENTS`.
+    """
     if name == "identity_floor":
         return (features.work_units > 0).astype(np.float64)
     if name not in _FIELD:
@@ -60,6 +68,13 @@ def component_shares(features: Features, names) -> tuple[np.ndarray, np.ndarray]
     Returns ``(shares, empty)``: ``shares`` is ``(C, E, K)`` with each
     ``shares[c, e]`` summing to one, or all zero where the component is all
     zero in epoch ``e``; ``empty`` is ``(C, E)`` bool marking those epochs.
+
+    Parameters
+    ----------
+    features : Features
+        Aggregated features (node or operator level).
+    names : iterable of str
+        Components of :data:`COMPONENTS`, in the order of the ``C`` axis of the result.
     """
     names = list(names)
     e, k = features.shape

@@ -33,6 +33,15 @@ class Allocation:
 
     ``rewards`` is ``(E, N)``; ``unallocated`` is ``(E,)``: emission the rule
     did not place (for example a component that is all zero in an epoch).
+
+    Parameters
+    ----------
+    rewards : ndarray, shape (E, N)
+        Tokens paid to each node in each epoch; finite and >= 0.
+    unallocated : ndarray, shape (E,)
+        Tokens of each epoch's emission the rule did not place.
+    emission : ndarray, shape (E,)
+        Each epoch's emission in tokens: ``rewards.sum(1) + unallocated == emission`` to rounding.
     """
 
     rewards: np.ndarray
@@ -108,7 +117,15 @@ class ScoreFormula(Formula):
 
 
 def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
-    """Pay ``emission[e]`` in proportion to ``scores[e]``; all-zero epochs are unallocated."""
+    """Pay ``emission[e]`` in proportion to ``scores[e]``; all-zero epochs are unallocated.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (E, N)
+        Non-negative scores; ``scores[e]`` sets how epoch ``e``'s emission is split.
+    emission : ndarray, shape (E,)
+        Tokens to pay out in each epoch.
+    """
     totals = scores.sum(axis=1)
     empty = totals <= 0
     rewards = np.zeros_like(scores)
@@ -132,7 +149,13 @@ def check_nonneg(value, what: str, upper: float | None = None) -> None:
 
 @dataclass(frozen=True)
 class Proportional(ScoreFormula):
-    """Pay in proportion to one component (default: work units). Split-neutral, monotone."""
+    """Pay in proportion to one component (default: work units). Split-neutral, monotone.
+
+    Parameters
+    ----------
+    on : str, default "work"
+        The component paid in proportion to, one of :data:`~fairshare.formulas.COMPONENTS`.
+    """
 
     on: str = "work"
     name: ClassVar[str] = "proportional"
@@ -153,7 +176,13 @@ class Proportional(ScoreFormula):
 
 @dataclass(frozen=True)
 class PerTask(Proportional):
-    """The same reward for every request served."""
+    """The same reward for every request served.
+
+    Parameters
+    ----------
+    on : str, default "tasks"
+        The component paid in proportion to: requests served unless changed.
+    """
 
     on: str = "tasks"
     name: ClassVar[str] = "per_task"
@@ -161,7 +190,13 @@ class PerTask(Proportional):
 
 @dataclass(frozen=True)
 class StakeWeighted(Proportional):
-    """Pay in proportion to stake bonded while active (as stake-weighted emission pools do)."""
+    """Pay in proportion to stake bonded while active (as stake-weighted emission pools do).
+
+    Parameters
+    ----------
+    on : str, default "stake"
+        The component paid in proportion to: stake bonded while active unless changed.
+    """
 
     on: str = "stake"
     name: ClassVar[str] = "stake_weighted"
@@ -169,7 +204,16 @@ class StakeWeighted(Proportional):
 
 @dataclass(frozen=True)
 class CobbDouglas(ScoreFormula):
-    """Score ``work ** a * stake ** b`` (a factor with exponent 0 counts as 1)."""
+    """Score ``work ** a * stake ** b`` (a factor with exponent 0 counts as 1).
+
+    Parameters
+    ----------
+    work_exponent : float, default 0.5
+        Exponent ``a`` of work units; finite and >= 0.
+    stake_exponent : float, default 0.5
+        Exponent ``b`` of stake tokens; finite and >= 0. Splitting an identity is neutral when
+        ``a + b == 1``, rewarded below 1 and penalised above.
+    """
 
     work_exponent: float = 0.5
     stake_exponent: float = 0.5
@@ -189,7 +233,15 @@ class CobbDouglas(ScoreFormula):
 
 @dataclass(frozen=True)
 class Power(ScoreFormula):
-    """Score ``component ** exponent``: below 1 favours small holders (and pays Sybil splitting)."""
+    """Score ``component ** exponent``: below 1 favours small holders (and pays Sybil splitting).
+
+    Parameters
+    ----------
+    exponent : float, default 0.5
+        Exponent applied to the component; finite and >= 0 (0 pays every node with a score of 1).
+    on : str, default "work"
+        The component raised to ``exponent``, one of :data:`~fairshare.formulas.COMPONENTS`.
+    """
 
     exponent: float = 0.5
     on: str = "work"
@@ -225,7 +277,14 @@ def _power(x: np.ndarray, exponent: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class VerificationWeighted(ScoreFormula):
-    """Score ``sum(multiplier[mode] * work[mode])``: reward verified work explicitly."""
+    """Score ``sum(multiplier[mode] * work[mode])``: reward verified work explicitly.
+
+    Parameters
+    ----------
+    multipliers : dict, default {"vanilla": 1.0, "tee": 1.5, "zkml": 3.0}
+        Weight of work units per verification mode (keys among ``"vanilla"``, ``"tee"``, ``"zkml"``;
+        values finite and >= 0). A mode left out is weighted 0.
+    """
 
     multipliers: dict = field(default_factory=lambda: {"vanilla": 1.0, "tee": 1.5, "zkml": 3.0})
     name: ClassVar[str] = "verification_weighted"
@@ -249,7 +308,13 @@ class VerificationWeighted(ScoreFormula):
 
 @dataclass(frozen=True)
 class SmallTaskBonus(ScoreFormula):
-    """Score ``work + bonus * small_task_work``: extra weight on fragmented small tasks."""
+    """Score ``work + bonus * small_task_work``: extra weight on fragmented small tasks.
+
+    Parameters
+    ----------
+    bonus : float, default 1.0
+        Extra weight on small-task work units; finite and >= 0 (0 is plain work-proportional).
+    """
 
     bonus: float = 1.0
     name: ClassVar[str] = "small_task_bonus"
@@ -272,6 +337,12 @@ class Linear(Formula):
     ``rewards[e] = emission[e] * sum_c weights[c] * share_c[e]``; weights are
     >= 0 and sum to 1. Weight on a component that is all zero in an epoch is
     unallocated there, so rewards stay linear in the weights.
+
+    Parameters
+    ----------
+    weights : dict, default {"work": 1.0}
+        Component name -> weight; names from :data:`~fairshare.formulas.COMPONENTS`, weights >= 0
+        and summing to 1 (to 1e-9).
     """
 
     weights: dict = field(default_factory=lambda: {"work": 1.0})
@@ -308,7 +379,16 @@ class Linear(Formula):
 
 @dataclass(frozen=True)
 class FloorPlusProportional(Formula):
-    """``floor_share`` of emission equally per active identity, the rest in proportion to ``on``."""
+    """``floor_share`` of emission equally per active identity, the rest in proportion to ``on``.
+
+    Parameters
+    ----------
+    floor_share : float, default 0.2
+        Share of each epoch's emission, in [0, 1], paid equally to every identity (node key) with work in
+        the epoch (the ``identity_floor`` component).
+    on : str, default "work"
+        The component the remaining ``1 - floor_share`` is paid in proportion to.
+    """
 
     floor_share: float = 0.2
     on: str = "work"
@@ -337,6 +417,13 @@ class Capped(Formula):
 
     The excess goes to uncapped nodes in proportion to their base rewards
     (water-filling, exact); what no node can take is unallocated.
+
+    Parameters
+    ----------
+    share_cap : float, default 0.02
+        Largest share of an epoch's emission one node may receive, in (0, 1].
+    base : Formula, default Proportional()
+        The rule whose rewards are capped.
     """
 
     share_cap: float = 0.02
@@ -369,6 +456,17 @@ class FeeLinkedCap(Formula):
     Closes the fake-demand hole: buying one's own inference for a fee ``x``
     earns at most ``k * x`` of emission. With ``redistribute=True`` the excess
     goes to nodes below their cap (water-filling); otherwise it is unallocated.
+
+    Parameters
+    ----------
+    k : float, default 1.0
+        A node's emission in an epoch is at most ``k * fees_usd / token_price_usd`` tokens; finite and >= 0.
+        Epochs with a token price of 0 are not capped.
+    base : Formula, default Proportional()
+        The rule whose rewards are capped.
+    redistribute : bool, default True
+        Give the excess to nodes below their cap in proportion to their base rewards (water-filling);
+        if False the excess is unallocated.
     """
 
     k: float = 1.0

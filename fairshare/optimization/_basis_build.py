@@ -1,4 +1,4 @@
-"""Helpers that build a :class:`~fairshare.optimize.basis.Basis`: windows, identity rows, fake demand."""
+"""Helpers that build a :class:`~fairshare.optimization.basis.Basis`: windows, identity rows, fake demand."""
 
 from __future__ import annotations
 
@@ -17,7 +17,15 @@ __all__ = ["window_mask", "window_features", "identity_cost_hint", "identity_tok
 
 
 def window_mask(epochs: np.ndarray, window) -> np.ndarray:
-    """Epochs in ``window``: ``"all"``, the last ``n`` epochs (int), or ``(first, last)`` labels inclusive."""
+    """Epochs in ``window``: ``"all"``, the last ``n`` epochs (int), or ``(first, last)`` labels inclusive.
+
+    Parameters
+    ----------
+    epochs : array_like, shape (E,)
+        Epoch labels, ascending.
+    window : "all", int or tuple of (int, int)
+        ``"all"``, the last ``n`` epochs (``1 <= n <= E``) or ``(first, last)`` epoch labels inclusive.
+    """
     epochs = np.asarray(epochs)
     if isinstance(window, str) and window == "all":
         return np.ones(epochs.size, dtype=bool)

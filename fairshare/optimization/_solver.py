@@ -1,7 +1,7 @@
 """The one door to cvxpy: lazy import, solver choice, statuses turned into typed errors.
 
 ``import fairshare`` must not import cvxpy (it is heavy); every module of
-:mod:`fairshare.optimize` gets it from :func:`cvxpy` at call time.
+:mod:`fairshare.optimization` gets it from :func:`cvxpy` at call time.
 
 Default solver: Clarabel (interior point; LP, QP, SOCP and exponential cones,
 with dual values, deterministic). Fallbacks named in errors: SCS (first order,

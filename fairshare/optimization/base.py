@@ -4,7 +4,7 @@ A :class:`Constraint` is configuration only (cvxportfolio style): ``build(ctx)``
 returns a :class:`Built` record holding the cvxpy constraints, the Parameters
 its knobs change, and the numbers its report needs. The same object builds
 into the problem form and into the homogeneous form of the diagnostics
-(:mod:`fairshare.optimize._context`).
+(:mod:`fairshare.optimization._context`).
 
 Every constraint also checks itself numerically (:meth:`Constraint.slack`,
 >= 0 where it holds, in its own normalised units) so results and tests verify
@@ -33,7 +33,24 @@ BINDING_TOL = 1e-6
 
 @dataclass
 class Built:
-    """One constraint built into one problem (see the module docstring)."""
+    """One constraint built into one problem (see the module docstring).
+
+    Parameters
+    ----------
+    owner : Constraint
+        The constraint that built this record.
+    label : str
+        The constraint's description in this problem (with the scenario's name when there are several).
+    constraints : list of cvxpy.Constraint
+        The cvxpy constraints added to the problem (empty when every row was left out).
+    params : dict, optional
+        The cvxpy Parameters the constraint's knobs set, by name.
+    data : dict, optional
+        Numbers the report and rescaling need (for example ``scale``, ``per_scale``, ``times_scale``,
+        ``scenario``).
+    penalty : cvxpy.Expression, optional
+        A term added to the objective (soft constraints); None for hard ones.
+    """
 
     owner: "Constraint"
     label: str

@@ -44,10 +44,12 @@ class Basis:
     Shapes: ``K`` operators present in the window, ``C`` components, ``E``
     epochs of the window. Money in USD, rewards in tokens.
 
-    Attributes
+    Parameters
     ----------
     components : tuple of str, (C,)
+        The components, in the order of the ``C`` axis.
     operator_ids : Index, (K,)
+        The operators present in the window (any node active in it).
     classes : (K,) str
         ``"retail"`` or the operator's main tier (:func:`fairshare.economics.operator_classes`).
     active : (K,) bool
@@ -55,6 +57,7 @@ class Basis:
     tokens, value_usd : (K, C)
         Window tokens and their USD value (history prices) per unit weight.
     emission_per_epoch, price_usd : (E,)
+        Emission (tokens) and token price (USD) of each epoch of the window.
     unallocated : (C,)
         Tokens a unit weight leaves unpaid (epochs where the component is all zero).
     energy_usd, depreciation_usd, margin_usd, energy_kwh : (K,)
@@ -62,15 +65,31 @@ class Basis:
     identity_tokens : (E, C)
         Tokens per unit weight that one more identity (node key) with work earns in each epoch:
         an equal share of ``identity_floor`` and, online all epoch, of ``availability``.
-    identity_cost_hint_usd : float
+    identity_cost_hint_usd : float, default nan
         The default cost of standing up one identity: the highest mean full cost per active
         epoch of a working retail node key in the window (of any working node key when there
-        are no retail operators). See :class:`~fairshare.optimize.constraints.SybilBound`.
-    fake_tokens : (E, C) or None; fake_spend_usd : float
-        Extra tokens per unit weight, per epoch, and the USD cost of the fake demand that
-        ``fs.evaluate`` measures (the median working node buys ``fake_fraction`` more of its own work).
-    epoch_tokens : (E, K, C) or None; epoch_energy_usd, epoch_depreciation_usd, epoch_margin_usd : (E, K) or None
-        The same per epoch, for per-epoch coverage.
+        are no retail operators). See :class:`~fairshare.optimization.constraints.SybilBound`.
+    fake_tokens : (E, C) or None, optional
+        Extra tokens per unit weight, per epoch, that the fake demand ``fs.evaluate`` measures earns
+        (the median working node buys ``fake_fraction`` more of its own work).
+    fake_spend_usd : float, default nan
+        What that fake demand costs, USD.
+    epoch_tokens : (E, K, C) or None, optional
+        Tokens per unit weight per epoch, for per-epoch coverage.
+    epoch_energy_usd, epoch_depreciation_usd, epoch_margin_usd : (E, K) or None, optional
+        The window costs and margin per epoch, for per-epoch coverage.
+    history : History or None, optional
+        The history the basis was built from (None when built from features or arrays).
+    features : Features or None, optional
+        The node-level features the basis was built from (None when built from arrays).
+    epoch_mask : ndarray of bool or None, optional
+        The window's epochs among the features' epochs.
+    present_mask : ndarray of bool or None, optional
+        The operators present in the window among all the features' operators.
+    window : tuple, default ()
+        ``(first, last)`` epoch labels of the window (``(0, 0)`` when built from arrays).
+    provenance : dict, optional
+        Version and source of the basis.
     """
 
     components: tuple

@@ -3,13 +3,13 @@
 Money constraints (this module) bound USD amounts the rule pays, so they move
 with the budget and the token price: coverage of operators' costs, the Sybil
 bound on per-identity components, and the fee-linked cap on fake demand.
-Share constraints (:mod:`fairshare.optimize.share_constraints`) bound token
-shares and weights. Pass any list of them to :func:`fairshare.optimize.optimize`;
+Share constraints (:mod:`fairshare.optimization.share_constraints`) bound token
+shares and weights. Pass any list of them to :func:`fairshare.optimization.optimize`;
 :func:`default_constraints` is the documented default problem.
 
 Coverage (DESIGN.md "Units, time and identity"): operator ``k`` is covered when
 ``earned_k = s * V_k theta + fees_k - upstream_k >= (1 + margin) * cost_k``, with
-``V`` the USD value of a unit weight (:class:`~fairshare.optimize.basis.Basis`) and
+``V`` the USD value of a unit weight (:class:`~fairshare.optimization.basis.Basis`) and
 ``s`` the budget multiplier. Rows are normalised by ``cost_k``, so the
 *relative shortfall* ``d_k = (need_k - s V_k theta) / cost_k`` (``need = (1 + margin)
 cost - fees + upstream``) is what the three modes bound:
@@ -61,7 +61,7 @@ class Coverage(Constraint):
     ----------
     who : str, list or mask
         ``"active"``, ``"retail"``, ``"non_retail"``, a class, operator ids or a mask
-        (:meth:`Basis.select <fairshare.optimize.basis.Basis.select>`).
+        (:meth:`Basis.select <fairshare.optimization.basis.Basis.select>`).
     cost : {"full", "energy"}
         Energy plus depreciation, or energy only.
     mode : {"hard", "soft", "cvar"}
@@ -244,6 +244,16 @@ class SybilBound(Constraint):
     (``Basis.identity_cost_hint_usd``): per-identity pay may reach what keeping
     the dearest retail node running costs, and no more. Set it to what the
     protocol makes an identity cost (registration, attestation, bonded stake).
+
+    Parameters
+    ----------
+    identity_cost_usd : float, optional
+        What standing up one more identity costs, USD per epoch; finite and >= 0. None (default) uses
+        ``Basis.identity_cost_hint_usd`` (see above).
+    include_availability : bool, default True
+        Count the ``availability`` component as a per-identity claim (only ``identity_floor`` when False).
+    per_epoch : bool, default False
+        Bound the pay of every epoch instead of the window's mean pay per epoch.
     """
 
     identity_cost_usd: float | None = None
@@ -318,9 +328,14 @@ class FakeDemandBound(Constraint):
     The fake demand is the one ``fs.evaluate`` replays (the median working node
     buys ``fake_fraction`` more of its own work, paying the mean fee per work unit
     and its marginal energy); its gain is linear in the weights
-    (:class:`~fairshare.optimize.basis.Basis`), so the scoreboard's
+    (:class:`~fairshare.optimization.basis.Basis`), so the scoreboard's
     ``fake_demand_gain`` of the result is at most ``max_gain``. ``max_gain = 1``:
     buying one's own inference never pays.
+
+    Parameters
+    ----------
+    max_gain : float, default 1.0
+        Largest reward, in USD, the fake demand may earn per USD spent on it; finite and >= 0.
     """
 
     max_gain: float = 1.0
@@ -362,11 +377,22 @@ class FakeDemandBound(Constraint):
 
 def default_constraints(identity_cost_usd: float | None = None, cvar_level: float = 0.9,
                         contribution_floor: float = 0.25, max_gain: float = 1.0) -> list[Constraint]:
-    """The default problem's constraints (see :func:`fairshare.optimize.optimize`).
+    """The default problem's constraints (see :func:`fairshare.optimization.optimize`).
 
     Hard full-cost coverage for active retail operators; energy-only coverage
     for the other active operators at a CVaR level; a contribution floor on
     work-proportional rewards; the Sybil bound; the fee-linked cap.
+
+    Parameters
+    ----------
+    identity_cost_usd : float, optional
+        Passed to :class:`SybilBound` (None: its default, the dearest retail node's cost per epoch).
+    cvar_level : float, default 0.9
+        CVaR level, in [0, 1), of the energy-only coverage of non-retail operators.
+    contribution_floor : float, default 0.25
+        ``fraction`` of the :class:`ContributionFloor` on work-proportional rewards.
+    max_gain : float, default 1.0
+        ``max_gain`` of the :class:`FakeDemandBound`.
     """
     return [Coverage(who="retail", cost="full", mode="hard"),
             Coverage(who="non_retail", cost="energy", mode="cvar", level=cvar_level),

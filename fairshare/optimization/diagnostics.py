@@ -2,7 +2,7 @@
 
 Every USD amount a rule pays scales with ``s`` = budget multiplier (times the
 token price when it is flat). With ``phi = s * theta`` every hard constraint is
-convex in ``phi`` and ``sum(phi) = s`` (:mod:`fairshare.optimize._context`), so
+convex in ``phi`` and ``sum(phi) = s`` (:mod:`fairshare.optimization._context`), so
 
 - the smallest ``s`` at which the constraints can hold is ``min sum(phi)``, one
   convex problem; the largest (upper limits such as the Sybil bound and the
@@ -14,7 +14,7 @@ convex in ``phi`` and ``sum(phi) = s`` (:mod:`fairshare.optimize._context`), so
   example operators with no work) are listed.
 
 Shadow prices come from the duals of the last solve (envelope theorem, see
-:mod:`fairshare.optimize._constraint_base`) and are read in plain language.
+:mod:`fairshare.optimization.base`) and are read in plain language.
 """
 
 from __future__ import annotations
@@ -49,6 +49,17 @@ def scale_range(spec: dict, constraints, flat: bool = False) -> ScaleRange:
     ``flat`` the scale is the flat token price times the budget multiplier.
     Share constraints alone are scale-free, so ``phi = 0`` meets them: the
     constraints hold at some positive scale only when ``max sum(phi) > 0``.
+
+    Parameters
+    ----------
+    spec : dict
+        A problem spec (:func:`~fairshare.optimization.solve.problem_spec`): ``bases``, ``allowed``,
+        ``status_quo`` and ``solver`` are read.
+    constraints : list of Constraint
+        The constraints; soft ones are left out.
+    flat : bool, default False
+        Measure the scale as a flat token price times the budget multiplier instead of a multiple of the
+        history's prices.
     """
     lo, hi = _interval(spec, constraints, flat)
     out = ScaleRange(min=lo, max=hi, feasible=hi > 0, conflicts=[], uncoverable=uncoverable(spec, constraints))
@@ -79,7 +90,15 @@ def _interval(spec: dict, constraints, flat: bool) -> tuple[float, float]:
 
 
 def uncoverable(spec: dict, constraints) -> list:
-    """Operators in hard coverage that no allowed component pays (no rule in the family can cover them)."""
+    """Operators in hard coverage that no allowed component pays (no rule in the family can cover them).
+
+    Parameters
+    ----------
+    spec : dict
+        A problem spec; its ``bases`` and ``allowed`` components are read.
+    constraints : list of Constraint
+        The constraints; only hard :class:`~fairshare.optimization.constraints.Coverage` ones count.
+    """
     found = []
     for con in constraints:
         if getattr(con, "mode", None) != "hard":
@@ -96,6 +115,15 @@ def infeasible_error(spec: dict, constraints, state: dict) -> InfeasibleError:
 
     ``state`` holds ``scale`` (current), ``budget_multiplier``, ``flat_price``
     (or None) and ``mean_emission`` (tokens per epoch of the schedule).
+
+    Parameters
+    ----------
+    spec : dict
+        The problem spec that proved infeasible.
+    constraints : list of Constraint
+        Its constraints (soft ones are named but not diagnosed).
+    state : dict
+        The problem's knobs when it failed (see above).
     """
     flat = state["flat_price"] is not None
     rng = scale_range(spec, constraints, flat=flat)
@@ -159,6 +187,13 @@ def full_coverage(spec: dict, extra=()) -> dict:
     (at the schedule's emission) for the ``Linear`` family (with ``extra``
     constraints, e.g. ``MaxUnallocated``) and the oracle lower bound (each
     operator paid exactly its uncovered cost).
+
+    Parameters
+    ----------
+    spec : dict
+        A problem spec; the first basis is used.
+    extra : sequence of Constraint, default ()
+        Constraints that hold alongside full coverage in the family (for example ``MaxUnallocated``).
     """
     from .constraints import Coverage
 
@@ -182,7 +217,21 @@ def full_coverage(spec: dict, extra=()) -> dict:
 
 def sensitivity_table(problem: EmissionProblem, theta: np.ndarray, objective_name: str, mean_emission: float,
                       mean_price: float) -> tuple[list[dict], dict]:
-    """Per-constraint binding status, slack, duals and readings; and the budget and price sensitivities."""
+    """Per-constraint binding status, slack, duals and readings; and the budget and price sensitivities.
+
+    Parameters
+    ----------
+    problem : EmissionProblem
+        The problem, just solved.
+    theta : ndarray, shape (C,)
+        The weights found.
+    objective_name : str
+        The objective, described, for the plain-language readings.
+    mean_emission : float
+        Mean emission of the schedule, tokens per epoch.
+    mean_price : float
+        Mean token price of the window, USD (used when the problem has no flat price).
+    """
     rows, d_scale = [], 0.0
     s = float(problem.scale.value)
     per_scale_token = (s / problem.budget_multiplier) / mean_emission  # d scale / d (token per epoch)

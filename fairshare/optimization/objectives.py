@@ -1,7 +1,7 @@
 """Objective terms of the emission-weight optimiser, composable by ``+`` and scalar ``*``.
 
 Every term measures the operators' window rewards ``x = S theta`` as shares
-of the window's emission (``S = tokens / E``, :class:`~fairshare.optimize.basis.Basis`).
+of the window's emission (``S = tokens / E``, :class:`~fairshare.optimization.basis.Basis`).
 With nothing unallocated (the default ``MaxUnallocated(0)``) ``sum(x) == 1``
 and each term equals the metric of the same name in :mod:`fairshare.metrics`
 on the operators present in the window.
@@ -25,7 +25,7 @@ fixed-size Parameter matrix (DPP: adding a cut changes values, not the
 problem); the optimiser adds the cut of the current solution's ordering until
 the model and the exact Gini agree (Kelley's cutting-plane method [1]_,
 stabilised by a proximal term, :meth:`EmissionProblem.solve
-<fairshare.optimize.problem.EmissionProblem.solve>`). Each cut costs one sort
+<fairshare.optimization.problem.EmissionProblem.solve>`). Each cut costs one sort
 of the n shares and one ``S' c`` product; memory is O(n C), never O(n**2).
 
 References
@@ -85,7 +85,13 @@ class Term(abc.ABC):
 
 @dataclass(frozen=True)
 class Objective:
-    """A weighted sum of terms: minimise ``sum(coef * term)``."""
+    """A weighted sum of terms: minimise ``sum(coef * term)``.
+
+    Parameters
+    ----------
+    terms : tuple of (float, Term)
+        ``(coef, term)`` pairs; coefficients finite and >= 0, at least one pair.
+    """
 
     terms: tuple
 
@@ -154,7 +160,13 @@ class LargestShare(Term):
 
 @dataclass(frozen=True)
 class TopKShare(Term):
-    """Share of the ``k`` best-paid operators, ``sum_largest(x, k)``."""
+    """Share of the ``k`` best-paid operators, ``sum_largest(x, k)``.
+
+    Parameters
+    ----------
+    k : int, default 10
+        Number of best-paid operators; a whole number >= 1 (more than the operators present counts them all).
+    """
 
     k: int = 10
     name: ClassVar[str] = "top_k_share"
@@ -177,7 +189,13 @@ class TopKShare(Term):
 
 @dataclass(frozen=True)
 class Gini(Term):
-    """Gini coefficient (mean-difference, population form) of operator shares, by cutting planes."""
+    """Gini coefficient (mean-difference, population form) of operator shares, by cutting planes.
+
+    Parameters
+    ----------
+    max_cuts : int, default 256
+        Size of the cut store: the most supporting planes of the Gini the cutting-plane loop can add.
+    """
 
     max_cuts: int = 256
     name: ClassVar[str] = "gini"
@@ -251,6 +269,17 @@ class AlphaFair(Term):
     ``alpha = 1`` proportional fairness, large ``alpha`` approaches max-min.
     Operators no allowed component can pay are left out (their utility would be
     ``-inf`` under every rule).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Inequality aversion; finite and >= 0.
+    weights : tuple of float, optional
+        Welfare weight ``w`` of each operator present in the window (finite, > 0, one per operator);
+        None weights all 1.
+    who : str, default "active"
+        The operators whose welfare counts (see
+        :meth:`Basis.select <fairshare.optimization.basis.Basis.select>`).
     """
 
     alpha: float = 1.0
@@ -307,7 +336,14 @@ OBJECTIVES = {"hhi": HHI, "max_share": LargestShare, "top_k_share": TopKShare, "
 
 
 def as_objective(spec) -> Objective:
-    """An :class:`Objective` from a name, a term, an objective, or a dict ``{name or term: coefficient}``."""
+    """An :class:`Objective` from a name, a term, an objective, or a dict ``{name or term: coefficient}``.
+
+    Parameters
+    ----------
+    spec : str, Term, Objective or dict
+        An objective name (``"hhi"``, ``"max_share"``, ``"top_k_share"``, ``"gini"``, ``"theil"``,
+        ``"alpha_fair"``), a term, an objective (returned as is) or ``{name or term: coefficient}``.
+    """
     if isinstance(spec, Objective):
         return spec
     if isinstance(spec, Term):

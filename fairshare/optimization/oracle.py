@@ -65,6 +65,29 @@ class OracleAllocation:
     the labels of a Series input. ``level`` is the water level ``nu`` of the
     fill (NaN on solver paths); ``at_floor`` and ``at_cap`` flag the holders held
     by a bound.
+
+    Parameters
+    ----------
+    allocation : ndarray, shape (n,)
+        What each holder receives, in the units of the budget.
+    objective : str
+        The objective minimised (``"proportional"`` is reported as ``"alpha_fair"``).
+    value : float
+        The objective at the allocation.
+    level : float
+        Water level ``nu`` of the exact fill; NaN on the solver path.
+    at_floor, at_cap : ndarray of bool, shape (n,)
+        Holders at their floor, or at their cap (to ``1e-12 * max(budget, 1)``).
+    budget : float
+        The total placed.
+    method : {"exact", "solver"}
+        The path that computed the allocation.
+    alpha : float, optional
+        Inequality aversion of ``alpha_fair``; None for other objectives.
+    index : pandas.Index, optional
+        Labels of the holders when the floors were a Series.
+    details : dict, optional
+        Objective-specific settings (``{"k": k}`` for ``top_k_share``).
     """
 
     allocation: np.ndarray

@@ -36,7 +36,24 @@ __all__ = ["transition", "TransitionPath"]
 
 @dataclass(frozen=True, eq=False)
 class TransitionPath:
-    """The phased path: one row per epoch of the transition (weights, step, largest loss, distance left)."""
+    """The phased path: one row per epoch of the transition (weights, step, largest loss, distance left).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per epoch of the path (index ``epoch`` from 1): ``step`` (fraction of the remaining
+        distance moved), ``largest_loss_pct``, ``distance`` (half the L1 distance of the weights to the
+        target) and the weights ``w_<component>``.
+    rules : list of Linear
+        The rule of each epoch.
+    reached_at : int or None
+        The epoch the target is reached in; None if not within the path's epochs.
+    epochs_to_close : float
+        Epochs until the weights are within 1e-6 of the target on the same path (``reached_at`` when
+        reached; ``inf`` when not within 100,000 epochs).
+    max_loss_pct : float
+        The per-epoch loss limit, in percent.
+    """
 
     table: pd.DataFrame
     rules: list

@@ -11,7 +11,7 @@ and the fake-demand gain are Parameters too. The problem is DPP, so cvxpy
 compiles it once and each re-solve only rewrites the Parameter values [1]_.
 Gini terms add cutting planes by changing a Parameter matrix, not the problem.
 Rows that other rows imply are left out before compiling (presolve, see
-:meth:`Context.prune <fairshare.optimize._context.Context.prune>`).
+:meth:`Context.prune <fairshare.optimization._context.Context.prune>`).
 
 Several scenarios (prices, demand) are optimised at once for the worst case:
 every scenario's constraints hold and the objective is the largest scenario
@@ -45,7 +45,29 @@ BASIS_KNOBS = ("budget", "price", "budget_multiplier", "electricity_usd_per_kwh"
 
 @dataclass
 class Solution:
-    """The raw answer of one solve: weights as the solver returned them, and bookkeeping."""
+    """The raw answer of one solve: weights as the solver returned them, and bookkeeping.
+
+    Parameters
+    ----------
+    theta : ndarray, shape (C,)
+        Weights per component as the solver returned them (NaN when infeasible).
+    status : str
+        cvxpy status (``"optimal"``, ``"optimal_inaccurate"``, ``"infeasible"``, ...); a Gini problem whose
+        bundle method stopped before ``gini_tol`` reports ``"optimal_inaccurate"``.
+    solver : str
+        The solver used.
+    compile_s, solve_s : float
+        Seconds spent compiling and in the solver, summed over the solver calls of this solve.
+    wall_s : float
+        Seconds the whole solve took.
+    cuts : int
+        Solver rounds of the Gini bundle method (0 without Gini terms).
+    gap : float
+        Decrease of the objective the Gini cutting-plane model still predicted at the end (0 without
+        Gini terms; NaN when infeasible).
+    objective : float
+        The objective at ``theta`` (NaN when infeasible).
+    """
 
     theta: np.ndarray
     status: str
@@ -65,22 +87,30 @@ class EmissionProblem:
     ----------
     bases : Basis or dict of name -> Basis
         One basis, or one per scenario (same components).
-    objective : str, Term or Objective
-    constraints : list of Constraint
+    objective : str, Term or Objective, default "hhi"
+        Anything :func:`~fairshare.optimization.objectives.as_objective` accepts.
+    constraints : list of Constraint, default ()
     allowed : (C,) bool, optional
         Components the weights may use (default all).
     status_quo : (C,) array, optional
         Baseline weights (for ``MaxLoss``).
     flat_price : float, optional
         Value rewards at this flat token price instead of the history's prices.
-    budget_multiplier : float
+    budget_multiplier : float, default 1.0
         Emission as a multiple of the history's schedule.
-    homogeneous : bool
-        Build the diagnostics form (see :mod:`fairshare.optimize._context`); no objective.
-    presolve : bool
+    homogeneous : bool, default False
+        Build the diagnostics form (see :mod:`fairshare.optimization._context`); no objective.
+    solver : str, optional
+        cvxpy solver name (default Clarabel); must be installed.
+    gini_tol : float, default 1e-9
+        Gini terms: stop the bundle method when the model predicts a decrease below
+        ``gini_tol * max(1, |objective|)`` (see :meth:`solve`).
+    max_cut_rounds : int, default 200
+        Gini terms: the most solver rounds of the bundle method per solve.
+    presolve : bool, default True
         Leave out constraint rows that other rows imply (:meth:`Context.prune
-        <fairshare.optimize._context.Context.prune>`); off for problems re-costed later.
-    fixed_bounds : bool
+        <fairshare.optimization._context.Context.prune>`); off for problems re-costed later.
+    fixed_bounds : bool, default True
         Share-constraint bounds (caps, floors) stay as built, so rows that hold for
         every weight vector can be left out too; off when a frontier sweeps one.
     """

@@ -24,7 +24,15 @@ __all__ = ["EmissionResult", "clean_weights"]
 
 
 def clean_weights(theta: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Solver weights made a rule: negatives and values below ``tol`` to 0, then summing to exactly 1."""
+    """Solver weights made a rule: negatives and values below ``tol`` to 0, then summing to exactly 1.
+
+    Parameters
+    ----------
+    theta : array_like, shape (C,)
+        Weights as the solver returned them.
+    tol : float, default 1e-9
+        Weights at or below this are set to 0.
+    """
     w = np.where(np.asarray(theta, dtype=np.float64) > tol, theta, 0.0)
     total = w.sum()
     if total <= 0:
@@ -34,34 +42,52 @@ def clean_weights(theta: np.ndarray, tol: float = 1e-9) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class EmissionResult:
-    """What :func:`fairshare.optimize.optimize` found (see the module docstring).
+    """What :func:`fairshare.optimization.optimize` found (see the module docstring).
 
-    Attributes
+    Parameters
     ----------
-    weights : Series
+    weights : pandas.Series
         Weight per component (all components of the problem; zeros included).
     formula : formulas.Linear
         The same weights as a rule a protocol can adopt.
-    objective, objective_terms : float, dict
-        The objective at the weights, and each term's value.
-    status_quo : formulas.Linear; status_quo_objective : float; status_quo_feasible : bool
-    constraints : DataFrame
+    objective_name : str
+        The objective, described (for example ``"hhi"``).
+    objective : float
+        The objective at the weights (the largest over scenarios when there are several).
+    objective_terms : dict
+        Each term's value at the weights, by name.
+    status_quo : formulas.Linear
+        The baseline rule.
+    status_quo_objective : float
+        The objective at the status-quo weights.
+    status_quo_feasible : bool
+        Whether the status quo meets every hard constraint.
+    constraints : pandas.DataFrame
         One row per constraint: binding, slack, rows, and a plain-language reading of its shadow price.
     sensitivities : dict
         ``per_token_per_epoch``: change of the objective per extra token of emission per epoch;
         ``per_price_cent``: per $0.01 of (flat-equivalent) token price.
-    operators : DataFrame
+    operators : pandas.DataFrame
         Per operator: class, window tokens under the status quo and the rule, change in percent,
         earned value, cost and coverage ratios.
     full_coverage : dict
         Budget and price that covering every active operator's full cost would need (rule family and oracle).
     oracle : dict
-        The oracle's objective under the hard floors and caps and the price of simplicity.
-    scoreboard : DataFrame or None
+        The oracle's objective under the hard floors and caps and the price of simplicity (empty when
+        not computed; a ``note`` where the comparison does not apply).
+    solver : dict
+        Solver name, status, compile, solve and wall seconds, Gini cut rounds and gap.
+    provenance : dict
+        Version, input hash, objective, constraints, components, window, budget, flat price, status quo
+        and scenarios.
+    scenarios : dict, optional
+        Objective per scenario at the weights (empty without scenarios).
+    scoreboard : pandas.DataFrame or None, optional
         Evaluation scoreboard rows of the status quo and the rule (from an evaluator).
-    frontier : Frontier or None
+    frontier : Frontier or None, optional
         A sweep attached with :meth:`with_frontier` (reports plot it).
-    solver, provenance : dict
+    basis : Basis or None, optional
+        The basis the problem was built on (used by :meth:`transition`).
     """
 
     weights: pd.Series
@@ -99,7 +125,7 @@ class EmissionResult:
         return replace(self, scoreboard=ev.scoreboard)
 
     def with_frontier(self, frontier) -> "EmissionResult":
-        """The same result with a :class:`~fairshare.optimize.frontier.Frontier` attached."""
+        """The same result with a :class:`~fairshare.optimization.sweeps.Frontier` attached."""
         return replace(self, frontier=frontier)
 
     def to_frame(self) -> pd.DataFrame:
@@ -119,7 +145,7 @@ class EmissionResult:
         return self.constraints[self.constraints["binding"]]
 
     def transition(self, epochs: int, max_loss_pct: float):
-        """A phased path from the status quo to this rule (:func:`fairshare.optimize.paths.transition`)."""
+        """A phased path from the status quo to this rule (:func:`fairshare.optimization.paths.transition`)."""
         from .paths import transition
 
         return transition(self.basis, self.status_quo, self.formula, epochs=epochs, max_loss_pct=max_loss_pct)

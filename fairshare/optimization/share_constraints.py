@@ -2,7 +2,7 @@
 
 Each holds for operator shares ``x = S theta`` of the window's emission and is
 homogeneous of degree one in the weights (written against ``total``), see
-:mod:`fairshare.optimize._context`.
+:mod:`fairshare.optimization._context`.
 
 - :class:`ShareCap`: ``x_k <= cap`` for every operator (maximum operator share).
 - :class:`NakamotoAtLeast`: Nakamoto coefficient ``>= N``: the ``N - 1`` largest
@@ -51,7 +51,13 @@ def _relative_to(basis, who, base: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ShareCap(RowConstraint):
-    """No operator receives more than ``cap`` of the window's emission."""
+    """No operator receives more than ``cap`` of the window's emission.
+
+    Parameters
+    ----------
+    cap : float, default 0.1
+        Largest share of the window's emission one operator may receive, in (0, 1].
+    """
 
     cap: float = 0.1
     sense: ClassVar[int] = -1
@@ -72,7 +78,19 @@ class ShareCap(RowConstraint):
 
 @dataclass(frozen=True)
 class ContributionFloor(RowConstraint):
-    """Each selected operator keeps at least ``fraction`` of its ``Linear({on: 1})`` reward."""
+    """Each selected operator keeps at least ``fraction`` of its ``Linear({on: 1})`` reward.
+
+    Parameters
+    ----------
+    fraction : float, default 0.25
+        Share, in [0, 1], of its ``Linear({on: 1})`` reward each selected operator keeps.
+    who : str, list or ndarray of bool, default "active"
+        The operators bound (see :meth:`Basis.select <fairshare.optimization.basis.Basis.select>`):
+        ``"active"`` (work in the window), ``"all"``, ``"non_retail"``, a class label, a list of
+        operator ids or a boolean mask. Operators that ``Linear({on: 1})`` pays nothing are not bound.
+    on : str, default "work"
+        The component of the reference rule ``Linear({on: 1})``.
+    """
 
     fraction: float = 0.25
     who: object = "active"
@@ -94,7 +112,16 @@ class ContributionFloor(RowConstraint):
 
 @dataclass(frozen=True)
 class MaxLoss(RowConstraint):
-    """No selected operator loses more than ``max_loss_pct`` percent against the status quo."""
+    """No selected operator loses more than ``max_loss_pct`` percent against the status quo.
+
+    Parameters
+    ----------
+    max_loss_pct : float, default 50.0
+        Largest loss allowed against the status-quo reward, in percent, in [0, 100].
+    who : str, list or ndarray of bool, default "all"
+        The operators bound, as for :class:`ContributionFloor`; operators the status quo pays nothing
+        are not bound.
+    """
 
     max_loss_pct: float = 50.0
     who: object = "all"
@@ -121,7 +148,15 @@ class MaxLoss(RowConstraint):
 
 @dataclass(frozen=True)
 class MinWeight(RowConstraint):
-    """At least ``at_least`` of the emission weighted on ``components`` (default verified work)."""
+    """At least ``at_least`` of the emission weighted on ``components`` (default verified work).
+
+    Parameters
+    ----------
+    at_least : float, default 0.1
+        Smallest total weight, in [0, 1], on ``components``.
+    components : tuple of str, default VERIFIED
+        The components whose weights are summed (default the verified-work ones).
+    """
 
     at_least: float = 0.1
     components: tuple = VERIFIED
@@ -150,6 +185,14 @@ class NakamotoAtLeast(Constraint):
     Matches :func:`fairshare.metrics.nakamoto_coefficient` (fewest holders with
     more than ``threshold``); the bound is tightened by ``1e-9`` so solver
     rounding cannot leave the top ``count - 1`` at exactly the threshold.
+
+    Parameters
+    ----------
+    count : int, default 5
+        The Nakamoto coefficient to reach; a whole number >= 1 (and at most one more than the operators
+        present).
+    threshold : float, default 0.5
+        The share, in (0, 1], the ``count - 1`` largest operators together may hold at most.
     """
 
     count: int = 5
@@ -202,7 +245,13 @@ class NakamotoAtLeast(Constraint):
 
 @dataclass(frozen=True)
 class WeightBounds(Constraint):
-    """``low <= weight[c] <= high`` for each component in ``bounds`` (``{name: (low, high)}``)."""
+    """``low <= weight[c] <= high`` for each component in ``bounds`` (``{name: (low, high)}``).
+
+    Parameters
+    ----------
+    bounds : dict of str to tuple of float, default {}
+        ``{component: (low, high)}`` with ``0 <= low <= high <= 1``; components left out are unbounded.
+    """
 
     bounds: dict = field(default_factory=dict)
 
@@ -238,7 +287,13 @@ class WeightBounds(Constraint):
 
 @dataclass(frozen=True)
 class MaxUnallocated(Constraint):
-    """At most ``share`` of the window's emission unpaid; ``0`` forbids weight on sometimes-empty components."""
+    """At most ``share`` of the window's emission unpaid; ``0`` forbids weight on sometimes-empty components.
+
+    Parameters
+    ----------
+    share : float, default 0.0
+        Largest share, in [0, 1], of the window's emission the weights may leave unpaid.
+    """
 
     share: float = 0.0
 

@@ -2,7 +2,7 @@
 
 The default problem (every part can be changed):
 
-- objective: operator-level HHI of window rewards (:class:`~fairshare.optimize.objectives.HHI`);
+- objective: operator-level HHI of window rewards (:class:`~fairshare.optimization.objectives.HHI`);
 - hard full-cost coverage for active retail operators;
 - energy-only coverage for the other active operators at CVaR level 0.9;
 - a contribution floor: every active operator keeps 25% of its work-proportional reward;
@@ -59,7 +59,7 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
         ``"hhi"``, ``"max_share"``, ``"top_k_share"``, ``"gini"``, ``"theil"``, ``"alpha_fair"``,
         or a weighted sum such as ``0.5 * HHI() + 0.5 * Gini()``.
     constraints : "default" or list of Constraint
-        ``"default"``: :func:`~fairshare.optimize.constraints.default_constraints`.
+        ``"default"``: :func:`~fairshare.optimization.constraints.default_constraints`.
         ``MaxUnallocated(max_unallocated)`` is added unless one is given.
     window : "all", int or (first, last)
         Epochs the rewards and costs are summed over.
@@ -86,6 +86,14 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
         Cost of standing up one identity for the default Sybil bound.
     max_unallocated : float
         Largest share of the emission the rule may leave unpaid.
+    depreciation : {"straight_line", "declining_balance"}, default "straight_line"
+        Depreciation method of the costs built from a History (and from scenario histories).
+    max_retail_nodes : int, default 3
+        Operators with at most this many nodes, all at home, are retail (History input and
+        scenario histories; ``classes`` gives the classes of Features input).
+    fake_fraction : float, default 0.1
+        The fake demand the fake-demand bound prices: the share of its own work the median
+        working node buys from itself (History and Features input; a Basis brings its own).
     oracle : bool
         Compute the per-operator oracle and the price of simplicity.
 
@@ -105,8 +113,11 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     --------
     >>> import fairshare as fs
     >>> h = fs.datasets.default_network(seed=0, scale="small")
-    >>> res = fs.optimize(h)                      # doctest: +SKIP
-    >>> res.formula                               # doctest: +SKIP
+    >>> res = fs.optimize(h)
+    >>> abs(sum(res.formula.weights.values()) - 1.0) < 1e-9
+    True
+    >>> res.objective <= res.status_quo_objective
+    True
     """
     spec = problem_spec(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
                    scenarios=scenarios, costs=costs, classes=classes, solver=solver,
@@ -127,7 +138,41 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
 def problem_spec(data, components=None, constraints="default", window="all", *, status_quo=None, budget=None,
             price=None, scenarios=None, costs=None, classes=None, solver=None, identity_cost_usd=None,
             max_unallocated=0.0, depreciation="straight_line", max_retail_nodes=3, fake_fraction=0.1) -> dict:
-    """Bases, constraints and settings of one problem (shared by optimize, frontier and paths)."""
+    """Bases, constraints and settings of one problem (shared by optimize, frontier and paths).
+
+    Parameters
+    ----------
+    data : History, Features or Basis
+        As for :func:`optimize`.
+    components : list of str, optional
+        Components the weights may use (default all of the basis's).
+    constraints : "default" or list of Constraint, default "default"
+        As for :func:`optimize`; ``MaxUnallocated(max_unallocated)`` is added unless one is given.
+    window : "all", int or (first, last), default "all"
+        Epochs summed over; must stay ``"all"`` for a Basis, which fixes its own.
+    status_quo : Linear or dict, optional
+        Baseline rule (default :data:`STATUS_QUO_WEIGHTS`).
+    budget : float, optional
+        Emission in tokens per epoch; finite and > 0.
+    price : float, optional
+        A flat token price, USD; finite and > 0.
+    scenarios : dict, optional
+        Worst-case scenarios, as for :func:`optimize`.
+    costs, classes : Costs and Series, optional
+        Node-level costs and operator classes of Features input (only there).
+    solver : str, optional
+        cvxpy solver name.
+    identity_cost_usd : float, optional
+        Passed to the default constraints' Sybil bound.
+    max_unallocated : float, default 0.0
+        Largest share of the emission left unpaid, unless a ``MaxUnallocated`` is given.
+    depreciation : {"straight_line", "declining_balance"}, default "straight_line"
+        Depreciation method of the costs built from a History.
+    max_retail_nodes : int, default 3
+        Operators with at most this many nodes, all at home, are retail (History input).
+    fake_fraction : float, default 0.1
+        Share of its own work the fake-demand buyer buys (History and Features input).
+    """
     if (costs is not None or classes is not None) and not isinstance(data, Features):
         raise ConfigError("costs= and classes= go with Features input; a History or Basis brings its own.")
     if isinstance(data, Basis) and not (isinstance(window, str) and window == "all"):

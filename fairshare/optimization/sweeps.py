@@ -46,7 +46,26 @@ CITED_RANGES = {"price": (0.05, 0.50), "electricity_usd_per_kwh": (0.06, 0.42), 
 
 @dataclass(frozen=True, eq=False)
 class Frontier:
-    """One row per swept value: status, objective, weights and coverage; times of build, compile and solves."""
+    """One row per swept value: status, objective, weights and coverage; times of build, compile and solves.
+
+    Parameters
+    ----------
+    over : str
+        The swept knob.
+    table : pandas.DataFrame
+        One row per swept value (indexed by it): status, solve and compile seconds, Gini cut rounds,
+        objective, the weights and coverage.
+    build_s : float
+        Seconds spent building problems (summed over workers with a client).
+    compile_s : float
+        Seconds of the first compile.
+    solve_s : float
+        Seconds of all solves (wall time of each, summed).
+    rebuilt : bool
+        Whether the problem was rebuilt for every point (``rebuild=True``).
+    provenance : dict, optional
+        Objective, constraints and budget of the sweep.
+    """
 
     over: str
     table: pd.DataFrame
@@ -90,6 +109,9 @@ def frontier(data, over: str = "price", values=None, *, components=None, objecti
         constraint knob.
     values : sequence of float
         Default: 10 points over the cited range for price and cost inputs.
+    warm_start : bool, default True
+        Start each solve from the previous point's solution (solvers that support it) and keep
+        Gini cuts between points.
     rebuild : bool
         Build and compile a fresh problem for every point (for comparison only).
     client : dask.distributed.Client, optional
@@ -100,8 +122,12 @@ def frontier(data, over: str = "price", values=None, *, components=None, objecti
         a warm start (Clarabel, the default solver, has none) the numbers equal
         ``client=None`` to solver round-off; a warm start or Gini cuts carried from the
         previous point depend on where a block begins.
-    components, objective, constraints, window, status_quo, budget, price, solver, options
-        As for :func:`fairshare.optimize.optimize`.
+    components, objective, constraints, window, status_quo, budget, price, solver
+        As for :func:`fairshare.optimization.optimize`.
+    **options
+        Other keywords of :func:`fairshare.optimization.optimize` that shape the problem:
+        ``scenarios``, ``costs``, ``classes``, ``identity_cost_usd``, ``max_unallocated``,
+        ``depreciation``, ``max_retail_nodes``, ``fake_fraction``.
 
     Returns
     -------

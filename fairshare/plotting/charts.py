@@ -398,6 +398,17 @@ def render(draw, stem, *, figsize=(7.5, 4.6), dpi: int = 150) -> bytes:
     The file writer of scripts and reports (the plot helpers never save). The
     files carry no creation dates, so the same figure gives the same bytes.
     Returns the PNG bytes.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(ax)`` draws on a new Matplotlib Axes with a fairshare plot helper.
+    stem : str or pathlib.Path
+        Path of the files without suffix; ``.png``, ``.pdf`` and ``.csv`` are added.
+    figsize : tuple of float, default (7.5, 4.6)
+        Figure size, inches.
+    dpi : int, default 150
+        Resolution of the PNG, dots per inch.
     """
     import matplotlib
 

@@ -97,6 +97,11 @@ def plotted_data(ax) -> pd.DataFrame:
     Scripts save it beside the figure (``plotted_data(ax).to_csv(...)``);
     tests check figures by it.
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes a fairshare plot helper returned.
+
     Raises
     ------
     ConfigError
@@ -110,17 +115,37 @@ def plotted_data(ax) -> pd.DataFrame:
 
 
 def colour_for(i: int) -> str:
-    """The ``i``-th palette colour (cycling)."""
+    """The ``i``-th palette colour (cycling).
+
+    Parameters
+    ----------
+    i : int
+        Index of the series.
+    """
     return PALETTE[i % len(PALETTE)]
 
 
 def share_axis(axis) -> None:
-    """Show a [0, 1] share as percent on ``axis`` (``ax.xaxis`` or ``ax.yaxis``)."""
+    """Show a [0, 1] share as percent on ``axis`` (``ax.xaxis`` or ``ax.yaxis``).
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``.
+    """
     axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
 
 
 def compact(value, _pos=None) -> str:
-    """A number with k / M / B suffixes and at most four significant digits (48570 -> "48.57k")."""
+    """A number with k / M / B suffixes and at most four significant digits (48570 -> "48.57k").
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    _pos : int, optional
+        Tick position, passed by Matplotlib's ``FuncFormatter`` and ignored.
+    """
     size = abs(value)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if size >= limit:
@@ -129,5 +154,11 @@ def compact(value, _pos=None) -> str:
 
 
 def token_axis(axis) -> None:
-    """Token amounts with k / M / B suffixes on ``axis``."""
+    """Token amounts with k / M / B suffixes on ``axis``.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``.
+    """
     axis.set_major_formatter(FuncFormatter(compact))

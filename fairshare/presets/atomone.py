@@ -34,6 +34,17 @@ def adjust_eta(eta: float, stakes, step: float = 0.03, ratio: float = 3.0) -> fl
     67 on from 100). eta rises by ``step`` when the low group's mean is zero or
     the high mean is at least ``ratio`` times the low mean, and falls by
     ``step`` otherwise, clamped to [0, 1]. Fewer than 3 validators: unchanged.
+
+    Parameters
+    ----------
+    eta : float
+        The current eta, in [0, 1].
+    stakes : array_like
+        Bonded stake of each validator (any order).
+    step : float, default 0.03
+        Change of eta per update.
+    ratio : float, default 3.0
+        High-to-low mean stake ratio at or above which eta rises.
     """
     s = np.sort(np.asarray(stakes, dtype=np.float64))[::-1]
     n = s.size
@@ -79,9 +90,12 @@ class AtomOneNakamotoBonus(Formula):
 
     Examples
     --------
-    >>> rule = fs.presets.AtomOneNakamotoBonus(eta=0.03, adjust_every=7)  # weekly on daily epochs  # doctest: +SKIP
-    >>> f = fs.aggregate(history)  # doctest: +SKIP
-    >>> rule(f).rewards, rule.eta_path(f)  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> rule = fs.presets.AtomOneNakamotoBonus(eta=0.03, adjust_every=7)  # weekly on daily epochs
+    >>> f = fs.aggregate(h)
+    >>> rule(f).rewards.shape, len(rule.eta_path(f))
+    ((30, 80), 30)
     """
 
     eta: float = 0.03

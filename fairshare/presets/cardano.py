@@ -26,7 +26,21 @@ __all__ = ["CardanoSaturation", "pool_reward"]
 
 
 def pool_reward(sigma, s, k: int, a0: float, R: float = 1.0) -> np.ndarray:
-    """Shelley optimal pool reward ``f(s, sigma)`` (see the module docstring), elementwise."""
+    """Shelley optimal pool reward ``f(s, sigma)`` (see the module docstring), elementwise.
+
+    Parameters
+    ----------
+    sigma : array_like
+        The pool's stake relative to the total stake.
+    s : array_like
+        The pool's pledge relative to the total stake (broadcast against ``sigma``).
+    k : int
+        Target number of pools; saturation is at ``z0 = 1 / k``.
+    a0 : float
+        Pledge influence (0: the pledge makes no difference).
+    R : float, default 1.0
+        Rewards available to all pools, in the unit of the result.
+    """
     z0 = 1.0 / k
     sig = np.minimum(np.asarray(sigma, dtype=np.float64), z0)
     sp = np.minimum(np.asarray(s, dtype=np.float64), z0)
@@ -59,9 +73,13 @@ class CardanoSaturation(Formula):
 
     Examples
     --------
-    >>> rule = fs.presets.CardanoSaturation(k=500, a0=0.3, pledge=pledges)  # Series node_id -> tokens  # doctest: +SKIP
-    >>> a = rule(fs.aggregate(history))  # doctest: +SKIP
-    >>> a.unallocated  # what returns to the reserve  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> pledges = h.nodes.set_index("node_id")["stake_tokens"] / 2  # Series node_id -> tokens
+    >>> rule = fs.presets.CardanoSaturation(k=500, a0=0.3, pledge=pledges)
+    >>> a = rule(fs.aggregate(h))
+    >>> bool((a.unallocated > 0).all())  # what returns to the reserve
+    True
     """
 
     k: int = 500

@@ -28,7 +28,19 @@ __all__ = ["HeliumDensity", "density_limit", "density_scale"]
 
 
 def density_limit(n_occupied, density_tgt: float = 1.0, density_max: float = 4.0, n_siblings: int = 2):
-    """HIP-17 hex density limit ``min(density_max, density_tgt * max(1, n - N + 1))``."""
+    """HIP-17 hex density limit ``min(density_max, density_tgt * max(1, n - N + 1))``.
+
+    Parameters
+    ----------
+    n_occupied : array_like
+        ``n``: sibling regions (itself included) whose density is at least ``density_tgt``.
+    density_tgt : float, default 1.0
+        Target density.
+    density_max : float, default 4.0
+        Largest limit.
+    n_siblings : int, default 2
+        ``N``: occupied siblings a region is allowed before its limit grows.
+    """
     n = np.asarray(n_occupied, dtype=np.float64)
     return np.minimum(density_max, density_tgt * np.maximum(1.0, n - n_siblings + 1.0))
 
@@ -105,9 +117,13 @@ class HeliumDensity(Formula):
 
     Examples
     --------
-    >>> regions = history.nodes.set_index("node_id")["region"]  # doctest: +SKIP
-    >>> rule = fs.presets.HeliumDensity(regions, density_tgt=1, density_max=4, n_siblings=2)  # doctest: +SKIP
-    >>> rule(fs.aggregate(history)).rewards, rule.scale(fs.aggregate(history))  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> regions = h.nodes.set_index("node_id")["region"]
+    >>> rule = fs.presets.HeliumDensity(regions, density_tgt=1, density_max=4, n_siblings=2)
+    >>> f = fs.aggregate(h)
+    >>> rule(f).rewards.shape, bool((rule.scale(f) <= 1).all())
+    ((30, 80), True)
     """
 
     regions: object = field(repr=False)

@@ -28,6 +28,13 @@ def selection_probability(stake: np.ndarray, random_share: float = 0.0) -> np.nd
     Candidates are the entries with stake > 0 (bonded orchestrators); a row
     with none gives zeros. This is go-livepeer's ``calculateProbabilities``
     with ``StakeWeight = 1 - r``, ``RandWeight = r`` and no price term.
+
+    Parameters
+    ----------
+    stake : array_like, shape (n,) or (rows, n)
+        Stake of each candidate; candidates are the entries > 0.
+    random_share : float, default 0.0
+        ``r``, in [0, 1]: the part of the probability spread evenly over candidates.
     """
     check_unit(random_share, "random_share")
     return stake_equal_mix(np.atleast_2d(np.asarray(stake, dtype=np.float64)), random_share)
@@ -85,8 +92,11 @@ class LivepeerStake(Formula):
 
     Examples
     --------
-    >>> rule = fs.presets.LivepeerStake(random_share=0.3, active_set_size=100)  # doctest: +SKIP
-    >>> rule(fs.aggregate(history)).rewards  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> rule = fs.presets.LivepeerStake(random_share=0.3, active_set_size=100)
+    >>> rule(fs.aggregate(h)).rewards.shape  # (epochs, nodes)
+    (30, 80)
     """
 
     random_share: float = 0.0

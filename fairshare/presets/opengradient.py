@@ -32,6 +32,13 @@ def vault_cap(n_validators: int, share_cap: float = 0.33) -> float:
     StakedBondVault's ``capBps = max(equalShareBps, MAX_DELEGATION_BPS_PER_VALIDATOR)``
     with ``equalShareBps = ceil(10000 / numSelected)``: with 2 validators 50%,
     with 3 33.34%, with 4 or more 33%.
+
+    Parameters
+    ----------
+    n_validators : int
+        Number of selected validators; 0 or fewer returns ``share_cap``.
+    share_cap : float, default 0.33
+        ``MAX_DELEGATION_BPS_PER_VALIDATOR`` as a fraction.
     """
     if n_validators <= 0:
         return share_cap
@@ -53,6 +60,13 @@ class OpenGradientStaking(Formula):
     :meth:`income_usd` adds them to the emission's value for a node-income
     view; the economics module counts them as income the same way.
 
+    Parameters
+    ----------
+    share_cap : float, default 0.33
+        Largest share, in [0, 1], of an epoch's emission one node may receive.
+    raise_to_equal_share : bool, default True
+        Raise the cap to the equal share of the nodes with stake, as the vault does (:func:`vault_cap`).
+
     Notes
     -----
     Sybil: rewarded (a capped node split into identities below the cap keeps
@@ -60,9 +74,15 @@ class OpenGradientStaking(Formula):
 
     Examples
     --------
-    >>> rule = fs.presets.OpenGradientStaking(share_cap=0.33)  # doctest: +SKIP
-    >>> f = fs.aggregate(history)  # doctest: +SKIP
-    >>> rule(f).rewards, rule.income_usd(f)  # tokens; USD with fees added  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> rule = fs.presets.OpenGradientStaking(share_cap=0.33)
+    >>> f = fs.aggregate(h)
+    >>> a = rule(f)
+    >>> bool(np.allclose(a.rewards.sum(axis=1) + a.unallocated, a.emission))  # every epoch's emission spent
+    True
+    >>> rule.income_usd(f).shape  # USD: emission at the epoch's price, fees added
+    (30, 80)
     """
 
     share_cap: float = 0.33

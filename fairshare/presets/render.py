@@ -24,7 +24,17 @@ __all__ = ["RenderAvailability", "wallet_decay"]
 
 
 def wallet_decay(x, free_nodes: int = 3, decay_rate: float = 0.65) -> np.ndarray:
-    """RNP-015 ``high_node_penalty``: 1 up to ``free_nodes``, then ``exp(-decay_rate * (x - free_nodes))``."""
+    """RNP-015 ``high_node_penalty``: 1 up to ``free_nodes``, then ``exp(-decay_rate * (x - free_nodes))``.
+
+    Parameters
+    ----------
+    x : array_like
+        Number of nodes in the wallet (or the node's rank within it).
+    free_nodes : int, default 3
+        Nodes paid in full before the decay starts.
+    decay_rate : float, default 0.65
+        Exponential decay per node beyond ``free_nodes``.
+    """
     x = np.asarray(x, dtype=np.float64)
     return np.where(x <= free_nodes, 1.0, np.exp(-decay_rate * (x - free_nodes)))
 
@@ -99,8 +109,11 @@ class RenderAvailability(Formula):
 
     Examples
     --------
-    >>> rule = fs.presets.RenderAvailability(work_share=0.9, decay="additional")  # doctest: +SKIP
-    >>> rule(fs.aggregate(history)).rewards  # doctest: +SKIP
+    >>> import fairshare as fs
+    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> rule = fs.presets.RenderAvailability(work_share=0.9, decay="additional")
+    >>> rule(fs.aggregate(h)).rewards.shape  # (epochs, nodes)
+    (30, 80)
     """
 
     work_share: float = 0.9

@@ -19,7 +19,19 @@ __all__ = ["Report", "Section", "Table", "Figure", "build_report", "write_report
 
 @dataclass(frozen=True)
 class Report:
-    """Sections in reading order, plus provenance and the result objects to save beside them."""
+    """Sections in reading order, plus provenance and the result objects to save beside them.
+
+    Parameters
+    ----------
+    title : str
+        The appendix's title (the Markdown and HTML heading).
+    sections : tuple of Section
+        The sections, in reading order.
+    provenance : dict
+        Version, package versions and the inputs' and results' provenance (written to the manifest).
+    results : dict, optional
+        Result objects by name, saved under ``results/NAME/`` when savable.
+    """
 
     title: str
     sections: tuple[Section, ...]
@@ -84,6 +96,8 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
         More sweeps of the optimum (budget, cost inputs) beside the optimisation's own frontier.
     question : str, optional
         The governance question, in one or two sentences.
+    title : str, default "Emission rules for inference nodes: an appendix"
+        The report's title.
     """
     context = {"history": history, "evaluation": evaluation, "optimization": optimization,
                "simulation": simulation, "sensitivity": sensitivity, "question": question}
@@ -101,7 +115,17 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
 
 
 def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
-    """Write ``report`` to ``directory`` (see the module docstring); return the directory."""
+    """Write ``report`` to ``directory`` (see the module docstring); return the directory.
+
+    Parameters
+    ----------
+    report : Report
+        The report to write.
+    directory : str or pathlib.Path
+        The report directory; written to a temporary sibling and renamed into place.
+    overwrite : bool, default False
+        Replace an existing non-empty ``directory`` (an error otherwise).
+    """
     directory = Path(directory)
     with atomic_directory(directory, overwrite=overwrite) as tmp:
         (tmp / "tables").mkdir()

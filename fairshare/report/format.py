@@ -21,7 +21,16 @@ _MONEY = ("_usd",)
 
 
 def format_value(column: str, value) -> str:
-    """The string a report shows for ``value`` in column ``column``."""
+    """The string a report shows for ``value`` in column ``column``.
+
+    Parameters
+    ----------
+    column : str
+        Column (or row) name: its ending or keywords choose the format (``_pct``: percent as given;
+        share-like names: x 100 with a percent sign; counts: whole numbers; money: dollars).
+    value : object
+        The value; None and NaN show as ``n/a``, booleans as yes / no, non-numbers as ``str(value)``.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if isinstance(value, (bool,)):
@@ -48,7 +57,15 @@ def format_value(column: str, value) -> str:
 
 
 def format_frame(frame: pd.DataFrame, by: str = "column") -> pd.DataFrame:
-    """Every cell as its report string; ``by="row"`` formats by the row label instead (transposed tables)."""
+    """Every cell as its report string; ``by="row"`` formats by the row label instead (transposed tables).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Raw numbers.
+    by : {"column", "row"}, default "column"
+        Format each cell by its column name, or by its row label.
+    """
     if by == "row":
         return pd.DataFrame({c: [format_value(i, v) for i, v in frame[c].items()] for c in frame.columns},
                             index=frame.index)
@@ -56,7 +73,13 @@ def format_frame(frame: pd.DataFrame, by: str = "column") -> pd.DataFrame:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table of string cells (the index is the first column)."""
+    """A GitHub-flavoured Markdown table of string cells (the index is the first column).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        String cells (:func:`format_frame`); the index name heads the first column.
+    """
     head = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
     for label, row in frame.iterrows():
@@ -69,7 +92,17 @@ def _md(value) -> str:
 
 
 def latex_table(frame: pd.DataFrame, caption: str, label: str) -> str:
-    """A ``table``/``tabular`` environment (booktabs rules) of string cells."""
+    """A ``table``/``tabular`` environment (booktabs rules) of string cells.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        String cells (:func:`format_frame`); the index name heads the first column.
+    caption : str
+        The table's caption (escaped for LaTeX).
+    label : str
+        The LaTeX label key, for example ``"tab:scoreboard"`` (not escaped).
+    """
     cols = "l" + "r" * len(frame.columns)
     head = " & ".join(_tex(h) for h in [frame.index.name or ""] + list(frame.columns))
     body = "\n".join(" & ".join(_tex(v) for v in [label_] + list(row)) + r" \\"
@@ -88,7 +121,13 @@ def _tex(value) -> str:
 
 
 def html_table(frame: pd.DataFrame) -> str:
-    """An HTML table of string cells (escaped)."""
+    """An HTML table of string cells (escaped).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        String cells (:func:`format_frame`); the index name heads the first column.
+    """
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in [frame.index.name or ""] + list(frame.columns))
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in [label] + list(row)) + "</tr>"
                    for label, row in frame.iterrows())

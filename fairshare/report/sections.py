@@ -28,7 +28,19 @@ PACKAGES = ("numpy", "pandas", "numba", "cvxpy", "clarabel", "highspy", "scipy",
 
 @dataclass(frozen=True)
 class Table:
-    """A table of a report: raw numbers (saved as CSV) and their strings (shown)."""
+    """A table of a report: raw numbers (saved as CSV) and their strings (shown).
+
+    Parameters
+    ----------
+    name : str
+        File stem of the table (``tables/NAME.tex`` and ``.csv``).
+    caption : str
+        The caption shown above the table.
+    frame : pandas.DataFrame
+        The raw numbers (saved as CSV).
+    by : {"column", "row"}, default "column"
+        Format cells by their column name, or by their row label (transposed tables).
+    """
 
     name: str
     caption: str
@@ -42,7 +54,17 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of a report: ``draw(ax)`` plots it with a :mod:`fairshare.plotting` function."""
+    """A figure of a report: ``draw(ax)`` plots it with a :mod:`fairshare.plotting` function.
+
+    Parameters
+    ----------
+    name : str
+        File stem of the figure (``figures/NAME.png``, ``.pdf`` and ``.csv``).
+    caption : str
+        The caption shown under the figure.
+    draw : callable
+        ``draw(ax)`` draws the figure on a Matplotlib Axes.
+    """
 
     name: str
     caption: str
@@ -51,6 +73,20 @@ class Figure:
 
 @dataclass(frozen=True)
 class Section:
+    """A section of a report: paragraphs, then tables, then figures.
+
+    Parameters
+    ----------
+    title : str
+        The section heading (numbered in reading order).
+    paragraphs : tuple of str, default ()
+        Plain-text paragraphs.
+    tables : tuple of Table, default ()
+        The section's tables.
+    figures : tuple of Figure, default ()
+        The section's figures.
+    """
+
     title: str
     paragraphs: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()

@@ -20,9 +20,15 @@ way.
 
 Examples
 --------
->>> from fairshare import results_io                     # doctest: +SKIP
->>> results_io.save(ev, "out/evaluation")                # doctest: +SKIP
->>> ev2 = results_io.load("out/evaluation")              # doctest: +SKIP
+>>> import tempfile
+>>> import fairshare as fs
+>>> from fairshare import results_io
+>>> h = fs.datasets.default_network(seed=0, scale="small")
+>>> ev = fs.evaluate(h, fs.formulas.reference_rules())
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     ev2 = results_io.load(results_io.save(ev, f"{tmp}/evaluation"))
+>>> ev2.scoreboard.equals(ev.scoreboard)
+True
 
 ============  ==================================================================
 module        job

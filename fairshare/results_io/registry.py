@@ -21,6 +21,13 @@ class Parts:
 
     Table names are free text (``"detail/status_quo"``); files are numbered,
     and the manifest maps names to files.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame, optional
+        The result's tables, by name.
+    meta : dict, optional
+        Everything else, in a form :func:`~fairshare.results_io.encode` accepts.
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -40,7 +47,13 @@ class _Kind:
 
 
 def savable(result) -> bool:
-    """Whether :func:`save` knows how to write ``result``."""
+    """Whether :func:`save` knows how to write ``result``.
+
+    Parameters
+    ----------
+    result : object
+        Any object.
+    """
     return any(k.matches(result) for k in KINDS.values())
 
 

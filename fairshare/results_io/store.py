@@ -69,6 +69,11 @@ def save(result, directory, *, overwrite: bool = False) -> Path:
 def load(directory):
     """Read a result directory written by :func:`save` and rebuild the object.
 
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A directory written by :func:`save`.
+
     Raises
     ------
     DataError
@@ -198,6 +203,14 @@ def encode(value, where: str = "value"):
     non-finite floats, NumPy scalars and arrays, and fairshare formulas are
     tagged (``{"__tuple__": [...]}``, ...). Anything else raises
     :class:`ConfigError` naming ``where``.
+
+    Parameters
+    ----------
+    value : object
+        None, bool, str, int, float, a NumPy scalar or numeric array, a registered formula, or tuples,
+        lists and dicts of these.
+    where : str, default "value"
+        Where ``value`` sits in the result, named in the error when it cannot be saved.
     """
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -228,7 +241,13 @@ def encode(value, where: str = "value"):
 
 
 def decode(value):
-    """The inverse of :func:`encode`."""
+    """The inverse of :func:`encode`.
+
+    Parameters
+    ----------
+    value : object
+        A value :func:`encode` returned (after a JSON round trip).
+    """
     if isinstance(value, list):
         return [decode(v) for v in value]
     if not isinstance(value, dict):
@@ -252,6 +271,13 @@ def formula_to_dict(formula: Formula, where: str = "formula") -> dict:
     Raises :class:`ConfigError` when the rule's class is not in
     :data:`fairshare.formulas.REGISTRY` under its name (a class without a
     ``name`` does not register itself) or is not a dataclass.
+
+    Parameters
+    ----------
+    formula : Formula
+        A registered formula dataclass; its init fields are saved.
+    where : str, default "formula"
+        Where the formula sits in the result, named in errors.
     """
     cls = type(formula)
     if not cls.name or REGISTRY.get(cls.name) is not cls or not dataclasses.is_dataclass(formula):
@@ -264,7 +290,13 @@ def formula_to_dict(formula: Formula, where: str = "formula") -> dict:
 
 
 def formula_from_dict(spec: dict) -> Formula:
-    """The inverse of :func:`formula_to_dict`."""
+    """The inverse of :func:`formula_to_dict`.
+
+    Parameters
+    ----------
+    spec : dict
+        ``{"name": registry name, "params": {field: encoded value}}``, as :func:`formula_to_dict` wrote it.
+    """
     name = spec.get("name")
     if name not in REGISTRY:
         raise ConfigError(f"formula {name!r} is not in fairshare.formulas.REGISTRY (known: "

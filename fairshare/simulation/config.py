@@ -1,6 +1,6 @@
 """Mechanism settings of a simulation scenario: supply, price, churn, capital, demand, fake demand.
 
-Public through :mod:`fairshare.simulate`. Each mechanism is a frozen dataclass whose
+Public through :mod:`fairshare.simulation`. Each mechanism is a frozen dataclass whose
 defaults cite ``shared/reference/domain-facts.md`` (as §section); "assumption" marks a
 value the reference does not give (its §9 lists the gaps). Every mechanism can be
 switched off. ``validate()`` raises :class:`~fairshare.errors.ConfigError` naming the
@@ -97,7 +97,23 @@ def _choice(name, value, allowed):
 class Bucket:
     """One allocation bucket: ``share`` of the supply, unlocked at TGE by ``immediate``, the rest
     linearly over ``linear_months`` after a ``cliff_months`` cliff; ``sell_share`` of every unlock
-    is sold (sell pressure). Months are 365.25 / 12 days."""
+    is sold (sell pressure). Months are 365.25 / 12 days.
+
+    Parameters
+    ----------
+    name : str
+        The bucket's name (distinct within a :class:`Supply`).
+    share : float
+        Share of the total supply, in [0, 1].
+    immediate : float, default 0.0
+        Fraction of the bucket unlocked at TGE, in [0, 1].
+    cliff_months : float, default 0.0
+        Months after TGE before the linear unlock starts; >= 0.
+    linear_months : float, default 0.0
+        Months over which the rest unlocks linearly; >= 0 (0 unlocks it all at the cliff).
+    sell_share : float, default 0.5
+        Fraction of every unlock sold, in [0, 1].
+    """
 
     name: str
     share: float
@@ -150,6 +166,26 @@ class Supply:
 
     Emission stops when the pool is spent. Rewards then vest by ``reward_vesting`` (epochs).
     ``tge_epoch`` is the history epoch of the TGE (default: its first epoch).
+
+    Parameters
+    ----------
+    total_tokens : float, default 1e9
+        Maximum supply, tokens; > 0.
+    buckets : tuple of Bucket, default OPG_BUCKETS
+        Allocation buckets with distinct names; shares summing to 1.
+    funding : str, default "staking"
+        Name of the bucket that pays inference nodes.
+    schedule : str, float or array_like, default "linear"
+        ``"linear"``, ``"exponential"``, ``"halving"``, ``"history"`` (see above), a number of tokens per
+        epoch, or one value per simulated epoch.
+    half_life_days : float, default 48 months
+        Half-life of the ``"exponential"`` schedule, days; > 0.
+    halving_days : float, default 4 years
+        Halving period of the ``"halving"`` schedule, days; > 0.
+    reward_vesting : Vesting, default Vesting(immediate=1.0)
+        How rewards vest, in epochs (liquid at once by default).
+    tge_epoch : int, optional
+        History epoch of the TGE (default: the history's first epoch).
     """
 
     total_tokens: float = 1e9
@@ -201,6 +237,25 @@ class Price:
     depth), so ``P_t = P_exo_t e^(m_t)``, ``m_(t+1) = a m_t - 2 sign(s) ln(1 + |s| / x)``.
     Net sales are operators' sales for their bills plus sold unlocks, less
     ``buy_usd_per_epoch`` of outside buying.
+
+    Parameters
+    ----------
+    model : {"gbm", "constant", "history"}, default "gbm"
+        The exogenous price path.
+    start_usd : float, optional
+        Price at the start, USD, > 0 (default: the history's price at the start).
+    volatility_per_year : float, default PRICE_LOG_SD
+        Volatility of log price per year (``"gbm"``); >= 0.
+    log_drift_per_year : float, default 0.0
+        Drift of log price per year (``"gbm"``).
+    impact : bool, default False
+        Let net sales move the price (see above).
+    depth_usd : float, default 800,000
+        Liquidity of the pool, USD; > 0.
+    impact_half_life_days : float, default PRICE_HALF_LIFE_DAYS
+        Half-life of the price impact, days; > 0.
+    buy_usd_per_epoch : float, default 0.0
+        Outside buying, USD per epoch; >= 0.
     """
 
     model: str = "gbm"
@@ -237,6 +292,25 @@ class Churn:
     candidates: from their recorded join epoch on, a candidate joins when the value its nodes
     would earn (the mean of active nodes of the same hardware) beats their energy and
     depreciation by ``hurdle``, ``entry_lag_days`` after deciding.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+        Simulate joining and leaving; False keeps the history's own network.
+    patience_days : tuple of (str, float) pairs
+        Days of losses in a row after which an operator leaves, one pair per operator class
+        (default retail and home 30, colocation, datacenter and proxy 75); each > 0.
+    hurdle : float, default 0.2
+        A candidate joins when expected earned value exceeds energy and depreciation by this fraction; > -1.
+    entry_lag_days : float, default 7.0
+        Days from the decision to join to the first active epoch; >= 0.
+    exit_hazard_30d : tuple of (str, float) pairs
+        Probability of an exogenous exit per 30 days for ``"home"`` and ``"other"`` nodes, each in [0, 1)
+        (default the built-in network's leave hazards).
+    retire_at_end_of_life : bool, default True
+        Retire a node at the end of its hardware's life.
+    clones : int, default 0
+        Copies of every operator added as entry candidates from the start; >= 0.
     """
 
     enabled: bool = True
@@ -283,6 +357,18 @@ class Capital:
     and re-placed pro rata. Delegators receive the stake-driven part of a node's reward in
     proportion to their share of its stake, which dilutes the operator. ``elasticity=0``
     switches capital flows off.
+
+    Parameters
+    ----------
+    elasticity : float, default 1.0
+        Speed of the stake's response to the yield gap; >= 0 (0 switches capital flows off).
+    required_yield : float, default 0.07 / 0.67
+        The yield per year at which bonded stake is in balance; > 0.
+    adjustment_days : float, default 30.0
+        Days over which stake closes the gap at ``elasticity = 1``; > 0 (``elasticity * epoch /
+        adjustment_days`` must stay <= 1).
+    delegate_to : {"stake", "capex", "equal"}, default "stake"
+        How new delegations are spread over active nodes: by their stake, their hardware value, or equally.
     """
 
     elasticity: float = 1.0
@@ -323,6 +409,19 @@ class Demand:
 
     ``mode="replay"``: every node does in each epoch what the history records, times the
     growth; needs ``Churn(enabled=False)`` (the fixed network).
+
+    Parameters
+    ----------
+    mode : {"router", "replay"}, default "router"
+        Route the built-in network's traffic classes, or replay the history's work.
+    growth_per_year : float, optional
+        Demand growth per year (0.5 is +50%), > -1; None uses the history's log-linear trend.
+    large_token_share : float, optional
+        Token share of large jobs, in [0, 1); None keeps the network's.
+    noise : bool, default True
+        Draw each epoch's units Poisson around their mean (the mean itself when False).
+    routing : {"reputation", "stake", "uniform", "latency"}, default "reputation"
+        How the router places units (``mode="router"``).
     """
 
     mode: str = "router"
@@ -355,6 +454,15 @@ class FakeDemand:
     when the extra reward, valued at the price, beats the extra cost: the energy of the
     extra busy time and any upstream bill (its own fee comes back to it). The gain is
     measured with every willing operator buying at once.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+        Simulate fake demand.
+    operator_share : float, default 0.1
+        Share of operators willing to buy from themselves, in [0, 1], drawn per run.
+    fraction : float, default 0.1
+        Share of their real work a willing operator's nodes add each epoch; > 0.
     """
 
     enabled: bool = True

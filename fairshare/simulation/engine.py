@@ -61,6 +61,9 @@ class Scenario:
         Reputation scores (0-10,000) for the router; rebuilt for the built-in network.
     depreciation : {"straight_line", "declining_balance"}
         Depreciation method of ``economics.node_costs``.
+    _cache : dict, optional
+        Internal: the built network and router, shared by scenarios made with :meth:`replace`.
+        Leave it out.
     """
 
     history: History
@@ -83,7 +86,7 @@ class Scenario:
         for name, kind in kinds.items():
             value = getattr(self, name)
             if not isinstance(value, kind):
-                raise ConfigError(f"Scenario {name} must be a fairshare.simulate.{kind.__name__}, got "
+                raise ConfigError(f"Scenario {name} must be a fairshare.simulation.{kind.__name__}, got "
                                   f"{type(value).__name__}.")
             value.validate()
         if self.depreciation not in DEPRECIATION_METHODS:
@@ -234,9 +237,12 @@ def simulate(scenario: Scenario | None = None, rule=None, *, epochs: int | None 
     Examples
     --------
     >>> import fairshare as fs
-    >>> sc = fs.Scenario.default(seed=0, scale="small")        # doctest: +SKIP
-    >>> sim = fs.simulate(sc, epochs=60, runs=20, seed=1)       # doctest: +SKIP
-    >>> print(sim.summary())                                    # doctest: +SKIP
+    >>> sc = fs.Scenario.default(seed=0, scale="small")
+    >>> sim = fs.simulate(sc, epochs=30, runs=4, seed=1)
+    >>> sim.measure("reward_gini").shape  # epochs x runs
+    (30, 4)
+    >>> print(sim.summary())  # doctest: +ELLIPSIS
+    4 runs x 30 epochs (fast path, ...
     """
     check_client(client)
     scn = Scenario.default() if scenario is None else scenario

@@ -1,6 +1,6 @@
 """The static network of a simulation: node slots, operators, costs, entry candidates.
 
-Public through :class:`fairshare.simulate.Scenario`. Node slots are the history's nodes
+Public through :class:`fairshare.simulation.Scenario`. Node slots are the history's nodes
 (plus clones of its operators when asked), ordered so each operator's nodes are
 contiguous. Costs come from :mod:`fairshare.economics` (no second implementation):
 :func:`cost_rates` runs ``aggregate`` and ``economics.node_costs`` on a probe history of

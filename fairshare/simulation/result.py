@@ -1,6 +1,6 @@
 """What :func:`fairshare.simulate` returns: per run and epoch measures, bands, the unlock calendar.
 
-Public through :mod:`fairshare.simulate`. The measures (one value per run and epoch):
+Public through :mod:`fairshare.simulation`. The measures (one value per run and epoch):
 
 ==============================  ==============================================================
 measure                         meaning
@@ -56,6 +56,33 @@ class SimulationResult:
 
     ``state`` holds per-node arrays ``(runs, epochs, nodes)`` (``rewards``, ``stake``, ``work``,
     ``active``, ``busy`` seconds) when the simulation was asked to keep them (``keep_state=True``).
+
+    Parameters
+    ----------
+    values : ndarray, shape (runs, epochs, measures)
+        The simulated measures.
+    measures : tuple of str
+        Measure names, in the order of the last axis of ``values``.
+    epochs : ndarray, shape (epochs,)
+        Epoch labels of the simulated epochs (continuing the history's numbering).
+    unlocks : pandas.DataFrame
+        Tokens unlocked per epoch (rows) and bucket (columns).
+    node_ids : pandas.Index
+        Labels of the node slots.
+    operator_ids : pandas.Index
+        Labels of the operators.
+    node_operator : ndarray of int, shape (nodes,)
+        Operator code of each node slot.
+    operator_class : ndarray of str, shape (operators,)
+        Class of each operator (``"retail"``, ``"home"``, ``"colocation"``, ``"datacenter"``, ``"proxy"``).
+    path : {"fast", "general"}
+        The path the runs took.
+    seconds : float
+        Wall time of the runs, seconds.
+    state : dict or None, optional
+        Per-node arrays (see above) with ``keep_state=True``; None otherwise.
+    provenance : dict, optional
+        Version, seed, rule, scenario settings and inputs of the run.
     """
 
     values: np.ndarray

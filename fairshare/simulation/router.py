@@ -1,6 +1,6 @@
 """Demand and routing inputs of a simulation, taken from the built-in network's own modules.
 
-Public through :class:`fairshare.simulate.Scenario`. The four traffic classes, their unit
+Public through :class:`fairshare.simulation.Scenario`. The four traffic classes, their unit
 sizes, fees and verification modes are :mod:`fairshare.datasets.demand`'s; the starting
 demand is :func:`fairshare.datasets.traffic.calibrate_demand` on the nodes active at the
 start; the selection weights are :func:`fairshare.datasets.routing.selection_probability`'s

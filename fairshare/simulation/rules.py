@@ -1,6 +1,6 @@
 """Reward rules in a simulation: a rule, or a governance change from one rule to another.
 
-Public through :mod:`fairshare.simulate`. A :class:`RuleChange` pays by ``before`` until
+Public through :mod:`fairshare.simulation`. A :class:`RuleChange` pays by ``before`` until
 epoch ``at`` and by ``after`` from then on; with ``over`` epochs the change is phased:
 epoch ``at + j`` pays ``(1 - a) before + a after`` with ``a = (j + 1) / over``.
 
@@ -34,7 +34,20 @@ COMPUTE_QUANTITIES = tuple(q for q in QUANTITIES if q not in ("stake_tokens", "a
 
 @dataclass(frozen=True)
 class RuleChange:
-    """A governance change: ``before`` until epoch ``at``, then ``after`` (phased over ``over`` epochs)."""
+    """A governance change: ``before`` until epoch ``at``, then ``after`` (phased over ``over`` epochs).
+
+    Parameters
+    ----------
+    before : Formula
+        The rule until epoch ``at``.
+    after : Formula
+        The rule from then on.
+    at : int
+        Simulated epoch (0 is the first) from which ``after`` pays; >= 0.
+    over : int, default 0
+        Epochs of the phase-in: the weight of ``after`` is ``(t - at + 1) / over`` in epoch ``t``, clipped
+        to [0, 1], and rewards blend both rules' payouts; 0 switches at once.
+    """
 
     before: Formula
     after: Formula
@@ -70,7 +83,15 @@ def _linear_weights(rule: Formula) -> dict | None:
 
 
 class RulePlan:
-    """The rule of each simulated epoch, as kernel weights (fast path) or Python calls (general path)."""
+    """The rule of each simulated epoch, as kernel weights (fast path) or Python calls (general path).
+
+    Parameters
+    ----------
+    rule : Formula or RuleChange
+        The rule, or a change between two rules.
+    epochs : int
+        Number of simulated epochs.
+    """
 
     def __init__(self, rule, epochs: int):
         if isinstance(rule, RuleChange):

@@ -211,13 +211,26 @@ def _state(scn, inp: Inputs, rc: int, willing: np.ndarray, keep_state: bool, gen
                 fake=np.zeros((k.N_FEAT, rc, n) if inp.ip[k.I_FAKE] and general else (k.N_FEAT, 1, 1)), keep=keep)
 
 
+def _static(inp) -> k.Static:
+    """The kernels' view of what every run reads."""
+    return k.Static(inp.nf, inp.ni, inp.oi, inp.op_start, inp.dep, inp.taps, inp.exo, inp.hw_count, inp.p, inp.ip)
+
+
+def _router(inp, need) -> k.Router:
+    """The kernels' view of demand placement, computing the task fields ``need``."""
+    return k.Router(inp.unit, inp.mean_busy, inp.w_stake, inp.w_cap, inp.rshare, inp.eligible, inp.latency_order,
+                    inp.replay, need)
+
+
+def _kstate(st) -> k.State:
+    """The kernels' view of a chunk's state arrays."""
+    return k.State(st["sn"], st["si"], st["so"], st["liquid"], st["ring"], st["sr"], st["orders"], st["feat"])
+
+
 def _chunk_fast(inp, draws, st, theta, summary):
     price, units, exit_after, _ = draws
-    kernel.run_fast(inp.nf, inp.ni, inp.oi, inp.op_start, inp.dep, inp.taps, inp.exo, inp.hw_count, units, inp.unit,
-               inp.mean_busy, inp.w_stake, inp.w_cap, inp.rshare, inp.eligible, inp.latency_order, inp.replay,
-               _needed(theta),
-               price, exit_after, theta, inp.comp_field, inp.p, inp.ip, st["sn"], st["si"], st["so"], st["liquid"],
-               st["ring"], st["sr"], st["orders"], st["feat"], summary, st["keep"])
+    kernel.run_fast(_static(inp), _router(inp, _needed(theta)), k.Draws(units, price, exit_after), theta,
+                    inp.comp_field, _kstate(st), k.Record(summary, st["keep"]))
 
 
 def _needed(theta) -> np.ndarray:
@@ -250,11 +263,10 @@ def _chunk_general(scn, inp, draws, st, plan: RulePlan, summary, progress, done,
     buying, fake_work = np.zeros(rc, dtype=np.int64), np.zeros(rc)
     scale = np.zeros((rc, inp.nf.shape[1]))
     every = np.array([f for f in range(k.N_TASK) if f != k.F_BUSY], dtype=np.int64)
+    net, router, kdraws, kst = _static(inp), _router(inp, every), k.Draws(units, price, exit_after), _kstate(st)
+    rec = k.Record(summary, st["keep"])
     for t in range(inp.epochs):
-        kernel.stage_begin(t, inp.nf, inp.ni, inp.oi, inp.op_start, exit_after, units, inp.unit, inp.mean_busy,
-                      inp.w_stake, inp.w_cap, inp.rshare, inp.eligible, inp.latency_order, inp.replay, every, price,
-                      inp.p, inp.ip,
-                      st["sn"], st["si"], st["so"], st["sr"], st["feat"], st["fake"], scale, own, lost, prices)
+        kernel.stage_begin(t, net, router, kdraws, kst, st["fake"], scale, own, lost, prices)
         block = _block(scn, inp, st["feat"], t, prices)
         if t == 0:
             plan.check_separable(block, t)
@@ -263,16 +275,13 @@ def _chunk_general(scn, inp, draws, st, plan: RulePlan, summary, progress, done,
         fake_work[:] = 0.0
         if inp.ip[k.I_FAKE] and scale.any():
             trial, _ = plan.allocate(_block(scn, inp, st["fake"], t, prices), t)
-            kernel.stage_choose(inp.nf, inp.op_start, st["so"], st["feat"], scale, _c(rewards), _c(trial), prices,
-                           buying, fake_work)
+            kernel.stage_choose(net, kst, scale, _c(rewards), _c(trial), prices, buying, fake_work)
             if buying.any():
                 rewards, unallocated = plan.allocate(block, t)
         rewards = _c(rewards)
         stake_part = _c(plan.stake_part(block, t, rewards))
-        kernel.stage_settle(t, inp.nf, inp.ni, inp.oi, inp.op_start, inp.dep, inp.taps, inp.exo, inp.hw_count, inp.p,
-                       inp.ip, st["sn"], st["si"], st["so"], st["liquid"], st["ring"], st["sr"], st["orders"],
-                       st["feat"], rewards, stake_part, _c(np.broadcast_to(unallocated, (rc,))), own, lost, fake_work,
-                       buying, prices, summary, st["keep"])
+        kernel.stage_settle(t, net, kst, rec, rewards, stake_part, _c(np.broadcast_to(unallocated, (rc,))), own, lost,
+                            fake_work, buying, prices)
         if progress is not None:
             progress(done + rc * (t + 1), total)
 
