@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 import fairshare as fs
 from fairshare._kernels import inequality as kernels
-from tests import naive_metrics as naive
+from tests import naive
 
 pytestmark = pytest.mark.property
 

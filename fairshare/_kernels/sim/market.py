@@ -4,7 +4,7 @@ Public through :func:`fairshare.simulate`. Demand is placed by the built-in rout
 fluid limit: the router's selection weights (``datasets.routing.selection_probability``),
 re-normalised over the active nodes, and its filling of nodes up to their room
 (``datasets.routing.water_fill``). Step functions work on one run ``r`` of packed state arrays
-(layout in :mod:`._simulate_layout`) and are called by the drivers in :mod:`._simulate_kernel`.
+(layout in :mod:`.state`) and are called by the drivers in :mod:`.epoch`.
 """
 
 from __future__ import annotations
@@ -62,12 +62,24 @@ from .state import (
 
 
 @jit
-def _begin(t, r, nf, ni, oi, op_start, exit_after, p, ip, sn, si, so, sr, act):
+def begin(t, r, net, draws, st, act):
     """Start of epoch ``t`` for run ``r``: membership, then delegated capital.
 
-    Writes the active nodes' indices into ``act`` (in node order) and returns ``(own stake
-    bonded, number of active nodes)``; the later steps visit only those nodes.
+    Churn off: node ``i`` is active when ``join_i <= t <= leave_i`` (the history's network).
+    Churn on, per operator: a ``PENDING`` operator due by ``t`` becomes ``ACTIVE`` (its nodes join
+    now, one more entry); an active operator ``exit_after[r, o]`` epochs after joining leaves (an
+    exogenous exit); a node of an active operator is on when joined by ``t`` and not retired, and
+    retires (with ageing on) at ``life`` epochs after joining; an active operator with no node on
+    and none still to join leaves (retired). Inactive nodes lose their delegations; from the
+    second epoch on, delegated capital then moves (:func:`_move_capital`, when ``k > 0``).
+
+    ``net``, ``draws``, ``st`` are :class:`~.state.Static`, :class:`~.state.Draws`,
+    :class:`~.state.State`. Writes the active nodes' indices into ``act`` (in node order) and
+    returns ``(own stake bonded, number of active nodes)``; the later steps visit only those nodes.
     """
+    nf, ni, op_start, p, ip = net.nf, net.ni, net.op_start, net.p, net.ip
+    exit_after = draws.exit_after
+    sn, si, so, sr = st.sn, st.si, st.so, st.sr
     n_ops = op_start.shape[0] - 1
     n = nf.shape[1]
     if ip[I_CHURN] == 0:
@@ -118,7 +130,13 @@ def _begin(t, r, nf, ni, oi, op_start, exit_after, p, ip, sn, si, so, sr, act):
 
 @jit
 def _move_capital(r, nf, own, p, ip, sn, sr, act):
-    """Delegated stake moves toward the level where the staking yield is the required one."""
+    """Delegated stake moves toward the level where the staking yield is the required one.
+
+    Target bonded stake ``S* = spart * epy / required_yield``; delegations become
+    ``D + k (S* - S)`` clipped to ``[0, circulating - own]``. An increase goes to active nodes
+    by the delegation weight (own + delegated stake, capex, or equal); a decrease scales every
+    delegation down pro rata; with no weight all delegations are withdrawn.
+    """
     target = sr[r, SR_SPART] * p[P_EPY] / p[P_RYIELD]
     total = sr[r, SR_DELEG] + p[P_K] * (target - sr[r, SR_STAKE])
     room = sr[r, SR_CIRC] - own
@@ -158,9 +176,14 @@ def _delegation_weight(i, r, nf, how, sn):
 
 
 @jit
-def _features(t, r, nf, units, unit, mean_busy, w_stake, w_cap, rshare, eligible, latency_order, replay,
-              need, p, ip, sn, feat, act, stale, x, room, cap, nodes_buf):
+def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
     """The epoch's features of every node into ``feat[:, r, :]``; returns the unserved work.
+
+    Replay: active nodes get the replayed task fields times the demand factor ``units[r, t, 0]``,
+    energy grows with the extra busy time, stake is the replayed stake plus delegations. Router:
+    each class's demand is placed by :func:`_place`; a node's busy seconds are ``units x mean_busy``
+    and its task fields ``units x unit``; online seconds are the epoch, energy ``k_idle online +
+    k_busy busy``; unserved work is the unplaced units times the class's work per unit.
 
     Only the task fields listed in ``need`` are computed, the others stay zero (the fast path
     computes what the rule and the economics read). ``act`` lists the active nodes; ``stale`` the
@@ -168,6 +191,10 @@ def _features(t, r, nf, units, unit, mean_busy, w_stake, w_cap, rshare, eligible
     zero). ``eligible[c, i]`` says whether class ``c`` can be routed to node ``i``. ``x``, ``room``,
     ``cap`` and ``nodes_buf`` are ``(N,)`` scratch buffers.
     """
+    nf, p, ip = net.nf, net.p, net.ip
+    unit, mean_busy, replay, need = router.unit, router.mean_busy, router.replay, router.need
+    eligible, units = router.eligible, draws.units
+    sn, feat = st.sn, st.feat
     for f in range(N_FEAT):
         row = feat[f, r]
         for i in stale:
@@ -198,8 +225,7 @@ def _features(t, r, nf, units, unit, mean_busy, w_stake, w_cap, rshare, eligible
                 nodes_buf[m] = i
                 m += 1
         nodes = nodes_buf[:m]
-        placed = _place(c, demand, r, stake, mean_busy, w_stake, w_cap, rshare, nodes, latency_order, ip, sn, x, room,
-                        cap)
+        placed = _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap)
         lost += max(demand - placed, 0.0) * unit[F_WORK, c]
         for i in nodes:
             if x[i] > 0.0:
@@ -217,7 +243,7 @@ def _features(t, r, nf, units, unit, mean_busy, w_stake, w_cap, rshare, eligible
 
 
 @jit
-def _place(c, demand, r, stake, mean_busy, w_stake, w_cap, rshare, nodes, latency_order, ip, sn, x, room, cap):
+def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
     """Units of class ``c`` per node of ``nodes`` (its active eligible ones) into ``x`` (fluid limit of the
     router); returns the units placed.
 
@@ -226,6 +252,8 @@ def _place(c, demand, r, stake, mean_busy, w_stake, w_cap, rshare, nodes, latenc
     called on the nodes that can be drawn and still have room, when some of them fill up; when none
     does, or all do, the fill has a closed form).
     """
+    mean_busy, w_stake, w_cap, rshare = router.mean_busy, router.w_stake, router.w_cap, router.rshare
+    latency_order = router.latency_order
     for i in nodes:
         x[i] = 0.0
     if ip[I_ROUTING] == ROUTE_LATENCY:

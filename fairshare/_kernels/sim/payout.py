@@ -1,6 +1,6 @@
 """Simulator kernels, step 3 of an epoch: ``Linear``-type rules in-kernel, and the fake-demand choice.
 
-Public through :func:`fairshare.simulate`. :func:`_linear` is ``formulas.Linear.allocate`` for one
+Public through :func:`fairshare.simulate`. :func:`linear` is ``formulas.Linear.allocate`` for one
 epoch of one run (the tests check it against the formula, through the general path); the fake-demand
 functions are shared by both paths, so a willing operator's choice and its scaled features are
 computed the same way whether the rule runs in the kernel or in Python.
@@ -26,7 +26,7 @@ from .state import (
 
 
 @jit
-def _linear(theta, comp_field, feat, r, act, emission, rewards, stake_part):
+def linear(theta, comp_field, feat, r, act, emission, rewards, stake_part):
     """``Linear`` rule in-kernel: ``E sum_c theta_c q_c / Q_c``; returns the unallocated emission.
 
     ``comp_field[c]`` is the feature row of component ``c`` (-1: identity floor, 1 per node
@@ -68,7 +68,7 @@ def _component(f, feat, r, i):
 
 
 @jit
-def _fake_scale(r, op_start, p, so, feat, scale):
+def fake_scale(r, op_start, p, so, feat, scale):
     """Per node, the fake work a willing active operator would add, as a share of its real work
     (``fraction``, within the epoch's free time); 0 elsewhere. Returns the number of such nodes."""
     count = 0
@@ -97,7 +97,7 @@ def _scale_node(r, i, s, nf, source, target):
 
 
 @jit
-def _fake_variant(r, nf, scale, feat, fake):
+def fake_variant(r, nf, scale, feat, fake):
     """``fake[:, r, :]``: the features if every willing active operator bought fake demand (general path)."""
     n = nf.shape[1]
     for f in range(N_FEAT):
@@ -109,8 +109,8 @@ def _fake_variant(r, nf, scale, feat, fake):
 
 
 @jit
-def _linear_trial(theta, comp_field, feat, r, act, emission, scale, trial):
-    """``_linear`` on the fake variant, for the nodes that would buy (``scale > 0``) only (fast path)."""
+def linear_trial(theta, comp_field, feat, r, act, emission, scale, trial):
+    """``linear`` on the fake variant, for the nodes that would buy (``scale > 0``) only (fast path)."""
     for i in act:
         trial[i] = 0.0
     for c in range(theta.shape[0]):
@@ -136,7 +136,7 @@ def _linear_trial(theta, comp_field, feat, r, act, emission, scale, trial):
 
 
 @jit
-def _choose_fakes(r, nf, op_start, price, so, feat, scale, base_rewards, fake_rewards):
+def choose_fakes(r, nf, op_start, price, so, feat, scale, base_rewards, fake_rewards):
     """Willing operators whose reward gain beats the extra energy and upstream cost buy fake demand:
     their rows of ``feat`` are scaled. Returns the number of operators buying."""
     buying = 0

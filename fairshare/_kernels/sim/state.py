@@ -1,16 +1,28 @@
-"""Layout of the simulator's arrays: feature, state and parameter rows, and the summary measures.
+"""Layout of the simulator's arrays: feature, state and parameter rows, the summary measures, and the
+named tuples of arrays the kernels pass around.
 
-Public through :func:`fairshare.simulate` (``MEASURES``). The kernels (:mod:`._simulate_market`,
-:mod:`._simulate_payout`, :mod:`._simulate_settle`, :mod:`._simulate_kernel`) index their packed
-arrays with these names; :mod:`._simulate_run` fills the arrays in the same order.
+Public through :func:`fairshare.simulate` (``MEASURES``). The kernels (:mod:`.market`, :mod:`.payout`,
+:mod:`.economics`, :mod:`.sales`, :mod:`.price`, :mod:`.summary`, :mod:`.churn`, :mod:`.settle`,
+:mod:`.epoch`) index their packed arrays with these names; :mod:`fairshare.simulation.run` fills the
+arrays in the same order and groups them into :class:`Static`, :class:`Router`, :class:`Draws`,
+:class:`State` and :class:`Record` (numba takes named tuples of arrays as arguments). Shapes: R runs,
+N nodes, O operators, E epochs, V vesting taps, C traffic classes, H hardware codes.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
+
 __all__ = [
     "ACTIVE", "F_ACTIVE", "F_BUSY", "F_ENERGY", "F_FEES", "F_IN", "F_LARGE", "F_ONLINE", "F_OUT", "F_REQ",
     "F_ROWS", "F_SMALL", "F_STAKE", "F_TEE", "F_UP", "F_VAN", "F_WORK", "F_ZK", "GONE", "I_AGEING", "I_CHURN",
-    "I_DELEGATE", "I_FAKE", "I_IMPACT", "I_LAG", "I_REPLAY", "I_ROUTING", "LEFT", "MEASURES",
+    "I_DELEGATE", "N_OPS_ROWS", "N_TALLY", "OP_BILLS", "OP_BUF", "OP_GRANT", "OP_LIVE", "OP_MARGIN", "OP_MARK",
+    "OP_STAKE", "OP_TOK", "T_ALL_TOK", "T_CAPITAL", "T_COVERED", "T_FEES", "T_LIVE", "T_OPS0", "T_RELEASED",
+    "T_RETAIL_MARGIN", "T_RETAIL_TOK", "T_SOLD", "T_SPART", "T_STAKED", "T_SURVIVORS", "T_WORK",
+    "Draws", "Payout", "Record", "Router", "State", "Static",
+    "I_FAKE", "I_IMPACT", "I_LAG", "I_REPLAY", "I_ROUTING", "LEFT", "MEASURES",
     "M_CAPITAL_SHARE", "M_CIRC", "M_COMPUTE_SHARE", "M_DELEG", "M_EMISSION", "M_ENTRIES", "M_EXIT_HAZARD",
     "M_EXIT_LOSS", "M_EXIT_RETIRED", "M_FAKERS", "M_FAKE_SHARE", "M_FAKE_WORK", "M_FEES", "M_LOCKED",
     "M_LOCKED_REWARD", "M_OPS", "M_OPS0", "M_OPS1", "M_OPS2", "M_OPS3", "M_OPS4", "M_OP_SOLD", "M_PAID",
@@ -74,3 +86,89 @@ MEASURES = (
  M_FAKE_SHARE, M_FAKERS, M_WORK, M_FEES, M_UNSERVED, M_RETAIL_COVER, M_RETAIL_MARGIN,
  M_LOCKED_REWARD) = range(len(MEASURES))
 N_MEASURES = len(MEASURES)
+
+# ---------------------------------------------------------------- settlement scratch
+#: Rows of the per-operator scratch ``ops`` ``(N_OPS_ROWS, O + 1)`` of one run: rewards (tokens), stake,
+#: margin (USD), liveness (1.0 when the operator had an active node), the rewards it keeps (tokens, after
+#: delegators' cut), its bills (USD), then a buffer and a marker row (all zero between calls) for the
+#: concentration measures.
+OP_TOK, OP_STAKE, OP_MARGIN, OP_LIVE, OP_GRANT, OP_BILLS, OP_BUF, OP_MARK = 0, 1, 2, 3, 4, 5, 6, 7
+N_OPS_ROWS = 8
+#: Entries of the epoch's ``tally`` ``(N_TALLY,)``: delegators' cut, stake-driven rewards, bonded stake,
+#: work, fees, released and sold tokens, retail and all rewards, retail operators covering their costs,
+#: retail margin, surviving initial retail operators, live operators, then live operators by class
+#: (``T_OPS0 + class``, 5 classes).
+(T_CAPITAL, T_SPART, T_STAKED, T_WORK, T_FEES, T_RELEASED, T_SOLD, T_RETAIL_TOK, T_ALL_TOK, T_COVERED,
+ T_RETAIL_MARGIN, T_SURVIVORS, T_LIVE, T_OPS0) = range(14)
+N_TALLY = T_OPS0 + 5
+
+
+# ---------------------------------------------------------------- named tuples of arrays
+class Static(NamedTuple):
+    """What every run reads and none writes: the network, the token calendar and the parameters."""
+
+    nf: np.ndarray        #: ``(7, N)`` float node rows ``NF_*``
+    ni: np.ndarray        #: ``(5, N)`` int node rows ``NI_*``
+    oi: np.ndarray        #: ``(4, O)`` int operator rows ``OI_*``
+    op_start: np.ndarray  #: ``(O + 1,)`` operator ``o`` owns nodes ``op_start[o]:op_start[o + 1]``
+    dep: np.ndarray       #: ``(A, N)`` depreciation (USD per epoch) by age in epochs
+    taps: np.ndarray      #: ``(V,)`` share of an epoch's rewards released ``a`` epochs later
+    exo: np.ndarray       #: ``(E, 5)`` emission, unlocked, unlock sold, pool, bucket-locked tokens
+    hw_count: np.ndarray  #: ``(H,)`` one slot per hardware code
+    p: np.ndarray         #: ``(9,)`` float parameters ``P_*``
+    ip: np.ndarray        #: ``(8,)`` int switches ``I_*``
+
+
+class Router(NamedTuple):
+    """Demand placement inputs, the same for every run (the built-in router's, or the replayed work)."""
+
+    unit: np.ndarray           #: ``(N_TASK, C)`` task fields per unit of a class
+    mean_busy: np.ndarray      #: ``(C, N)`` busy seconds per unit
+    w_stake: np.ndarray        #: ``(C, N)`` stake weight of the selection lottery
+    w_cap: np.ndarray          #: ``(C, N)`` capacity (reputation) weight of the lottery
+    rshare: np.ndarray         #: ``(C,)`` share of the capacity weight
+    eligible: np.ndarray       #: ``(C, N)`` uint8: class ``c`` may go to node ``i``
+    latency_order: np.ndarray  #: ``(C, N)`` nodes fastest first, -1 padded
+    replay: np.ndarray         #: ``(E, N_FEAT, N)`` replayed features (replay mode)
+    need: np.ndarray           #: task fields to compute
+
+
+class Draws(NamedTuple):
+    """Each run's random inputs."""
+
+    units: np.ndarray       #: ``(R, E, C)`` demand units
+    price_exo: np.ndarray   #: ``(R, E)`` exogenous price (USD)
+    exit_after: np.ndarray  #: ``(R, O)`` epochs active before an exogenous exit
+
+
+class State(NamedTuple):
+    """Each run's state, updated in place epoch after epoch."""
+
+    sn: np.ndarray      #: ``(R, 2, N)`` float node state ``SN_*``
+    si: np.ndarray      #: ``(R, 2, N)`` int node state ``SI_*``
+    so: np.ndarray      #: ``(R, 5, O)`` int operator state ``SO_*``
+    liquid: np.ndarray  #: ``(R, O)`` operators' liquid tokens
+    ring: np.ndarray    #: ``(R, V, O + 1)`` rewards kept in the last ``V`` epochs (last column: delegators')
+    sr: np.ndarray      #: ``(R, N_SR)`` run scalars ``SR_*``
+    orders: np.ndarray  #: ``(R, 2, O + 1)`` live operators by rewards and by stake; last slot: how many
+    feat: np.ndarray    #: ``(N_FEAT, R, N)`` the epoch's features
+
+
+class Record(NamedTuple):
+    """What the simulator keeps."""
+
+    summary: np.ndarray  #: ``(R, E, N_MEASURES)`` measures per run and epoch
+    keep: np.ndarray     #: ``(5, R, E, N)`` per-node state, or ``(5, 0, 0, 0)``
+
+
+class Payout(NamedTuple):
+    """One run's epoch as settlement reads it: the rule's payout and the market step's scalars."""
+
+    rewards: np.ndarray     #: ``(N,)`` tokens per node
+    stake_part: np.ndarray  #: ``(N,)`` the stake component's part of ``rewards``
+    unallocated: float      #: emission the rule left unallocated (tokens)
+    own: float              #: operators' own stake bonded (tokens)
+    lost: float             #: unserved work units
+    fake_work: float        #: fake work units bought
+    buying: int             #: operators buying fake demand
+    price: float            #: the epoch's price (USD)
