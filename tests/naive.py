@@ -350,6 +350,6 @@ ORACLES: dict[str, Callable] = {
     "inequality.group_sums": group_sums,
     "inequality.group_theil": group_theil,
     "routing.route_units": route_units,
-    "routing.water_fill": water_fill,
+    "waterfill.water_fill": water_fill,
     "waterfill.capped_proportional": capped_proportional,
 }

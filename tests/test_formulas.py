@@ -176,6 +176,18 @@ def test_fee_linked_cap_bounds_emission_per_fee_dollar(k, f, base, redistribute)
     assert (value <= k * f.fees_usd * (1 + 1e-9) + 1e-12).all()
 
 
+def test_fee_linked_cap_at_a_zero_price_pays_finite_rewards_by_the_base_rule():
+    # At price 0 every fee cap is infinite: the base rule pays as it would alone (the fill once paid NaN here).
+    market = market_frame()
+    market["token_price_usd"] = 0.0
+    f = fs.aggregate(fs.History.from_frames(nodes_frame(4), tasks_frame(), market))
+    a = F.FeeLinkedCap(1.0, base=F.Proportional(), redistribute=True)(f)
+    base = F.Proportional()(f)
+    assert np.isfinite(a.rewards).all()
+    np.testing.assert_allclose(a.rewards, base.rewards, rtol=1e-12)
+    np.testing.assert_allclose(a.rewards.sum(axis=1) + a.unallocated, f.emission_tokens, rtol=1e-12)
+
+
 def small_features():
     return fs.aggregate(fs.History.from_frames(nodes_frame(4), tasks_frame(), market_frame()))
 

@@ -409,14 +409,14 @@ def test_clipfill(case):
     check_clipfill(*case)
 
 
-# water_fill subtracts each capped node's p from a running total (see the xfail below): p lies on a
-# dyadic grid, k / 2**20 in [0, 1], where those subtractions are exact, spanning six decades.
+# p on a dyadic grid, k / 2**20 in [0, 1], spanning six decades (weights over many more decades: the
+# seventeen-decade case below).
 DYADIC = st.one_of(st.just(0), st.integers(1, 2**20)).map(lambda k: k / 2**20)
 CAPS = st.one_of(st.just(0.0), st.integers(1, 6).map(float), st.floats(1e-3, 1e6))
 TOTALS = st.one_of(st.just(0.0), st.integers(1, 20).map(float), st.floats(1e-3, 1e7))
 
 
-@compares("routing.water_fill")
+@compares("waterfill.water_fill")
 @given(st.integers(1, 10).flatmap(lambda n: st.tuples(hnp.arrays(np.float64, n, elements=DYADIC),
                                                       hnp.arrays(np.float64, n, elements=CAPS))), TOTALS)
 @example((np.array([0.5]), np.array([2.0])), 1.0).via("one node")
@@ -427,7 +427,7 @@ TOTALS = st.one_of(st.just(0.0), st.integers(1, 20).map(float), st.floats(1e-3, 
 @example((np.array([2.0**-20, 1.0]), np.array([1e6, 1e-3])), 1e6).via("huge range")
 def test_water_fill(arrays, total):
     p, cap = arrays
-    close(routing.water_fill(p, cap, total), naive.water_fill(p, cap, total), atol=BUDGET_RTOL * total)
+    close(waterfill.water_fill(p, cap, total), naive.water_fill(p, cap, total), atol=BUDGET_RTOL * total)
 
 
 @st.composite
@@ -456,34 +456,29 @@ def test_capped_proportional(case):
     check_capped(*case)
 
 
-# Infinite caps are fine when every holder has a score (the xfail below shows the other case).
+# Infinite caps with every holder scored (unscored holders beside infinite caps: the case below).
 @compares("waterfill.capped_proportional")
 @given(capped_rows(caps=st.one_of(CAPS, st.just(np.inf))).map(lambda c: (np.where(c[0] > 0, c[0], 1.0), *c[1:])))
 def test_capped_proportional_with_infinite_caps(case):
     check_capped(*case)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel bug: a zero-score holder before a scored holder with an infinite "
-                   "cap (ratio inf for both) takes the scored holder's place in order[:m] (stable sort on inf); "
-                   "the kernel returns [[nan, 0]], the oracle [[0, 1]]. Reachable via FeeLinkedCap("
-                   "redistribute=True) in an epoch with token price 0 (caps = inf).")
 def test_capped_proportional_zero_score_before_an_infinite_cap():
+    # The fill used to sort unscored holders among the infinite ratios and pay [[nan, 0]] (reachable through
+    # FeeLinkedCap(redistribute=True) in an epoch with token price 0, where every cap is infinite).
     check_capped(np.array([[0.0, 1.0]]), np.array([[1.0, np.inf]]), np.array([1.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="kernel bug: a node with p = 0 sorts among the infinite ratios cap/p of "
-                   "uncapped nodes; the loop stops at it with mu = inf and gives the uncapped node inf "
-                   "(kernel [0, inf], oracle [0, 2]).")
 def test_water_fill_zero_weight_before_an_infinite_cap():
-    close(routing.water_fill(np.array([0.0, 1.0]), np.array([5.0, np.inf]), 2.0), np.array([0.0, 2.0]))
+    # The router's former fill stopped at the unweighted node with an infinite level: [0, inf].
+    close(waterfill.water_fill(np.array([0.0, 1.0]), np.array([5.0, np.inf]), 2.0), np.array([0.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="kernel loses precision: p_rest -= p[i] cancels when the weights span "
-                   "many decades (relative error ~ eps x sum(p) / p_rest); with p = [1, 1e-17] p_rest becomes 0 "
-                   "and the small node gets its cap 1 instead of 0.5. capped_proportional sums the rest afresh.")
 def test_water_fill_weights_over_seventeen_decades():
+    # The router's former fill kept a running p_rest -= p[i], which cancelled to 0 here and gave the small
+    # node its cap 1 instead of 0.5; the fill sums the free weight afresh from the back.
     p, cap = np.array([1.0, 1e-17]), np.array([1.0, 1.0])
-    close(routing.water_fill(p, cap, 1.5), naive.water_fill(p, cap, 1.5), atol=BUDGET_RTOL * 1.5)
+    close(waterfill.water_fill(p, cap, 1.5), naive.water_fill(p, cap, 1.5), atol=BUDGET_RTOL * 1.5)
 
 
 # --------------------------------------------------------------------------- dominance

@@ -1,15 +1,13 @@
-"""The router's kernels: drawing nodes for units of demand, and the fluid water-fill of its expected load.
+"""The router's kernel: drawing nodes for units of demand (its fluid limit is ``waterfill.water_fill``).
 
 Called by :mod:`fairshare.datasets.routing` (the router) and by the simulator's market step.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._jit import jit
 
-__all__ = ["route_units", "water_fill"]
+__all__ = ["route_units"]
 
 
 @jit
@@ -116,38 +114,3 @@ def route_units(unit_class, unit_model, inp, out, ovh, offsets, nodes, cum_stake
         busy_of[j] = b
         room[i] -= b
     return n
-
-
-@jit
-def water_fill(p, cap, total):
-    """Fluid allocation ``x_i = min(cap_i, mu p_i)`` with ``sum(x) = min(total, sum(cap))``.
-
-    ``p`` and ``cap`` are non-negative ``(N,)`` arrays (nodes with ``p = 0`` get nothing).
-    Exact: sort the nodes by ``cap / p`` and find the level ``mu`` where the sum reaches ``total``.
-    """
-    n = p.shape[0]
-    x = np.zeros(n)
-    ratio = np.empty(n)
-    for i in range(n):
-        ratio[i] = cap[i] / p[i] if p[i] > 0 else np.inf
-    order = np.argsort(ratio)
-    p_rest = 0.0
-    for i in range(n):
-        if p[i] > 0:
-            p_rest += p[i]
-    filled = 0.0
-    mu = np.inf
-    for idx in range(n):
-        i = order[idx]
-        if p[i] <= 0:
-            break
-        # everyone from here on is still below its cap at level ratio[i]
-        if filled + ratio[i] * p_rest >= total:
-            mu = (total - filled) / p_rest
-            break
-        filled += cap[i]
-        p_rest -= p[i]
-    for i in range(n):
-        if p[i] > 0:
-            x[i] = min(cap[i], mu * p[i])
-    return x

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.routing import route_units, water_fill
+from .._kernels.routing import route_units
+from .._kernels.waterfill import water_fill
 from ..errors import ConfigError
 
 __all__ = ["REPUTATION_TIERS", "RouteResult", "reputation_score", "unit_busy_seconds", "class_mean_busy",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._kernels.routing import water_fill
+from .._kernels.waterfill import water_fill
 from ..data.schema import VERIFICATION_MODES
 from .archetypes import ARCHETYPES, PREFILL_DECODE_RATIO
 from .demand import (

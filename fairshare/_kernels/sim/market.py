@@ -3,7 +3,7 @@
 Public through :func:`fairshare.simulate`. Demand is placed by the built-in router's rule in its
 fluid limit: the router's selection weights (``datasets.routing.selection_probability``),
 re-normalised over the active nodes, and its filling of nodes up to their room
-(``datasets.routing.water_fill``). Step functions work on one run ``r`` of packed state arrays
+(``_kernels.waterfill.water_fill``). Step functions work on one run ``r`` of packed state arrays
 (layout in :mod:`.state`) and are called by the drivers in :mod:`.epoch`.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import jit
-from ..routing import water_fill
+from ..waterfill import water_fill
 from .state import (
     ACTIVE,
     F_ACTIVE,
@@ -248,7 +248,7 @@ def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
     router); returns the units placed.
 
     Selection weights are the router's (``datasets.routing.selection_probability``) over the active
-    nodes; each node is filled in proportion to them up to its room (``datasets.routing.water_fill``,
+    nodes; each node is filled in proportion to them up to its room (``_kernels.waterfill.water_fill``,
     called on the nodes that can be drawn and still have room, when some of them fill up; when none
     does, or all do, the fill has a closed form).
     """
