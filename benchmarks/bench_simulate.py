@@ -41,7 +41,7 @@ import fairshare as fs
 from fairshare._kernels.sim import state as k
 from fairshare.simulation import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
 from fairshare.simulation.rules import STATUS_QUO, RulePlan
-from fairshare.simulation.run import _draws, prepare
+from fairshare.simulation.run import _draws, kernel_inputs
 
 COMPARED = ("reward_gini", "reward_hhi", "reward_nakamoto", "stake_gini", "stake_hhi", "stake_nakamoto",
             "retail_share", "retail_survival", "operators", "entries", "exits_loss", "price_usd", "paid_tokens",
@@ -262,7 +262,7 @@ def radcad_model(sc: Scenario, epochs: int, runs: int, seed: int):
 
 def inputs(sc: Scenario, epochs: int, runs: int, seed: int) -> dict:
     """The prepared inputs and per-run draws fairshare's kernel reads, as plain numpy for the radCAD model."""
-    inp = prepare(sc, epochs)
+    inp = kernel_inputs(sc, epochs)
     net = sc.network
     price, units, _, _ = _draws(sc, inp, np.random.SeedSequence(seed).spawn(runs))
     theta = RulePlan(STATUS_QUO, epochs).theta()[0]

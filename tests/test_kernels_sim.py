@@ -14,15 +14,11 @@ counts) agree exactly.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hst
 
-import fairshare._kernels.sim as sim_pkg
 from fairshare._kernels.sim import churn, economics, epoch, market, payout, price, sales, settle, summary
 from fairshare._kernels.sim import state as k
 from fairshare.features import QUANTITIES
@@ -280,22 +276,6 @@ def ready(world, t, r=0):
 
 
 epochs_in = hst.integers(0, 2)
-
-
-# ---------------------------------------------------------------- coverage of the oracles
-def _public_sim_kernels():
-    found = set()
-    for info in pkgutil.iter_modules(sim_pkg.__path__):
-        mod = importlib.import_module(f"{sim_pkg.__name__}.{info.name}")
-        for name, obj in vars(mod).items():
-            if hasattr(obj, "py_func") and not name.startswith("_") and obj.py_func.__module__ == mod.__name__:
-                found.add(f"sim.{info.name}.{name}")
-    return found
-
-
-def test_every_public_sim_kernel_has_an_oracle():
-    public = _public_sim_kernels()
-    assert public == set(naive.ORACLES), public ^ set(naive.ORACLES)
 
 
 # ---------------------------------------------------------------- market

@@ -26,7 +26,7 @@ from .config import DELEGATIONS, OPERATOR_CLASSES
 from .rules import RulePlan
 from .supply import Calendar, calendar, vesting_taps
 
-__all__ = ["Inputs", "prepare", "simulate_runs", "simulate_block", "RunOutput"]
+__all__ = ["Inputs", "kernel_inputs", "simulate_runs", "simulate_block", "RunOutput"]
 
 _ROWS = {"requests": k.F_REQ, "task_rows": k.F_ROWS, "input_tokens": k.F_IN, "output_tokens": k.F_OUT,
          "work_units": k.F_WORK, "busy_seconds": k.F_BUSY, "fees_usd": k.F_FEES, "upstream_cost_usd": k.F_UP,
@@ -34,7 +34,7 @@ _ROWS = {"requests": k.F_REQ, "task_rows": k.F_ROWS, "input_tokens": k.F_IN, "ou
          "large_task_work": k.F_LARGE, "online_seconds": k.F_ONLINE, "energy_kwh": k.F_ENERGY,
          "stake_tokens": k.F_STAKE, "active": k.F_ACTIVE}
 if tuple(sorted(_ROWS, key=_ROWS.get)) != QUANTITIES:  # the kernel's rows are features.QUANTITIES, in order
-    raise ImportError("fairshare._simulate_layout feature rows no longer match features.QUANTITIES")
+    raise ImportError("fairshare._kernels.sim.state feature rows no longer match features.QUANTITIES")
 _STREAMS = 4  # price, demand, exits, fake-demand willingness
 #: Per-node arrays kept with ``keep_state`` (the kernel writes them in this order).
 KEPT = ("rewards", "stake", "work", "active", "busy")
@@ -42,7 +42,44 @@ KEPT = ("rewards", "stake", "work", "active", "busy")
 
 @dataclass(frozen=True, eq=False)
 class Inputs:
-    """Everything the kernels read that is the same for every run."""
+    """Everything the kernels read that is the same for every run (built by :func:`kernel_inputs`).
+
+    Parameters
+    ----------
+    nf, ni : numpy.ndarray
+        Per-node float ``(7, N)`` and integer ``(5, N)`` rows (own stake, capex, cost and energy rates, online
+        fraction; operator, hardware, scheduled join and leave epochs, life), indexed by ``_kernels.sim.state``.
+    oi : numpy.ndarray
+        Per-operator integer rows ``(4, O)``: class, availability, active at the start, patience (epochs).
+    op_start : numpy.ndarray
+        ``(O + 1,)`` first node slot of each operator (nodes are grouped by operator).
+    dep : numpy.ndarray
+        ``(A, N)`` depreciation (USD) of each node slot by its age in epochs.
+    taps : numpy.ndarray
+        Vesting release shares of rewards, per epoch after earning.
+    exo : numpy.ndarray
+        ``(epochs, 5)`` emission, unlocks, sold unlocks, pool and locked bucket tokens per epoch.
+    hw_count : numpy.ndarray
+        Node slots per hardware code.
+    unit, mean_busy, w_stake, w_cap, rshare, eligible, latency_order, replay : numpy.ndarray
+        Demand and routing inputs: unit sizes, mean busy seconds per class and node, selection weights by
+        stake and by capacity, the random share, eligibility per class, the latency order, replayed work.
+    comp_field : numpy.ndarray
+        Feature row of each ``Linear`` component.
+    p, ip : numpy.ndarray
+        Float and integer scenario parameters (churn, capital, price, fake demand), indexed by
+        ``_kernels.sim.state``.
+    calendar : Calendar
+        The token calendar (unlocks and the funding pool's emission).
+    demand_mean : numpy.ndarray
+        Mean units per epoch of each demand class.
+    price0 : float
+        Token price at the start (USD).
+    price_path : numpy.ndarray or None
+        The history's prices when the price model replays them.
+    epochs : int
+        Simulated epochs.
+    """
 
     nf: np.ndarray
     ni: np.ndarray
@@ -72,14 +109,40 @@ class Inputs:
 
 @dataclass(frozen=True, eq=False)
 class RunOutput:
+    """What :func:`simulate_runs` returns.
+
+    Parameters
+    ----------
+    summary : numpy.ndarray
+        ``(runs, epochs, measures)`` per-epoch measures of every run (``_kernels.sim.state.MEASURES``).
+    state : dict or None
+        Per-node arrays ``(runs, epochs, nodes)`` named by ``KEPT`` when ``keep_state`` was asked for.
+    path : str
+        ``"fast"`` or ``"general"``.
+    seconds : float
+        Wall time of the simulation.
+    """
+
     summary: np.ndarray
     state: dict | None
     path: str
     seconds: float
 
 
-def prepare(scn, epochs: int) -> Inputs:
-    """Kernel inputs of scenario ``scn`` over ``epochs`` simulated epochs."""
+def kernel_inputs(scn, epochs: int) -> Inputs:
+    """Kernel inputs of scenario ``scn`` over ``epochs`` simulated epochs.
+
+    Parameters
+    ----------
+    scn : Scenario
+        The network and its mechanisms.
+    epochs : int
+        Epochs to simulate.
+
+    Returns
+    -------
+    Inputs
+    """
     net = scn.network
     h = net.history
     epoch_days = h.epoch_seconds / 86_400.0
@@ -294,6 +357,29 @@ def simulate_runs(scn, rule, epochs: int, runs: int, seed: int, path: str, keep_
                   chunk_runs: int | None, client=None) -> tuple[RunOutput, Inputs]:
     """Run every chunk of runs; returns the summaries (and state when asked).
 
+    Parameters
+    ----------
+    scn : Scenario
+        The network and its mechanisms.
+    rule : Formula or RuleChange
+        The reward rule.
+    epochs, runs, seed : int
+        Simulated epochs, Monte Carlo runs, root of the runs' random streams.
+    path : {"auto", "fast", "general"}
+        As in :func:`fairshare.simulate`.
+    keep_state : bool
+        Keep the per-node arrays of ``KEPT``.
+    progress : callable or None
+        ``progress(done, total)`` in run-epochs.
+    chunk_runs : int or None
+        Runs per chunk (memory bound; results do not depend on it).
+    client : dask.distributed.Client, optional
+        Simulate blocks of runs on its workers.
+
+    Returns
+    -------
+    tuple of (RunOutput, Inputs)
+
     With a ``dask.distributed`` client the runs are split into contiguous blocks (about two
     per worker, at most one per run), each block is simulated on a worker by
     :func:`simulate_block`, and the blocks are joined in run order; ``progress`` is then
@@ -301,7 +387,7 @@ def simulate_runs(scn, rule, epochs: int, runs: int, seed: int, path: str, keep_
     its block, so the result is the same with or without a client.
     """
     began = time.perf_counter()
-    inp = prepare(scn, epochs)
+    inp = kernel_inputs(scn, epochs)
     used = "fast" if path in ("auto", "fast") and RulePlan(rule, epochs).theta() is not None else "general"
     total = runs * epochs
     if client is None:
@@ -309,7 +395,7 @@ def simulate_runs(scn, rule, epochs: int, runs: int, seed: int, path: str, keep_
                                         total)
     else:
         blocks = spans(runs, 2 * n_workers(client))
-        light = replace(scn, history=scn.history.without_tasks(), _cache=scn._cache)  # set up by prepare()
+        light = replace(scn, history=scn.history.without_tasks(), _cache=scn._cache)  # set up by kernel_inputs()
         parts = map_ordered(client, simulate_block, blocks, share(client, light), share(client, inp), rule, used, seed,
                             keep_state, chunk_runs)
         if progress is not None:
@@ -326,6 +412,29 @@ def simulate_block(span: tuple[int, int], scn, inp: Inputs, rule, used: str, see
     Run ``r`` draws from ``SeedSequence(seed).spawn(...)[r]``, its global index, so a block
     gives the same numbers for its runs as a simulation of all runs. ``used`` is the path
     (``"fast"`` or ``"general"``); ``progress(done, total)`` counts run-epochs of all runs.
+
+    Parameters
+    ----------
+    span : tuple of int
+        ``(lo, hi)``: the runs of this block.
+    scn : Scenario
+        The network and its mechanisms.
+    inp : Inputs
+        The kernel inputs (:func:`kernel_inputs`).
+    rule : Formula or RuleChange
+        The reward rule.
+    used : {"fast", "general"}
+        The path.
+    seed : int
+        Root of the runs' random streams.
+    keep_state : bool
+        Keep the per-node arrays of ``KEPT``.
+    chunk_runs : int or None
+        Runs per chunk.
+    progress : callable, optional
+        ``progress(done, total)`` in run-epochs.
+    total : int, optional
+        Run-epochs of the whole simulation, passed to ``progress``.
     """
     lo, hi = span
     epochs = inp.epochs
