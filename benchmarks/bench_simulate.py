@@ -40,8 +40,9 @@ from benchkit import Options, Row
 import fairshare as fs
 from fairshare._kernels.sim import state as k
 from fairshare.simulation import MEASURES, Churn, Demand, FakeDemand, Price, Scenario, simulate
+from fairshare.simulation.inputs import kernel_inputs
 from fairshare.simulation.rules import STATUS_QUO, RulePlan
-from fairshare.simulation.run import _draws, kernel_inputs
+from fairshare.simulation.run import _draws
 
 COMPARED = ("reward_gini", "reward_hhi", "reward_nakamoto", "stake_gini", "stake_hhi", "stake_nakamoto",
             "retail_share", "retail_survival", "operators", "entries", "exits_loss", "price_usd", "paid_tokens",

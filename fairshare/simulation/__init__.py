@@ -57,6 +57,7 @@ module       job
 ``router``   demand and routing inputs from the built-in network's modules
 ``rules``    a rule or a governance change between rules, as the kernels see it
 ``supply``   the token calendar: unlocks, the funding pool's emission
+``inputs``   the kernels' inputs: the network, calendar and parameters as arrays
 ``run``      per-run streams, chunks of runs, the fast and the general path
 ``result``   ``SimulationResult``: measures per run and epoch, bands, calendar
 ===========  ======================================================================
