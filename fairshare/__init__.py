@@ -24,32 +24,46 @@ package / module    job
 ==================  =======================================================================
 """
 
-from . import datasets, economics, errors, formulas, metrics, presets, results_io
+from . import (
+               data,
+               datasets,
+               economics,
+               errors,
+               evaluation,
+               features,
+               formulas,
+               metrics,
+               optimization,
+               presets,
+               results_io,
+               simulation,
+)
 from ._version import version as __version__
 from .data import History
 from .evaluation import Evaluation, evaluate
 from .features import Features, aggregate
 from .metrics import (
-                      atkinson,
-                      ede,
-                      effective_number,
-                      entropy,
-                      gini,
-                      hhi,
-                      lorenz_curve,
-                      mld,
-                      nakamoto_coefficient,
-                      palma,
-                      theil,
-                      theil_decomposition,
-                      top_k_share,
-                      top_share,
+               atkinson,
+               ede,
+               effective_number,
+               entropy,
+               gini,
+               hhi,
+               lorenz_curve,
+               mld,
+               nakamoto_coefficient,
+               palma,
+               theil,
+               theil_decomposition,
+               top_k_share,
+               top_share,
 )
 from .optimization import EmissionResult, allocate, frontier, optimize
 from .simulation import Scenario, SimulationResult, simulate
 
 __all__ = ["__version__", "Scenario", "SimulationResult", "simulate", "optimize", "allocate", "frontier",
            "EmissionResult", "errors", "History", "Features", "aggregate", "economics", "formulas", "presets",
-           "evaluate", "Evaluation", "datasets", "results_io",
+           "evaluate", "Evaluation", "datasets", "results_io", "data", "features", "evaluation", "optimization",
+           "simulation",
            "metrics", "gini", "theil", "mld", "theil_decomposition", "atkinson", "ede", "hhi", "entropy",
            "effective_number", "nakamoto_coefficient", "top_k_share", "top_share", "palma", "lorenz_curve"]
