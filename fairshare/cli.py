@@ -235,7 +235,7 @@ def load_history(args, provenance: dict | None = None):
 
 def load_rules(path) -> dict:
     """Rules from a TOML scenario file, or fairshare's reference rules."""
-    from .formulas.rules import reference_rules
+    from .formulas import reference_rules
 
     if path is None:
         return reference_rules()

@@ -26,7 +26,7 @@ from ..economics.costs import PnL, node_costs, operator_classes, pnl
 from ..economics.fake_demand import fake_demand_purchase
 from ..errors import ConfigError
 from ..features import Features, aggregate, sum_by_operator
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from .gaming import driven_shares, merge_gain, purchase_gain, sample_operators, split_gain
 from .linear import LinearBasis, as_linear
 from .scoreboard import (

@@ -33,7 +33,7 @@ import pandas as pd
 from ..data.history import History
 from ..economics.fake_demand import FakeDemandPurchase, fake_demand_purchase
 from ..features import QUANTITIES, Features
-from ..formulas.rules import Formula
+from ..formulas import Formula
 
 __all__ = ["split_gain", "split_rewards", "mean_gain", "merge_gain", "merge_pair", "merge_rewards",
            "fake_demand_gain", "purchase_gain", "fake_demand_value", "driven_shares", "knockout_payouts",

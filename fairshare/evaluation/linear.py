@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..features import sum_by_operator
+from ..formulas import FloorPlusProportional, Formula, Linear
 from ..formulas.components import PER_IDENTITY, component, component_shares
-from ..formulas.rules import FloorPlusProportional, Formula, Linear
 from .gaming import fake_demand_value, knockout_payouts, mean_gain, merge_pair, shares_from_knockouts
 from .scoreboard import concentration, coverage_columns, earnings_columns, monthly, staker_yield, winners_losers
 

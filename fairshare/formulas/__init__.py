@@ -25,32 +25,29 @@ of the merged identity can take what two caps held back).
 ==============  ==================================================================
 module          job
 ==============  ==================================================================
-``rules``       ``Formula``, ``ScoreFormula``, the library of rules, the registry
+``base``        ``Formula``, ``ScoreFormula``, ``Allocation``, the registry
+``rules``       the library of rules and the reference set
 ``components``  the components of ``Linear`` and the optimiser, per epoch and node
 ``payouts``     integer payouts in base units (largest remainder)
 ==============  ==================================================================
 """
 
+from .base import REGISTRY, Allocation, Formula, ScoreFormula, proportional
 from .components import COMPONENTS, PER_IDENTITY, component, component_shares
 from .payouts import to_base_units
 from .rules import (
-                    REGISTRY,
                     STATUS_QUO,
-                    Allocation,
                     Capped,
                     CobbDouglas,
                     FeeLinkedCap,
                     FloorPlusProportional,
-                    Formula,
                     Linear,
                     PerTask,
                     Power,
                     Proportional,
-                    ScoreFormula,
                     SmallTaskBonus,
                     StakeWeighted,
                     VerificationWeighted,
-                    proportional,
                     reference_rules,
 )
 

@@ -11,7 +11,7 @@ from ..data.history import History
 from ..economics.fake_demand import fake_demand_purchase
 from ..errors import ConfigError
 from ..features import QUANTITIES, Features
-from ..formulas.rules import component
+from ..formulas import component
 
 __all__ = ["window_mask", "window_features", "identity_cost_hint", "identity_tokens", "fake_demand"]
 

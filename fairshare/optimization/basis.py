@@ -32,7 +32,7 @@ from ..data.history import History
 from ..economics.costs import Costs, node_costs, operator_classes
 from ..errors import ConfigError
 from ..features import Features, aggregate
-from ..formulas.rules import COMPONENTS, component_shares
+from ..formulas import COMPONENTS, component_shares
 from ._basis_build import fake_demand, identity_cost_hint, identity_tokens, window_features, window_mask
 
 __all__ = ["Basis"]

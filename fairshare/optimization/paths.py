@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..formulas.rules import Linear
+from ..formulas import Linear
 from .basis import Basis
 
 __all__ = ["transition", "TransitionPath"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..formulas.rules import Linear
+from ..formulas import Linear
 
 __all__ = ["EmissionResult", "clean_weights"]
 

@@ -25,8 +25,8 @@ from .._version import version
 from ..data.history import History
 from ..errors import ConfigError, InfeasibleError
 from ..features import Features
-from ..formulas.rules import COMPONENTS, Linear
-from ..formulas.rules import STATUS_QUO as _STATUS_QUO_RULE
+from ..formulas import COMPONENTS, Linear
+from ..formulas import STATUS_QUO as _STATUS_QUO_RULE
 from .basis import Basis
 from .constraints import ContributionFloor, Coverage, MaxLoss, MaxUnallocated, ShareCap, default_constraints
 from .diagnostics import full_coverage, infeasible_error, sensitivity_table

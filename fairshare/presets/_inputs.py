@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
-from ..formulas.rules import check_component, check_nonneg
+from ..formulas.base import check_component, check_nonneg
 
 __all__ = ["as_series", "node_codes", "node_values", "check_unit", "check_nonneg", "check_component", "check_whole"]
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from ._inputs import check_nonneg, check_unit, check_whole
 from .livepeer import stake_equal_mix
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from ._inputs import as_series, check_nonneg, check_whole, node_values
 
 __all__ = ["CardanoSaturation", "pool_reward"]

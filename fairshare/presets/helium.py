@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
-from ..formulas.rules import PER_IDENTITY, Formula, component, proportional
+from ..formulas import PER_IDENTITY, Formula, component, proportional
 from ._inputs import as_series, check_component, node_codes
 
 __all__ = ["HeliumDensity", "density_limit", "density_scale"]

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from ._inputs import check_unit, check_whole
 
 __all__ = ["LivepeerStake", "selection_probability"]

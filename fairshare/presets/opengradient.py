@@ -18,7 +18,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._kernels.waterfill import capped_proportional
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from ._inputs import check_unit
 
 __all__ = ["OpenGradientStaking", "vault_cap"]

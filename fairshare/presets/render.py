@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import FormulaError
-from ..formulas.rules import Allocation, Formula, Proportional, component, proportional
+from ..formulas import Allocation, Formula, Proportional, component, proportional
 from ._inputs import as_series, check_component, check_nonneg, check_unit, check_whole, node_values
 
 __all__ = ["RenderAvailability", "wallet_decay"]

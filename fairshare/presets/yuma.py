@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
-from ..formulas.rules import Allocation, Formula
+from ..formulas import Allocation, Formula
 from ._inputs import as_series, check_unit, node_codes
 from ._yuma_weights import ValidatorWeights
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .._version import version
 from ..data.io import atomic_directory
 from ..errors import ConfigError, DataError
-from ..formulas.rules import REGISTRY, Formula
+from ..formulas import REGISTRY, Formula
 from .registry import KINDS, Parts
 
 __all__ = ["save", "load", "formula_to_dict", "formula_from_dict", "encode", "decode", "MANIFEST", "FORMAT",

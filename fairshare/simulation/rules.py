@@ -23,8 +23,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..features import QUANTITIES, Features
+from ..formulas import STATUS_QUO, FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
 from ..formulas.components import COMPONENTS
-from ..formulas.rules import STATUS_QUO, FloorPlusProportional, Formula, Linear, PerTask, Proportional, StakeWeighted
 
 __all__ = ["RuleChange", "RulePlan", "STATUS_QUO", "COMPUTE_QUANTITIES"]
 

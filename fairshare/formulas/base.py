@@ -1,0 +1,143 @@
+"""The interface of reward rules: ``Formula``, ``ScoreFormula``, ``Allocation`` and the registry.
+
+See :mod:`fairshare.formulas` for the contract every rule keeps. ``check_component`` and
+``check_nonneg`` are the parameter checks rules and presets share.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import FormulaError
+from ..features import Features
+from .components import COMPONENTS
+from .payouts import to_base_units
+
+__all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "proportional", "check_component", "check_nonneg"]
+
+#: Every formula class by its ``name`` (filled as classes are defined).
+REGISTRY: dict[str, type] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Tokens paid to each node in each epoch by one formula.
+
+    ``rewards`` is ``(E, N)``; ``unallocated`` is ``(E,)``: emission the rule
+    did not place (for example a component that is all zero in an epoch).
+
+    Parameters
+    ----------
+    rewards : ndarray, shape (E, N)
+        Tokens paid to each node in each epoch; finite and >= 0.
+    unallocated : ndarray, shape (E,)
+        Tokens of each epoch's emission the rule did not place.
+    emission : ndarray, shape (E,)
+        Each epoch's emission in tokens: ``rewards.sum(1) + unallocated == emission`` to rounding.
+    """
+
+    rewards: np.ndarray
+    unallocated: np.ndarray
+    emission: np.ndarray
+
+    @property
+    def allocated(self) -> np.ndarray:
+        """``(E,)`` emission paid to nodes; a float residue below 1e-9 of the emission reads as zero."""
+        paid = self.emission - self.unallocated
+        return np.where((paid < 0) & (paid >= -1e-9 * self.emission), 0.0, paid)
+
+    def base_units(self, decimals: int = 6) -> np.ndarray:
+        """Integer payouts in base units (largest remainder) summing exactly to each epoch's allocated part."""
+        return to_base_units(self.rewards, self.allocated, decimals)
+
+
+class Formula(abc.ABC):
+    """Base class of reward rules. Subclasses implement :meth:`allocate`.
+
+    Subclasses are frozen dataclasses; set ``name`` (the registry key),
+    ``monotone`` and :meth:`sybil`.
+    """
+
+    name: ClassVar[str] = ""
+    monotone: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            REGISTRY[cls.name] = cls
+
+    def __call__(self, features: Features) -> Allocation:
+        if features.level != "node":
+            raise FormulaError(f"{self!r} pays nodes: pass node-level features (fs.aggregate(history)), "
+                               "and measure per operator afterwards.")
+        alloc = self.allocate(features)
+        if not (np.isfinite(alloc.rewards).all() and (alloc.rewards >= 0).all()):
+            raise FormulaError(f"{self!r} produced negative or non-finite rewards.")
+        return alloc
+
+    @abc.abstractmethod
+    def allocate(self, features: Features) -> Allocation:
+        """Tokens for each node in each epoch, and what the rule could not place."""
+
+    def sybil(self) -> str:
+        """What splitting an identity into k equal ones does to its reward (see the module docstring)."""
+        return "unknown"
+
+    def merging(self) -> str:
+        """What merging two identities into one does to their reward (see the module docstring)."""
+        return {"neutral": "neutral", "rewarded": "penalised", "penalised": "rewarded"}.get(self.sybil(), "unknown")
+
+    def describe(self) -> str:
+        """One plain-language line for reports."""
+        return repr(self)
+
+
+class ScoreFormula(Formula):
+    """A rule that pays each epoch's emission in proportion to a non-negative score.
+
+    Subclasses implement :meth:`scores`. Only active nodes are eligible (a
+    score of an inactive node counts as zero). Epochs where every eligible
+    score is zero pay nothing and report the emission as unallocated.
+    """
+
+    @abc.abstractmethod
+    def scores(self, features: Features) -> np.ndarray:
+        """``(E, N)`` non-negative scores; each epoch's emission is paid in proportion to them."""
+
+    def allocate(self, features: Features) -> Allocation:
+        return proportional(self.scores(features) * (features.active > 0), features.emission_tokens)
+
+
+def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
+    """Pay ``emission[e]`` in proportion to ``scores[e]``; all-zero epochs are unallocated.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (E, N)
+        Non-negative scores; ``scores[e]`` sets how epoch ``e``'s emission is split.
+    emission : ndarray, shape (E,)
+        Tokens to pay out in each epoch.
+    """
+    totals = scores.sum(axis=1)
+    empty = totals <= 0
+    rewards = np.zeros_like(scores)
+    np.divide(scores * emission[:, None], totals[:, None], out=rewards, where=~empty[:, None])
+    return Allocation(rewards, np.where(empty, emission, 0.0), emission)
+
+
+def check_component(name: str, what: str) -> None:
+    """:class:`FormulaError` unless ``name`` is one of :data:`COMPONENTS` (shared with the presets)."""
+    if name not in COMPONENTS:
+        raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
+
+
+def check_nonneg(value, what: str, upper: float | None = None) -> None:
+    """:class:`FormulaError` unless ``value`` is a finite real number >= 0 (and <= ``upper``)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0
+    if not (ok and (upper is None or value <= upper)):
+        bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
+        raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
