@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.public_api import public_modules
+
 ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
@@ -191,22 +193,9 @@ def test_no_import_cycle():
     assert not cycles, f"import cycles: {cycles}"
 
 
-def _public_modules():
-    import importlib
-    import pkgutil
-
-    import fairshare
-
-    yield fairshare
-    for info in pkgutil.walk_packages(fairshare.__path__, "fairshare."):
-        if any(part.startswith("_") for part in info.name.split(".")[1:]):  # private, and __main__
-            continue
-        yield importlib.import_module(info.name)
-
-
 def test_every_public_object_lives_in_a_public_module():
     checked, private = 0, []
-    for module in _public_modules():
+    for module in public_modules():
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
             home = getattr(obj, "__module__", None)
@@ -224,7 +213,7 @@ def test_no_attribute_shadows_a_submodule():
     import pkgutil
 
     shadowed = []
-    for module in _public_modules():
+    for module in public_modules():
         if not hasattr(module, "__path__"):
             continue
         for info in pkgutil.iter_modules(module.__path__):
