@@ -351,6 +351,23 @@ def _print_table(title: str, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``fairshare`` command (``demo``, ``evaluate``, ``optimize``, ``simulate`` or ``report``).
+
+    An error of a class in :data:`EXIT_CODES` (every subclass of :class:`~fairshare.errors.FairshareError`)
+    is printed as one line on stderr and turned into its exit code; any other exception propagates with
+    its traceback. Bad usage exits through argparse (``SystemExit`` with code 2).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments without the program name (e.g. ``["evaluate", "--data", "dir"]``);
+        ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, else the code of the error's class in :data:`EXIT_CODES`.
+    """
     args = build_parser().parse_args(argv)
     run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "simulate": run_simulate,
            "report": run_report}[args.command]

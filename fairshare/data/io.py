@@ -48,6 +48,19 @@ def write_history(history: History, directory: Path, format: str = "parquet", ov
 
     The directory is written whole or not at all. An existing directory is
     replaced only with ``overwrite=True``.
+
+    Parameters
+    ----------
+    history : History
+        The history; its nodes, tasks and market tables are written, with its models table when it
+        was given and its stake and uptime tables when present, and ``history.json`` (epoch length
+        and origin, label types, provenance).
+    directory : str or pathlib.Path
+        The directory to write (created with its parents).
+    format : {"parquet", "csv"}, default "parquet"
+        File format of the tables.
+    overwrite : bool, default False
+        Replace an existing non-empty ``directory``; :class:`~fairshare.errors.ConfigError` otherwise.
     """
     if format not in _FORMATS:
         raise ConfigError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}.")
@@ -126,15 +139,18 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
 
     Parameters
     ----------
-    stream : bool
+    path : str or pathlib.Path
+        The history directory.
+    stream : bool, default False
         Keep a Parquet task log on disk and read it row group by row group
         whenever the tasks are needed. Opening reads only the footers and checks
         the columns; rows are checked by every pass that reads them (the first
         :func:`fairshare.aggregate`, or :meth:`History.validate` up front). Needs
         Parquet tasks. Default: read the task log into memory and check it now.
-    epoch_seconds, epoch_origin :
-        Override or supply the epoch definition when the directory has no
-        ``history.json`` (default epoch length: one day).
+    epoch_seconds, epoch_origin : float and timestamp-like, optional
+        Epoch length in seconds and start of epoch 0; given, they override ``history.json``'s,
+        and they supply the epoch definition when the directory has none (default epoch length:
+        one day).
     """
     path = Path(path)
     if not path.is_dir():
@@ -169,7 +185,22 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
 
 
 def read_table(directory: Path, name: str, label_types: dict | None = None) -> pd.DataFrame | None:
-    """One table of a history directory, or None when it has no file for it."""
+    """One table of a history directory, or None when it has no file for it.
+
+    A table in both formats raises :class:`~fairshare.errors.SchemaError`.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The history directory.
+    name : str
+        Table name (``"nodes"``, ``"tasks"``, ``"market"``, ``"models"``, ``"stake"`` or ``"uptime"``);
+        read from ``<name>.parquet`` or ``<name>.csv``.
+    label_types : dict of str to str, optional
+        ``"str"`` or ``"int"`` by label column (``node_id``, ``operator_id``, ``model``), as recorded in
+        ``history.json``; a CSV's label columns are read as that type (str when not given).
+        Parquet keeps its own types.
+    """
     csv, parquet = directory / f"{name}.csv", directory / f"{name}.parquet"
     if csv.exists() and parquet.exists():
         raise SchemaError(f"{directory}: both {csv.name} and {parquet.name} exist. Keep one of them.")

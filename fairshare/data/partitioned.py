@@ -30,6 +30,19 @@ class ParquetTasks(TaskSource):
     ``paths`` are read in order; memory stays bounded by the largest row group.
     ``pieces`` selects ``(path index, row group, rows)`` triples (default: all, from
     the footers); ``row0`` is the position of the first selected row in the whole log.
+
+    Parameters
+    ----------
+    paths : tuple of Path
+        Parquet files of the log, in log order; made absolute when ``pieces`` is None (workers may run
+        elsewhere). Every file must have the same columns.
+    coder : TaskCoder
+        Nodes, models, epochs and active windows the rows are coded and checked against.
+    pieces : tuple of (int, int, int), optional
+        ``(path index, row group, rows)`` of the row groups to read, in order; None reads the footers,
+        selects every row group and checks the columns (an empty log then raises ``SchemaError``).
+    row0 : int, default 0
+        Position of the first selected row in the whole log.
     """
 
     paths: tuple[Path, ...]
@@ -99,6 +112,18 @@ class DaskTasks(TaskSource):
     partition is then computed here, one at a time, so memory stays bounded by the largest partition; with one, the
     partitions are computed on the workers and aggregated where they lie
     (:meth:`parts_on`). Errors name rows by their position in the whole log.
+
+    Parameters
+    ----------
+    frame : dask.dataframe.DataFrame
+        The task log (tasks table columns).
+    coder : TaskCoder
+        Nodes, models, epochs and active windows the rows are coded and checked against.
+    lengths : tuple of int, optional
+        Rows of each partition; None counts them (and checks the columns on ``frame._meta``; an empty
+        log then raises ``SchemaError``).
+    row0 : int, default 0
+        Position of the frame's first row in the whole log.
     """
 
     frame: Any
@@ -138,7 +163,19 @@ class DaskTasks(TaskSource):
 
 @dataclass(frozen=True)
 class FrameTasks(TaskSource):
-    """One partition of a dask task log, as a pandas DataFrame where it was computed."""
+    """One partition of a dask task log, as a pandas DataFrame where it was computed.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The computed partition.
+    coder : TaskCoder
+        Nodes, models, epochs and active windows the rows are coded and checked against.
+    expected_rows : int
+        Rows the partition had when the history was built; a different count raises ``DataError``.
+    row0 : int, default 0
+        Position of the partition's first row in the whole log.
+    """
 
     frame: Any
     coder: TaskCoder
@@ -164,5 +201,11 @@ class FrameTasks(TaskSource):
 
 
 def is_dask_frame(value) -> bool:
-    """True for a dask DataFrame (checked without importing dask)."""
+    """True for a dask DataFrame (checked without importing dask).
+
+    Parameters
+    ----------
+    value : object
+        Anything; true when its type comes from ``dask`` or ``dask_expr`` and it has ``npartitions``.
+    """
     return type(value).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(value, "npartitions")

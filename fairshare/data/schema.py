@@ -70,6 +70,31 @@ class Column:
     ``required=False`` columns may be absent (``default`` then fills them, and
     ``None`` means the column stays absent). ``nullable`` columns may hold
     missing values, whose meaning ``doc`` states.
+
+    Parameters
+    ----------
+    name : str
+        Column name, as in the input files (units in the name: ``_usd``, ``_w``, ...).
+    kind : {"str", "int", "float"}
+        ``"str"``: a label (strings or integers, coded on reading); ``"int"``: whole numbers;
+        ``"float"``: real numbers.
+    unit : str
+        Unit shown in the schema table and messages (``""`` for labels).
+    doc : str
+        One-line meaning of the column, shown in the README's schema table.
+    required : bool, default True
+        Whether the table must have the column.
+    low : float, optional
+        Lower bound, inclusive unless ``low_open``; None for no bound.
+    high : float, optional
+        Upper bound, inclusive; None for no bound.
+    low_open : bool, default False
+        Make ``low`` a strict bound (values must be > ``low``).
+    nullable : bool, default False
+        Whether the column may hold missing values (a nullable ``"int"`` column is read as float64 with NaN).
+    default : object, optional
+        Value filling an absent optional column (e.g. ``requests`` 1, ``upstream_cost_usd`` 0.0); None leaves
+        it absent.
     """
 
     name: str
@@ -151,5 +176,12 @@ REQUIRED_TABLES: tuple[str, ...] = ("nodes", "tasks", "market")
 
 
 def table_columns(table: str) -> dict[str, Column]:
-    """The columns of ``table`` by name."""
+    """The columns of ``table`` by name.
+
+    Parameters
+    ----------
+    table : str
+        Table name, a key of :data:`TABLES` (``"nodes"``, ``"tasks"``, ``"market"``, ``"models"``,
+        ``"stake"`` or ``"uptime"``); another name raises ``KeyError``.
+    """
     return {c.name: c for c in TABLES[table]}

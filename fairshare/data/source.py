@@ -34,6 +34,31 @@ class TaskChunk:
     and ``model`` index the history's node and model labels, ``verification``
     indexes :data:`~fairshare.data.schema.VERIFICATION_MODES`. ``row0`` is the
     position of the chunk's first row in the whole log (for error messages).
+
+    Parameters
+    ----------
+    epoch : int64 ndarray, shape ``(R,)``
+        Epoch of each row, 0-based position in the history's epochs (absolute epoch - first epoch).
+    node : int64 ndarray, shape ``(R,)``
+        Node of each row, position in the history's node ids.
+    model : int64 ndarray, shape ``(R,)``
+        Model of each row, position in the history's model names.
+    requests : int64 ndarray, shape ``(R,)``
+        Requests settled in each row (>= 1).
+    input_tokens : float64 ndarray, shape ``(R,)``
+        Prompt (prefill) tokens of each row.
+    output_tokens : float64 ndarray, shape ``(R,)``
+        Generated (decode) tokens of each row.
+    busy_seconds : float64 ndarray, shape ``(R,)``
+        Wall-clock occupancy of the node by each row, seconds (at most the epoch length).
+    verification : int64 ndarray, shape ``(R,)``
+        Verification mode of each row, position in ``VERIFICATION_MODES``.
+    fee_usd : float64 ndarray, shape ``(R,)``
+        Fees the client paid for each row, USD.
+    upstream_cost_usd : float64 ndarray, shape ``(R,)``
+        Cost a proxy node paid a hosted-model provider for each row, USD.
+    row0 : int, default 0
+        Position of the chunk's first row in the whole log.
     """
 
     epoch: np.ndarray
@@ -63,7 +88,27 @@ _CHUNK_ARRAYS = ("epoch", "node", "model", "requests", "input_tokens", "output_t
 
 @dataclass(frozen=True)
 class TaskCoder:
-    """What coding a task table needs to know about the rest of the history."""
+    """What coding a task table needs to know about the rest of the history.
+
+    Parameters
+    ----------
+    node_ids : Index, shape ``(N,)``
+        Node ids of the nodes table, in node-code order.
+    model_names : Index
+        Model names of the history, in model-code order.
+    first_epoch : int
+        Absolute index of the history's first epoch (the market table's first).
+    n_epochs : int
+        Number of epochs in the history; task epochs must lie in ``first_epoch .. first_epoch + n_epochs - 1``.
+    joined_epoch : int ndarray, shape ``(N,)``
+        First active epoch of each node (absolute, inclusive).
+    left_epoch : float ndarray, shape ``(N,)``
+        Last active epoch of each node (absolute, inclusive); NaN for a node active to the end.
+    epoch_seconds : float
+        Length of an epoch, seconds; no row's ``busy_seconds`` may exceed it.
+    epoch_origin : Timestamp, optional
+        Start of epoch 0 (UTC), needed only when tasks carry a ``timestamp`` column instead of ``epoch``.
+    """
 
     node_ids: pd.Index
     model_names: pd.Index
@@ -82,6 +127,22 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
     naming rows by their position in the whole log (``row0`` + position).
     ``piece=True`` accepts an empty slice (a row group or partition of a log
     read in place), which checks the columns and types only.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of the tasks table (schema :data:`~fairshare.data.schema.TABLES` ``["tasks"]``), with an
+        ``epoch`` or a ``timestamp`` column.
+    coder : TaskCoder
+        Nodes, models, epochs and active windows to code and check the rows against.
+    row0 : int, default 0
+        Position of the slice's first row in the whole log.
+    piece : bool, default False
+        Accept an empty slice.
+
+    Returns
+    -------
+    TaskChunk
     """
     positions = np.arange(row0, row0 + len(df))
     df = _epochs_from_timestamps(df, coder, positions)
@@ -186,7 +247,15 @@ class TaskSource(abc.ABC):
 
 @dataclass(frozen=True)
 class InMemoryTasks(TaskSource):
-    """A coded task log held in memory, served in chunks of ``chunk_rows``."""
+    """A coded task log held in memory, served in chunks of ``chunk_rows``.
+
+    Parameters
+    ----------
+    data : TaskChunk
+        The whole coded log; its arrays are made read-only (in place) when the source is built.
+    chunk_rows : int, default 1048576
+        Rows per chunk of :meth:`chunks` and per part of :meth:`parts` (``1 << 20``).
+    """
 
     data: TaskChunk
     chunk_rows: int = 1 << 20
@@ -219,7 +288,15 @@ class InMemoryTasks(TaskSource):
 
 @dataclass(frozen=True)
 class LeftBehind(TaskSource):
-    """The task log of a history copy sent without it (:meth:`History.without_tasks`)."""
+    """The task log of a history copy sent without it (:meth:`History.without_tasks`).
+
+    Reading its chunks raises :class:`~fairshare.errors.ConfigError`.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the task log left behind.
+    """
 
     n_rows: int
     checked_at_build = True

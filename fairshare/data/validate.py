@@ -22,7 +22,18 @@ _SHOW = 5
 
 
 def offending(mask: np.ndarray, positions: np.ndarray | None = None) -> str:
-    """``"3 rows (rows 4, 17, 92)"`` for the true entries of ``mask``."""
+    """``"3 rows (rows 4, 17, 92)"`` for the true entries of ``mask``.
+
+    At most the first five offending rows are listed, then ``...``.
+
+    Parameters
+    ----------
+    mask : bool ndarray, shape ``(R,)``
+        True for the offending rows.
+    positions : int ndarray, optional
+        Position of each row of ``mask`` in the whole input (0-based), when ``mask`` covers a slice of it;
+        messages name these instead of the slice's own positions.
+    """
     idx = np.flatnonzero(mask)
     if positions is not None:
         idx = positions[idx]
@@ -33,7 +44,26 @@ def offending(mask: np.ndarray, positions: np.ndarray | None = None) -> str:
 
 
 def rows_message(table: str, column: str, mask, what: str, fix: str, positions=None) -> str:
-    """The standard message for rows of ``table.column`` where ``mask`` holds."""
+    """The standard message for rows of ``table.column`` where ``mask`` holds.
+
+    ``"<table>.<column>: <n> rows (rows ...) <what>. <fix>"``.
+
+    Parameters
+    ----------
+    table : str
+        Table name, first part of the message.
+    column : str
+        Column name.
+    mask : array_like of bool, shape ``(R,)``
+        True for the offending rows.
+    what : str
+        What is wrong with them, completing "<n> rows (rows ...) " (e.g. ``"are NaN or missing"``).
+    fix : str
+        How to fix the input, a sentence ending the message.
+    positions : int ndarray, optional
+        Position of each row of ``mask`` in the whole input (0-based), when ``mask`` covers a slice of it;
+        messages name these instead of the slice's own positions.
+    """
     return f"{table}.{column}: {offending(np.asarray(mask), positions)} {what}. {fix}"
 
 
@@ -45,6 +75,23 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
     (a piece of a table read in place). ``positions`` are the rows' positions in the
     whole input when ``df`` is a slice of it (for messages). The result maps
     each present column to the array :func:`column_values` gives.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table; its columns must all belong to the schema and include the required ones.
+    table : str
+        Table name, a key of :data:`~fairshare.data.schema.TABLES` (``"tasks"``, ``"nodes"``, ...).
+    positions : int ndarray, optional
+        Position of each row of the table in the whole input (0-based), when the table is a slice of it;
+        messages name these instead of the slice's own positions.
+    allow_empty : bool, default False
+        Accept a table with no rows (a piece of a table read in place).
+
+    Returns
+    -------
+    dict of str to ndarray or Labels
+        Validated values of each column present, by column name.
     """
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(
@@ -78,6 +125,18 @@ def column_values(series: pd.Series, table: str, spec: Column, positions: np.nda
     Key columns (kind ``"str"``) come back as :class:`Labels` (strings or
     integers, one type per column); numeric columns as int64 or float64.
     Nullable integer columns come back as float64 with NaN for missing.
+
+    Parameters
+    ----------
+    series : Series
+        The column's values.
+    table : str
+        Table name, for messages.
+    spec : Column
+        The column's schema entry: kind, bounds, nullability and unit.
+    positions : int ndarray, optional
+        Position of each row of ``series`` in the whole input (0-based), when ``series`` is a slice of it;
+        messages name these instead of the slice's own positions.
     """
     if spec.kind == "str":
         return _label_values(series, table, spec, positions)
@@ -86,7 +145,15 @@ def column_values(series: pd.Series, table: str, spec: Column, positions: np.nda
 
 @dataclass(frozen=True)
 class Labels:
-    """A validated label column, factorised: ``uniques[codes]`` are the labels in row order."""
+    """A validated label column, factorised: ``uniques[codes]`` are the labels in row order.
+
+    Parameters
+    ----------
+    codes : int64 ndarray, shape ``(R,)``
+        Position of each row's label in ``uniques``.
+    uniques : object ndarray, shape ``(U,)``
+        Distinct labels in order of first appearance: all str, or all Python int.
+    """
 
     codes: np.ndarray
     uniques: np.ndarray
@@ -158,7 +225,17 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
 
 
 def check_unique(values, table: str, column: str) -> None:
-    """Raise :class:`SchemaError` if ``values`` (an array or :class:`Labels`) repeats a key."""
+    """Raise :class:`SchemaError` if ``values`` (an array or :class:`Labels`) repeats a key.
+
+    Parameters
+    ----------
+    values : ndarray or Labels, shape ``(R,)``
+        Key column of the table; every occurrence of a repeated key is reported.
+    table : str
+        Table name, for the message.
+    column : str
+        Column name, for the message.
+    """
     if isinstance(values, Labels):
         repeated = np.bincount(values.codes, minlength=values.uniques.size) > 1
         dup, shown = repeated[values.codes], values.uniques[repeated]
@@ -176,6 +253,27 @@ def code_labels(labels: Labels, index: pd.Index, table: str, column: str, target
     """Integer codes of ``labels`` in ``index``; unknown labels raise AlignmentError.
 
     ``positions`` are the rows' positions in the whole input (for messages).
+
+    Parameters
+    ----------
+    labels : Labels or array_like, shape ``(R,)``
+        Labels to code (e.g. a tasks table's ``node_id`` column); other than :class:`Labels`, factorised first.
+    index : Index
+        The labels of the target table (e.g. node ids); a label's code is its position here.
+    table : str
+        Table holding ``labels``, for the message.
+    column : str
+        Column holding ``labels``, for the message.
+    target : str
+        Table ``index`` comes from, for the message.
+    positions : int ndarray, optional
+        Position of each row of ``labels`` in the whole input (0-based), when ``labels`` are a slice of it;
+        messages name these instead of the slice's own positions.
+
+    Returns
+    -------
+    int64 ndarray, shape ``(R,)``
+        Position in ``index`` of each row's label.
     """
     if not isinstance(labels, Labels):
         codes, uniques = pd.factorize(np.asarray(labels, dtype=object))

@@ -115,6 +115,38 @@ class Archetype:
     ``speeds`` maps a model family (``"8b"``, ``"70b"``, ``"hosted"``) to the node's
     (prefill, decode) tokens per second at its serving batch. ``share`` is its share of
     node keys in the default population.
+
+    Parameters
+    ----------
+    name : str
+        Archetype name, written to the nodes table's ``hardware`` column (e.g. ``"rtx4090"``).
+    tier : {"home", "colocation", "datacenter", "proxy"}
+        Site tier; sets the operator kind, churn hazard and reputation inputs of its nodes.
+    gpu_count : int
+        GPUs per node (0 for the CPU-only TEE proxy).
+    power_w : float
+        Power at the wall while serving, W, before PUE (host and PSU losses included).
+    idle_power_w : float
+        Power at the wall while online and idle, W, before PUE.
+    capex_low_usd, capex_high_usd : float
+        Range of the purchase price, USD; each node's price is drawn uniformly in it.
+    lifetime_days : float
+        Depreciation life, days (3 years for consumer hardware, 5 for datacenter GPUs).
+    residual_fraction : float
+        Value left at the end of the life, as a fraction of the purchase price.
+    pue : float
+        Power usage effectiveness of the site (home 1.0, colocation 1.5, hyperscale 1.15).
+    regions : tuple of str
+        Tariff regions (keys of :data:`TARIFFS_USD_PER_KWH`) an operator of this archetype draws from.
+    share : float
+        Share of node keys in the default population (the shares of all archetypes sum to 1).
+    speeds : dict of str to (float, float)
+        Model family (``"8b"``, ``"70b"``, ``"hosted"``) to (prefill, decode) tokens per second of
+        one node; a family not in the dict is not served.
+    batched : bool
+        True when the node serves at a batch (datacenter GPUs, proxies), False for batch-1 home nodes.
+    source : str
+        Sections of the domain-facts reference the figures come from.
     """
 
     name: str
@@ -172,7 +204,14 @@ ARCHETYPES: tuple[Archetype, ...] = (
 
 
 def archetype_index(name: str) -> int:
-    """Position of the archetype called ``name`` in :data:`ARCHETYPES`."""
+    """Position of the archetype called ``name`` in :data:`ARCHETYPES`.
+
+    Parameters
+    ----------
+    name : str
+        Archetype name (an :attr:`Archetype.name`, the nodes table's ``hardware`` value); an
+        unknown name raises ``KeyError``.
+    """
     for i, a in enumerate(ARCHETYPES):
         if a.name == name:
             return i

@@ -98,6 +98,22 @@ class ModelSpec:
 
     Fees are USD per million tokens. ``pass_through`` models are hosted by a provider,
     whose list price the proxy node pays upstream.
+
+    Parameters
+    ----------
+    name : str
+        Model name, written to the history's ``models`` table and the tasks' ``model`` column.
+    family : {"8b", "70b", "hosted"}
+        Serving family: a node serves the model when its archetype has a speed for this family.
+    active_params_b : float
+        Active parameters, billions (hosted models carry a nominal 8B-equivalent).
+    fee_input_usd_per_mtok, fee_output_usd_per_mtok : float
+        Client fee per million prompt tokens and per million output tokens, USD.
+    pass_through : bool
+        True for a hosted model relayed by a TEE proxy: its fee is paid upstream in full
+        (``upstream_cost_usd`` equals ``fee_usd``).
+    source : str
+        Where the fee comes from (domain-facts section).
     """
 
     name: str
@@ -143,7 +159,20 @@ def models_table() -> pd.DataFrame:
 
 
 def fees_usd(model: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray) -> np.ndarray:
-    """Client fee of each unit from the rate card (USD): tokens x price per million."""
+    """Client fee of each unit from the rate card (USD): tokens x price per million.
+
+    Parameters
+    ----------
+    model : int array, shape ``(U,)``
+        Model code of each unit (position in :data:`MODELS`).
+    input_tokens, output_tokens : float arrays, shape ``(U,)``
+        Prompt and output tokens of each unit.
+
+    Returns
+    -------
+    ndarray, shape ``(U,)``
+        Fee of each unit, USD.
+    """
     fee_in = np.array([m.fee_input_usd_per_mtok for m in MODELS])[model]
     fee_out = np.array([m.fee_output_usd_per_mtok for m in MODELS])[model]
     return (input_tokens * fee_in + output_tokens * fee_out) / 1e6
@@ -151,6 +180,14 @@ def fees_usd(model: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndar
 
 def lognormal_log_correlation(raw_corr: float, sigma_a: float, sigma_b: float) -> float:
     """Correlation of the logs that gives ``raw_corr`` between two lognormal variables.
+
+    Parameters
+    ----------
+    raw_corr : float
+        Target correlation between the variables themselves (e.g. -0.11 between prompt and
+        output tokens, §5.3).
+    sigma_a, sigma_b : float
+        Standard deviations of the two variables' logs.
 
     Notes
     -----
@@ -162,7 +199,22 @@ def lognormal_log_correlation(raw_corr: float, sigma_a: float, sigma_b: float) -
 
 @dataclass(frozen=True)
 class RequestSizes:
-    """Prompt and output tokens of one small request: a correlated lognormal pair (§5.3)."""
+    """Prompt and output tokens of one small request: a correlated lognormal pair (§5.3).
+
+    Parameters
+    ----------
+    prompt_mu : float, default 6.63
+        Mean of log prompt tokens (Azure conversation trace fit, §5.3).
+    prompt_sigma : float, default 0.99
+        Standard deviation of log prompt tokens (§5.3).
+    output_mu : float, default 5.02
+        Mean of log output tokens (§5.3).
+    output_sigma : float, default 0.86
+        Standard deviation of log output tokens (§5.3).
+    corr : float, default -0.11
+        Correlation between a request's prompt and output tokens (the raw sizes, not their logs;
+        see :func:`lognormal_log_correlation`).
+    """
 
     prompt_mu: float = 6.63
     prompt_sigma: float = 0.99
@@ -229,6 +281,17 @@ class LargeJobs:
     """Size of a whole large-model job in tokens: a Pareto tail truncated at ``max_tokens``.
 
     ``min_tokens`` is x_min; a job's prompt share equals a small request's mean prompt share.
+
+    Parameters
+    ----------
+    alpha : float
+        Pareto tail exponent (> 1 for a finite mean; 1.3 in the built-in network, §8).
+    min_tokens : float
+        Smallest job, tokens (x_min: 100 mean small requests in the built-in network, §5.4).
+    max_tokens : float
+        Largest job, tokens: the truncation point of the tail.
+    prompt_share : float
+        Share of a job's tokens that are prompt tokens; the rest are output tokens.
     """
 
     alpha: float

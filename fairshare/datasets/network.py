@@ -59,6 +59,28 @@ class NetworkConfig:
     ``emission`` is a schedule name of :mod:`.token`, a number of tokens per epoch or one
     value per epoch; ``rows`` is ``"epoch"`` (one settled row per epoch, node and model)
     or ``"unit"`` (one row per routed job or parcel: many more rows).
+
+    Parameters
+    ----------
+    n_nodes : int, default 1200
+        Node keys over the whole run (joiners and leavers included); at least one per archetype.
+    n_epochs : int, default 365
+        Number of daily epochs, >= 1; epoch 0 is the TGE (21 April 2026).
+    supply : SupplySpec, default SupplySpec()
+        Population parameters: archetype shares, operator sizes, churn, stake and reputation inputs.
+    traffic : TrafficSpec, default TrafficSpec()
+        Demand and routing parameters: request and job sizes, utilisation targets, router settings.
+    emission : str, float or array_like, default "staking"
+        Tokens emitted per epoch: a schedule of :data:`~fairshare.datasets.token.EMISSION_SCHEDULES`,
+        a constant number of tokens per epoch, or ``n_epochs`` values.
+    price_usd : float, default 0.16
+        Centre of the token price path, USD per token (§1.4); > 0.
+    price_log_sd : float, default 0.587
+        Stationary standard deviation of the log price (makes $0.05-$0.50 the 95% band, §8); >= 0.
+    price_half_life_days : float, default 30
+        Mean-reversion half-life of the log price, days (assumption); > 0.
+    rows : {"epoch", "unit"}, default "epoch"
+        Task rows: one per epoch, node and model (plus one per ZKML request), or one per routed unit.
     """
 
     n_nodes: int = SCALES["default"]["n_nodes"]
@@ -146,6 +168,19 @@ def network_config(scale: str = "default", **options) -> NetworkConfig:
     Options name :class:`NetworkConfig` fields, or fields of its ``supply``
     (:class:`~fairshare.datasets.supply.SupplySpec`) and ``traffic``
     (:class:`~fairshare.datasets.traffic.TrafficSpec`) parts.
+
+    Parameters
+    ----------
+    scale : {"small", "medium", "default", "large"}, default "default"
+        Size preset of :data:`SCALES` (sets ``n_nodes`` and ``n_epochs``).
+    **options
+        Replacement values by field name; ``n_nodes=None`` or ``n_epochs=None`` keeps the preset's.
+        An unknown name or an invalid value raises :class:`~fairshare.errors.ConfigError`.
+
+    Returns
+    -------
+    NetworkConfig
+        The validated configuration.
     """
     if scale not in SCALES:
         raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}.")
@@ -225,7 +260,27 @@ def default_network(seed: int = 0, scale: str = "default", *, config: NetworkCon
 @dataclass(frozen=True)
 class NetworkParts:
     """What :func:`default_network` builds before validation: the population, the calibrated
-    demand means ``(E, C)``, the coded task columns, routing statistics and the market table."""
+    demand means ``(E, C)``, the coded task columns, routing statistics and the market table.
+
+    Parameters
+    ----------
+    config : NetworkConfig
+        The validated configuration the parts were built from.
+    population : Population
+        Nodes and operators (:func:`~fairshare.datasets.supply.build_population`).
+    demand_means : ndarray, shape ``(E, C)``
+        Calibrated mean units per epoch and traffic class (:data:`~fairshare.datasets.demand.CLASSES`
+        order).
+    tasks : dict of str to ndarray
+        Task columns, one entry per row: ``epoch``, ``node`` (population index), ``model`` (code in
+        :data:`~fairshare.datasets.demand.MODELS`), ``requests``, ``input_tokens``, ``output_tokens``,
+        ``busy_seconds``, ``verification`` (code in ``VERIFICATION_MODES``), ``fee_usd`` and
+        ``upstream_cost_usd``.
+    routing_stats : dict
+        ``units_drawn`` and ``units_unserved``: units per class name over the run.
+    market : DataFrame
+        One row per epoch: ``epoch``, ``emission_tokens``, ``token_price_usd``.
+    """
 
     config: NetworkConfig
     population: Population
@@ -236,7 +291,20 @@ class NetworkParts:
 
 
 def build_parts(seed: int, config: NetworkConfig) -> NetworkParts:
-    """Generate the network's parts for ``seed`` (one child random stream per component)."""
+    """Generate the network's parts for ``seed`` (one child random stream per component).
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative root of the ``SeedSequence`` whose children drive the population, demand,
+        routing and price streams.
+    config : NetworkConfig
+        The configuration; it is validated here.
+
+    Returns
+    -------
+    NetworkParts
+    """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
     cfg = config.validate()
@@ -296,6 +364,11 @@ def recorded_config(provenance: dict) -> NetworkConfig | None:
 
     None when the history is not :func:`default_network`'s or its recorded configuration cannot
     be rebuilt exactly (the rebuilt one must give the same provenance record).
+
+    Parameters
+    ----------
+    provenance : dict
+        A history's ``provenance``; its ``generator``, ``scale`` and ``config`` entries are read.
     """
     if provenance.get("generator") != "fairshare.datasets.default_network" or "config" not in provenance:
         return None

@@ -50,7 +50,17 @@ REPUTATION_TIERS: dict[str, float] = {"poor": 0.0, "fair": 4000.0, "good": 7000.
 @dataclass(frozen=True)
 class RouteResult:
     """Where each unit went: ``node`` (``(U,)``, -1 for unserved), ``busy_seconds`` (``(U,)``,
-    0 for unserved) and the nodes' ``room_seconds`` left after routing (``(N,)``)."""
+    0 for unserved) and the nodes' ``room_seconds`` left after routing (``(N,)``).
+
+    Parameters
+    ----------
+    node : int array, shape ``(U,)``
+        Node index each unit was placed on, in input order; -1 for a unit no node could take.
+    busy_seconds : float array, shape ``(U,)``
+        Busy seconds of each unit on its node, verification overhead included; 0 when unserved.
+    room_seconds : float array, shape ``(N,)``
+        Busy seconds each node can still take after routing.
+    """
 
     node: np.ndarray
     busy_seconds: np.ndarray
@@ -62,21 +72,57 @@ class RouteResult:
 
 
 def reputation_score(success_rate, uptime_ratio, quality) -> np.ndarray:
-    """TEE reputation on the 0-10,000 scale: 10,000 x (0.5 success + 0.35 uptime + 0.15 quality) (§1.2)."""
+    """TEE reputation on the 0-10,000 scale: 10,000 x (0.5 success + 0.35 uptime + 0.15 quality) (§1.2).
+
+    Parameters
+    ----------
+    success_rate : float or array_like
+        Share of requests served successfully, in [0, 1].
+    uptime_ratio : float or array_like
+        Share of time online, in [0, 1].
+    quality : float or array_like
+        Response quality score, in [0, 1].
+    """
     return 10_000.0 * (0.5 * np.asarray(success_rate) + 0.35 * np.asarray(uptime_ratio)
                        + 0.15 * np.asarray(quality))
 
 
 def unit_busy_seconds(node, model, input_tokens, output_tokens, overhead, prefill_seconds_per_token,
                       decode_seconds_per_token) -> np.ndarray:
-    """Busy time of each unit on the given node: ``(input x s_prefill + output x s_decode) x overhead``."""
+    """Busy time of each unit on the given node: ``(input x s_prefill + output x s_decode) x overhead``.
+
+    Parameters
+    ----------
+    node, model : int arrays, shape ``(U,)``
+        Node index and model code of each unit.
+    input_tokens, output_tokens : float arrays, shape ``(U,)``
+        Prompt and output tokens of each unit.
+    overhead : float or float array, shape ``(U,)``
+        Verification overhead multiplier of each unit.
+    prefill_seconds_per_token, decode_seconds_per_token : float arrays, shape ``(N, M)``
+        Seconds per prompt and per output token of each node for each model (``inf``: not served).
+    """
     return ((input_tokens * prefill_seconds_per_token[node, model]
              + output_tokens * decode_seconds_per_token[node, model]) * overhead)
 
 
 def class_mean_busy(unit_class, unit_model, input_tokens, output_tokens, overhead, prefill_seconds_per_token,
                     decode_seconds_per_token, n_classes: int) -> np.ndarray:
-    """``(C, N)`` busy seconds a mean unit of each class takes on each node (inf: cannot serve; NaN: no units)."""
+    """``(C, N)`` busy seconds a mean unit of each class takes on each node (inf: cannot serve; NaN: no units).
+
+    Parameters
+    ----------
+    unit_class, unit_model : int arrays, shape ``(U,)``
+        Class code (0..``n_classes`` - 1) and model code of each unit.
+    input_tokens, output_tokens : float arrays, shape ``(U,)``
+        Prompt and output tokens of each unit.
+    overhead : float array, shape ``(U,)``
+        Verification overhead multiplier of each unit.
+    prefill_seconds_per_token, decode_seconds_per_token : float arrays, shape ``(N, M)``
+        Seconds per prompt and per output token of each node for each model (``inf``: not served).
+    n_classes : int
+        Number of classes C (rows of the result).
+    """
     n_models = prefill_seconds_per_token.shape[1]
     key = unit_class * n_models + unit_model
     size = n_classes * n_models
@@ -109,6 +155,20 @@ def selection_probability(mean_busy, eligible, stake, reputation, random_share) 
 
     ``(1 - r) x stake_i rep_i / sum + r x (rep_i / busy_i) / sum`` over the class's eligible
     nodes; a class whose eligible nodes hold no stake uses the capacity draw only.
+
+    Parameters
+    ----------
+    mean_busy : float array, shape ``(C, N)``
+        Busy seconds of a mean unit of each class on each node (:func:`class_mean_busy`); nodes
+        where it is not finite and > 0 are not selected.
+    eligible : bool array, shape ``(C, N)``
+        Nodes allowed to take each class.
+    stake : float array, shape ``(N,)``
+        Stake of each node, tokens.
+    reputation : float array, shape ``(N,)``
+        Reputation score of each node, 0-10,000 (:func:`reputation_score`); a weight factor.
+    random_share : sequence of C floats in [0, 1]
+        Share of each class's units placed by the free-slot draw (the rest by stake).
     """
     ok, stake_w, capacity = _weights(mean_busy, eligible, stake, reputation)
     r = np.asarray(random_share, dtype=np.float64)[:, None]
@@ -228,6 +288,23 @@ def expected_allocation(units, mean_busy, room_seconds, eligible, stake, reputat
     are routed in class order (the fluid limit of :func:`route`).
 
     ``mean_busy`` is the ``(C, N)`` busy time of a mean unit (see :func:`class_mean_busy`).
+
+    Parameters
+    ----------
+    units : sequence of C floats
+        Expected number of units of each class; class 0 is placed first, each next class on the room left.
+    mean_busy : float array, shape ``(C, N)``
+        Busy seconds of a mean unit of each class on each node.
+    room_seconds : float array, shape ``(N,)``
+        Busy seconds each node can take (the epoch length if active, 0 otherwise).
+    eligible : bool array, shape ``(C, N)``
+        Nodes allowed to take each class.
+    stake : float array, shape ``(N,)``
+        Stake of each node, tokens.
+    reputation : float array, shape ``(N,)``
+        Reputation score of each node, 0-10,000 (:func:`reputation_score`); a weight factor.
+    random_share : sequence of C floats in [0, 1]
+        Share of each class's units placed by the free-slot draw (the rest by stake).
     """
     room = np.array(room_seconds, dtype=np.float64)
     p = selection_probability(mean_busy, eligible, stake, reputation, random_share)

@@ -53,7 +53,36 @@ _UNLOCKED_M0, _UNLOCKED_M12 = 190.0, 300.0
 
 @dataclass(frozen=True)
 class SupplySpec:
-    """Parameters of the population (defaults and sources in the module docstring)."""
+    """Parameters of the population (defaults and sources in the module docstring).
+
+    Parameters
+    ----------
+    shares : tuple of float, default the archetypes' shares
+        Share of node keys per archetype, in :data:`~fairshare.datasets.archetypes.ARCHETYPES` order
+        (§8 mix); normalised, so they need not sum to 1.
+    retail_size_weights : tuple of float, default (1, 1/4, 1/9)
+        Relative chances of a retail (home) operator running 1, 2, 3, ... nodes (assumption).
+    operator_mean_nodes : tuple of (str, float) pairs, default colocation 5, datacenter 20, proxy 2
+        Mean nodes per operator by tier; sets the number of rank-size operators (assumption).
+    initial_operator_share : float, default 0.70
+        Share of a year's operators present at the first epoch, in (0, 1]; the rest join later,
+        proportionally fewer in a shorter run.
+    leave_hazard_30d : tuple of (str, float) pairs, default home 0.05, others 0.02
+        Chance that a node leaves within 30 days, by tier (assumption).
+    stake_brackets : tuple of (float, float) pairs, default ((0.06, 0.92), (0.09, 0.06), (0.85, 0.02))
+        (share of holders, share of stake) of each bracket, richest first (Livepeer, §6); each
+        column sums to 1.
+    mean_stake_tokens : float, default 5,562
+        Mean stake per incumbent operator, tokens (17.92M bonded LPT over 3,222 delegators, §6).
+    late_capital : bool, default True
+        Scale entrants' stake so active stake grows with the unlocked OPG supply (§1.4).
+    failure_rate_max : tuple of (str, float) pairs, default home 0.10, other 0.02
+        Upper end of the uniform failure rate, at home and elsewhere (a reputation input).
+    uptime_min : tuple of (str, float) pairs, default home 0.80, other 0.98
+        Lower end of the uniform uptime ratio (up to 1), at home and elsewhere.
+    quality_min : float, default 0.5
+        Lower end of the uniform response quality (up to 1).
+    """
 
     shares: tuple[float, ...] = tuple(a.share for a in ARCHETYPES)
     retail_size_weights: tuple[float, ...] = (1.0, 1 / 4, 1 / 9)
@@ -72,7 +101,45 @@ class SupplySpec:
 
 @dataclass(frozen=True)
 class Population:
-    """Node and operator arrays of a generated population (node arrays ``(N,)``, operator ``(O,)``)."""
+    """Node and operator arrays of a generated population (node arrays ``(N,)``, operator ``(O,)``).
+
+    Parameters
+    ----------
+    node_ids : ndarray of str, shape ``(N,)``
+        Node keys (``node-00000``, ...).
+    node_operator : int ndarray, shape ``(N,)``
+        Operator index of each node (position in ``operator_ids``).
+    archetype : int ndarray, shape ``(N,)``
+        Archetype code of each node (position in :data:`~fairshare.datasets.archetypes.ARCHETYPES`).
+    capex_usd : ndarray, shape ``(N,)``
+        Purchase price, USD.
+    region : ndarray of str, shape ``(N,)``
+        Tariff region (the operator's).
+    tariff_usd_per_kwh : ndarray, shape ``(N,)``
+        Electricity tariff of the region, USD/kWh.
+    stake_tokens : ndarray, shape ``(N,)``
+        Stake bonded on the node, tokens (its share of the operator's stake, by purchase price).
+    joined_epoch : int ndarray, shape ``(N,)``
+        First active epoch (the operator's).
+    left_epoch : int ndarray, shape ``(N,)``
+        Last active epoch; -1 when the node stays to the end.
+    success_rate : ndarray, shape ``(N,)``
+        Share of requests served successfully (1 - failure rate).
+    uptime_ratio : ndarray, shape ``(N,)``
+        Share of time online.
+    quality : ndarray, shape ``(N,)``
+        Response quality in [0, 1].
+    reputation : ndarray, shape ``(N,)``
+        Reputation score, 0-10,000, from the three inputs above.
+    operator_ids : ndarray of str, shape ``(O,)``
+        Operator keys, prefixed with the kind (``retail-0000``, ...).
+    operator_kind : ndarray of str, shape ``(O,)``
+        ``"retail"``, ``"colo"``, ``"dc"`` or ``"proxy"``.
+    operator_stake_tokens : ndarray, shape ``(O,)``
+        Stake of each operator, tokens (sum over its nodes).
+    late_capital_factor : float
+        Multiplier on entrants' stake per dollar of hardware (1.0 without late capital).
+    """
 
     node_ids: np.ndarray
     node_operator: np.ndarray
@@ -105,7 +172,17 @@ class Population:
 
 def apportion(total: int, weights, minimum=0) -> np.ndarray:
     """Integers summing to ``total`` in proportion to ``weights`` (largest remainder), each >= ``minimum``
-    (a number, or one per part)."""
+    (a number, or one per part).
+
+    Parameters
+    ----------
+    total : int
+        Sum of the result.
+    weights : array_like of float
+        Non-negative weights, one per part (not all zero).
+    minimum : int or array_like of int, default 0
+        Least count of every part, or of each part; ``ValueError`` when the minimums exceed ``total``.
+    """
     w = np.asarray(weights, dtype=np.float64)
     floor = np.broadcast_to(np.asarray(minimum, dtype=np.int64), w.shape).copy()
     rest = total - floor.sum()
@@ -120,13 +197,27 @@ def apportion(total: int, weights, minimum=0) -> np.ndarray:
 
 
 def rank_size(n_nodes: int, n_operators: int) -> np.ndarray:
-    """Operator sizes (descending) under the rank-size law size_k ~ 1/k, each >= 1, summing to ``n_nodes``."""
+    """Operator sizes (descending) under the rank-size law size_k ~ 1/k, each >= 1, summing to ``n_nodes``.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Nodes to share out (>= 1).
+    n_operators : int
+        Number of operators; capped at ``n_nodes`` and raised to at least 1.
+    """
     k = max(1, min(n_operators, n_nodes))
     return apportion(n_nodes, 1.0 / np.arange(1, k + 1), minimum=1)
 
 
 def unlocked_supply_growth(epoch_days: np.ndarray) -> np.ndarray:
-    """Unlocked OPG supply relative to TGE after ``epoch_days`` days (linear 190M -> 300M over 12 months, §1.4)."""
+    """Unlocked OPG supply relative to TGE after ``epoch_days`` days (linear 190M -> 300M over 12 months, §1.4).
+
+    Parameters
+    ----------
+    epoch_days : float or array_like
+        Days since the TGE (not capped at 12 months: the line continues).
+    """
     return 1.0 + (_UNLOCKED_M12 / _UNLOCKED_M0 - 1.0) * np.asarray(epoch_days, dtype=np.float64) / 365.25
 
 
@@ -145,7 +236,25 @@ def _operator_sizes(rng, spec: SupplySpec, tier: str, n: int) -> np.ndarray:
 
 def build_population(rng: np.random.Generator, n_nodes: int, n_epochs: int, spec: SupplySpec,
                      epoch_days: float = 1.0) -> Population:
-    """Draw operators and nodes (see the module docstring for every rule and source)."""
+    """Draw operators and nodes (see the module docstring for every rule and source).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The population stream (the only source of randomness).
+    n_nodes : int
+        Node keys over the whole run.
+    n_epochs : int
+        Length of the run, epochs (sets the share of entrants and the late-capital target).
+    spec : SupplySpec
+        Population parameters.
+    epoch_days : float, default 1.0
+        Length of an epoch, days (converts the 30-day leave hazard and the supply growth).
+
+    Returns
+    -------
+    Population
+    """
     shares = np.asarray(spec.shares, dtype=np.float64)
     present = (shares > 0).astype(np.int64)
     counts = apportion(n_nodes, shares, minimum=present if n_nodes >= present.sum() else 0)

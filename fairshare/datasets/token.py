@@ -60,7 +60,9 @@ def emission_schedule(schedule, n_epochs: int, epoch_seconds: float = 86_400.0) 
         A named pool schedule (module docstring), a constant number of tokens per epoch, or
         one value per epoch.
     n_epochs : int
+        Number of epochs; an array ``schedule`` must have this length.
     epoch_seconds : float
+        Length of an epoch, seconds (named schedules are daily rates scaled to it).
 
     Returns
     -------
@@ -93,7 +95,17 @@ def emission_schedule(schedule, n_epochs: int, epoch_seconds: float = 86_400.0) 
 
 
 def check_price_parameters(center_usd: float, log_sd: float, half_life_days: float) -> None:
-    """Raise :class:`~fairshare.errors.ConfigError` naming a bad price parameter."""
+    """Raise :class:`~fairshare.errors.ConfigError` naming a bad price parameter.
+
+    Parameters
+    ----------
+    center_usd : float
+        Centre of the price path, USD per token; must be finite and > 0 (``price_usd``).
+    log_sd : float
+        Stationary standard deviation of the log price; finite and >= 0 (``price_log_sd``).
+    half_life_days : float
+        Mean-reversion half-life, days; finite and > 0 (``price_half_life_days``).
+    """
     for name, value, zero_ok in (("price_usd", center_usd, False), ("price_log_sd", log_sd, True),
                                  ("price_half_life_days", half_life_days, False)):
         ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
@@ -108,6 +120,28 @@ def price_path(rng: np.random.Generator, n_epochs: int, *, center_usd: float = P
 
     ``x[t+1] = m + (x[t] - m) a + s sqrt(1 - a^2) z``, ``a = 2^(-dt / half_life)``, ``m = ln center``,
     ``s = log_sd``, ``z`` standard normal, ``x[0] = ln start`` (default: the centre).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The price stream.
+    n_epochs : int
+        Length of the path.
+    center_usd : float, default 0.16
+        Centre m of the log price (its long-run median), USD per token (§1.4).
+    log_sd : float, default 0.587
+        Stationary standard deviation of the log price (§8's $0.05-$0.50 as the 95% band).
+    half_life_days : float, default 30
+        Mean-reversion half-life, days (assumption).
+    start_usd : float, optional
+        Price of epoch 0, USD; the centre when None.
+    epoch_seconds : float, default 86400
+        Length of an epoch, seconds (the step dt).
+
+    Returns
+    -------
+    ndarray, shape ``(n_epochs,)``
+        Token price per epoch, USD.
     """
     check_price_parameters(center_usd, log_sd, half_life_days)
     a = exp(-log(2.0) * (epoch_seconds / 86_400.0) / half_life_days)

@@ -60,6 +60,38 @@ class TrafficSpec:
     ``min_reputation_tier``: Good for large jobs, Fair otherwise (§1.2 tiers).
     ``parcel_requests`` and ``large_jobs_per_unit`` size the routed units (a representation
     choice). ``max_tries`` bounds the router's redraws before its exact draw.
+
+    Parameters
+    ----------
+    request_sizes : RequestSizes, default RequestSizes()
+        Prompt and output tokens of one small request (§5.3 lognormal fits).
+    large_alpha : float, default 1.3
+        Pareto exponent of large-job sizes (§8); > 1.
+    large_min_requests : float, default 100
+        Smallest large job, in mean small requests (x_min, §5.4).
+    large_max_epoch_share : float, default 0.25
+        Largest large job: the tokens the fastest 70B node serves in this share of a day (86,400 s;
+        assumption), in (0, 1]; at least 2 x the smallest job.
+    large_token_share : float, default 0.60
+        Share of local-inference tokens in large jobs (§5.4), in (0, 1); sets the large-job demand.
+    target_datacenter_utilisation : float, default 0.725
+        Busy share of the datacenter tier (colocation when no datacenter node is active) that
+        calibrates the small-parcel demand (§3.4), in (0, 1].
+    target_proxy_utilisation : float, default 0.725
+        Busy share of the TEE proxies that calibrates the proxy demand, in (0, 1].
+    zkml_per_small_request : float, default 1e-5
+        ZKML requests per small request (assumption); >= 0.
+    parcel_requests : int, default 1024
+        Requests per routed small or proxy parcel.
+    large_jobs_per_unit : int, default 8
+        Large jobs per routed large unit (each job drawn on its own).
+    random_share : tuple of float, default (0.3, 1.0, 1.0, 1.0)
+        Per class, share of units placed by the free-slot draw rather than by stake, in [0, 1].
+    min_reputation_tier : tuple of str, default ("good", "fair", "fair", "fair")
+        Per class, the lowest reputation tier (a key of
+        :data:`~fairshare.datasets.routing.REPUTATION_TIERS`) a node needs to serve it.
+    max_tries : int, default 8
+        Router draws per unit before the exact draw among nodes with room.
     """
 
     request_sizes: RequestSizes = field(default_factory=RequestSizes)
@@ -90,7 +122,13 @@ class TrafficSpec:
 
 
 def node_speeds(archetype: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(N, M)`` seconds per prompt token and per output token of each node for each model (inf: not served)."""
+    """``(N, M)`` seconds per prompt token and per output token of each node for each model (inf: not served).
+
+    Parameters
+    ----------
+    archetype : int ndarray, shape ``(N,)``
+        Archetype code of each node (position in :data:`~fairshare.datasets.archetypes.ARCHETYPES`).
+    """
     n_arch, n_models = len(ARCHETYPES), len(MODELS)
     pre = np.full((n_arch, n_models), np.inf)
     dec = np.full((n_arch, n_models), np.inf)
@@ -115,7 +153,13 @@ def _static_eligibility(archetype, reputation, spec: TrafficSpec, s_dec) -> np.n
 
 
 def unit_sizes(spec: TrafficSpec) -> dict[str, tuple[float, float, float, float]]:
-    """Requests, tokens, prompt tokens and output tokens of a mean unit of each class (by class name)."""
+    """Requests, tokens, prompt tokens and output tokens of a mean unit of each class (by class name).
+
+    Parameters
+    ----------
+    spec : TrafficSpec
+        Request sizes, large-job model and unit sizes.
+    """
     rs, jobs, b, k = spec.request_sizes, spec.large_jobs(), spec.parcel_requests, spec.large_jobs_per_unit
     job = jobs.mean_tokens * k
     parcel = (b, b * rs.mean_tokens, b * rs.mean_prompt, b * rs.mean_output)
@@ -150,6 +194,21 @@ def calibrate_demand(spec: TrafficSpec, archetype, reputation, stake, active, ep
     """``(E, C)`` mean units per epoch and class that meet the module's calibration targets.
 
     Returns the means and the ``(C, N)`` mean busy per unit used to find them.
+
+    Parameters
+    ----------
+    spec : TrafficSpec
+        Calibration targets, unit sizes and router settings.
+    archetype : int ndarray, shape ``(N,)``
+        Archetype code of each node.
+    reputation : ndarray, shape ``(N,)``
+        Reputation score of each node, 0-10,000 (sets eligibility by tier and the selection weights).
+    stake : ndarray, shape ``(N,)``
+        Stake of each node, tokens (counted only in epochs where the node is active).
+    active : bool ndarray, shape ``(E, N)``
+        Nodes active in each epoch.
+    epoch_seconds : float, default 86400
+        Length of an epoch, seconds: the busy time an active node can take.
     """
     _, _, mean_busy, tokens, static = _class_setup(spec, archetype, reputation)
     tiers = np.array([ARCHETYPES[a].tier for a in range(len(ARCHETYPES))], dtype=object)[archetype]
@@ -181,7 +240,25 @@ def expected_busy(spec: TrafficSpec, means, archetype, reputation, stake, active
                   epoch_seconds: float = 86_400.0) -> tuple[np.ndarray, np.ndarray]:
     """``(C, N)`` busy seconds per class and node over all epochs in the router's fluid limit
     (:func:`.routing.expected_allocation` with the calibrated demand ``means``), and the
-    matching ``(C, N)`` tokens (busy time over the mean unit's busy time, times its tokens)."""
+    matching ``(C, N)`` tokens (busy time over the mean unit's busy time, times its tokens).
+
+    Parameters
+    ----------
+    spec : TrafficSpec
+        Unit sizes and router settings.
+    means : ndarray, shape ``(E, C)``
+        Mean units per epoch and class (from :func:`calibrate_demand`).
+    archetype : int ndarray, shape ``(N,)``
+        Archetype code of each node.
+    reputation : ndarray, shape ``(N,)``
+        Reputation score of each node, 0-10,000 (sets eligibility by tier and the selection weights).
+    stake : ndarray, shape ``(N,)``
+        Stake of each node, tokens (counted only in epochs where the node is active).
+    active : bool ndarray, shape ``(E, N)``
+        Nodes active in each epoch.
+    epoch_seconds : float, default 86400
+        Length of an epoch, seconds.
+    """
     _, _, mean_busy, unit_tokens, static = _class_setup(spec, archetype, reputation)
     total = np.zeros((len(CLASSES), archetype.size))
     for e in range(active.shape[0]):
@@ -271,7 +348,40 @@ def _draw_units(rng, spec: TrafficSpec, counts, jobs: LargeJobs):
 
 def generate_tasks(demand_rng, route_rng, spec: TrafficSpec, means, archetype, reputation, stake, active,
                    rows: str = "epoch", epoch_seconds: float = 86_400.0) -> tuple[dict, dict]:
-    """Draw, route and settle every epoch's units; return coded task columns and routing stats."""
+    """Draw, route and settle every epoch's units; return coded task columns and routing stats.
+
+    Parameters
+    ----------
+    demand_rng : numpy.random.Generator
+        Stream for unit counts (Poisson around ``means``), sizes and hosted-model choice.
+    route_rng : numpy.random.Generator
+        Stream for the router's draws.
+    spec : TrafficSpec
+        Unit sizes and router settings.
+    means : ndarray, shape ``(E, C)``
+        Mean units per epoch and class (from :func:`calibrate_demand`).
+    archetype : int ndarray, shape ``(N,)``
+        Archetype code of each node.
+    reputation : ndarray, shape ``(N,)``
+        Reputation score of each node, 0-10,000 (sets eligibility by tier and the selection weights).
+    stake : ndarray, shape ``(N,)``
+        Stake of each node, tokens (counted only in epochs where the node is active).
+    active : bool ndarray, shape ``(E, N)``
+        Nodes active in each epoch.
+    rows : {"epoch", "unit"}, default "epoch"
+        Settle one row per epoch, node and model (each ZKML request on its own row), or write one
+        row per routed unit.
+    epoch_seconds : float, default 86400
+        Length of an epoch, seconds.
+
+    Returns
+    -------
+    data : dict of str to ndarray
+        Task columns ``epoch``, ``node``, ``model``, ``requests``, ``input_tokens``, ``output_tokens``,
+        ``busy_seconds``, ``verification`` (codes), ``fee_usd`` and ``upstream_cost_usd``; served units only.
+    stats : dict
+        ``units_drawn`` and ``units_unserved`` per class name.
+    """
     s_pre, s_dec, mean_busy, _, static = _class_setup(spec, archetype, reputation)
     jobs = spec.large_jobs()
     n_nodes, n_models = archetype.size, len(MODELS)

@@ -84,7 +84,20 @@ def _paid(formula: Formula, f: Features, rewards: np.ndarray | None) -> np.ndarr
 
 
 def sample_operators(f: Features, size: int) -> np.ndarray:
-    """Operator codes at evenly spaced quantiles of window work (operators with work only)."""
+    """Operator codes at evenly spaced quantiles of window work (operators with work only).
+
+    Parameters
+    ----------
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    size : int
+        Number of quantiles; fewer codes come back when fewer operators work or picks coincide.
+
+    Returns
+    -------
+    int ndarray
+        Distinct operator codes (positions in ``f.operator_ids``), by ascending window work.
+    """
     ordered = _by_work(f)
     if ordered.size == 0:
         return ordered
@@ -97,6 +110,26 @@ def split_rewards(formula: Formula, f: Features, k: int, operator: int,
     """(reward before, reward after) of ``operator`` splitting each of its nodes into ``k`` identities.
 
     ``rewards``: ``formula``'s rewards on ``f`` when already computed (as in every function here).
+    Each identity gets 1/k of the node's additive quantities (work, requests, tokens, fees, busy time,
+    upstream cost, stake) and keeps its online time, energy and activity flag in full.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    k : int
+        Identities each node becomes (>= 1; 1 leaves the operator as it is).
+    operator : int
+        Code of the splitting operator (position in ``f.operator_ids``).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+
+    Returns
+    -------
+    (float, float)
+        The operator's reward tokens over the window before and after the split.
     """
     n = f.shape[1]
     mine = np.flatnonzero(f.entity_operator == operator)
@@ -117,20 +150,48 @@ def split_rewards(formula: Formula, f: Features, k: int, operator: int,
 
 def split_gain(formula: Formula, f: Features, k: int, operators: np.ndarray,
                rewards: np.ndarray | None = None) -> float:
-    """Mean Sybil split gain over ``operators`` (codes) paid before splitting; NaN when none was."""
+    """Mean Sybil split gain over ``operators`` (codes) paid before splitting; NaN when none was.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    k : int
+        Identities each node becomes (see :func:`split_rewards`).
+    operators : int ndarray
+        Codes of the operators that split, one at a time (e.g. :func:`sample_operators`).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     rewards = _paid(formula, f, rewards)
     pairs = [split_rewards(formula, f, k, op, rewards) for op in operators]
     return mean_gain(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
 
 
 def mean_gain(before: np.ndarray, after: np.ndarray) -> float:
-    """Mean of ``after / before`` over the entries with ``before > 0`` (NaN when there are none)."""
+    """Mean of ``after / before`` over the entries with ``before > 0`` (NaN when there are none).
+
+    Parameters
+    ----------
+    before : ndarray, shape ``(S,)``
+        Rewards before the change, one per sampled operator.
+    after : ndarray, shape ``(S,)``
+        Rewards after the change, in the same order.
+    """
     paid = before > 0
     return float(np.mean(after[paid] / before[paid])) if paid.any() else float("nan")
 
 
 def merge_pair(f: Features) -> np.ndarray | None:
-    """Codes of the two operators nearest the median window work (None with fewer than two working)."""
+    """Codes of the two operators nearest the median window work (None with fewer than two working).
+
+    Parameters
+    ----------
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    """
     ordered = _by_work(f)
     if ordered.size < 2:
         return None
@@ -144,6 +205,17 @@ def merge_rewards(formula: Formula, f: Features, pair: np.ndarray,
 
     The merged identity is appended with the members' summed quantities; the
     members are zeroed (an all-zero, inactive node is paid nothing by any rule).
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    pair : int ndarray, shape ``(2,)``
+        Codes of the two merging operators (:func:`merge_pair`).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
     """
     members = np.flatnonzero(np.isin(f.entity_operator, pair))
     before = float(_paid(formula, f, rewards)[:, members].sum())
@@ -156,7 +228,19 @@ def merge_rewards(formula: Formula, f: Features, pair: np.ndarray,
 
 
 def merge_gain(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> float:
-    """Reward of the two median operators merged into one identity, over their rewards apart."""
+    """Reward of the two median operators merged into one identity, over their rewards apart.
+
+    NaN when fewer than two operators work or the pair was paid nothing apart.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     pair = merge_pair(f)
     if pair is None:
         return float("nan")
@@ -166,27 +250,78 @@ def merge_gain(formula: Formula, f: Features, rewards: np.ndarray | None = None)
 
 def fake_demand_value(formula: Formula, f: Features, purchase: FakeDemandPurchase,
                       rewards: np.ndarray | None = None) -> float:
-    """Extra reward value (tokens x price, USD) ``purchase`` earns its node under ``formula``."""
+    """Extra reward value (tokens x price, USD) ``purchase`` earns its node under ``formula``.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    purchase : FakeDemandPurchase
+        The fake demand (:func:`~fairshare.economics.fake_demand.fake_demand_purchase` of ``f``); its
+        ``bought`` features are replayed.
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     node = purchase.node
     delta = formula.allocate(purchase.bought).rewards[:, node] - _paid(formula, f, rewards)[:, node]
     return float((delta * f.token_price_usd).sum())
 
 
 def fake_demand_gain(formula: Formula, f: Features, history: History, fake_fraction: float = 0.1) -> float:
-    """Extra reward value per dollar of fake demand bought by the median working node."""
+    """Extra reward value per dollar of fake demand bought by the median working node.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    history : History
+        The history ``f`` was aggregated from (the buying node's power draw, PUE and tariff).
+    fake_fraction : float, default 0.1
+        Share of its own work the node buys from itself in every epoch it works, > 0.
+    """
     return purchase_gain(formula, f, fake_demand_purchase(f, history, fake_fraction))
 
 
 def purchase_gain(formula: Formula, f: Features, purchase: FakeDemandPurchase | None,
                   rewards: np.ndarray | None = None) -> float:
-    """Extra reward value per dollar ``purchase`` spends (NaN without a purchase or a spend)."""
+    """Extra reward value per dollar ``purchase`` spends (NaN without a purchase or a spend).
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    purchase : FakeDemandPurchase or None
+        The fake demand (:func:`~fairshare.economics.fake_demand.fake_demand_purchase` of ``f``); None
+        when no node works.
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     if purchase is None or purchase.spend_usd <= 0:
         return float("nan")
     return fake_demand_value(formula, f, purchase, rewards) / purchase.spend_usd
 
 
 def knockout_payouts(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Tokens paid as is, with every stake zero, and with every compute quantity zero."""
+    """Tokens paid as is, with every stake zero, and with every compute quantity zero.
+
+    The compute quantities are the task fields (requests, tokens, work, busy seconds, fees, upstream
+    cost) and online seconds.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     zero = np.zeros(f.shape)
     return (float(_paid(formula, f, rewards).sum()),
             float(formula.allocate(replace(f, stake_tokens=zero)).rewards.sum()),
@@ -194,11 +329,35 @@ def knockout_payouts(formula: Formula, f: Features, rewards: np.ndarray | None =
 
 
 def driven_shares(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> tuple[float, float]:
-    """(stake-driven, compute-driven) shares of the payout by knock-out attribution."""
+    """(stake-driven, compute-driven) shares of the payout by knock-out attribution.
+
+    Parameters
+    ----------
+    formula : Formula
+        The reward rule replayed.
+    f : Features
+        Node-level features of the window (:func:`fairshare.aggregate`).
+    rewards : ndarray, shape ``(E, N)``, optional
+        ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
+    """
     return shares_from_knockouts(*knockout_payouts(formula, f, rewards))
 
 
 def shares_from_knockouts(paid: float, no_stake: float, no_compute: float) -> tuple[float, float]:
+    """(stake-driven, compute-driven) shares from the three payouts of :func:`knockout_payouts`.
+
+    The share of ``paid`` lost to each knock-out (clipped at 0), normalised to add up to one; NaN
+    for both when nothing is paid or neither knock-out loses anything.
+
+    Parameters
+    ----------
+    paid : float
+        Tokens paid with the features as they are.
+    no_stake : float
+        Tokens paid with every stake set to zero.
+    no_compute : float
+        Tokens paid with every compute quantity set to zero.
+    """
     if paid <= 0:
         return float("nan"), float("nan")
     lost_stake, lost_compute = max(1.0 - no_stake / paid, 0.0), max(1.0 - no_compute / paid, 0.0)

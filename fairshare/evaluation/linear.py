@@ -27,7 +27,14 @@ __all__ = ["LinearBasis", "as_linear"]
 
 
 def as_linear(rule: Formula) -> Linear | None:
-    """The ``Linear`` form of a rule that has one (Linear, FloorPlusProportional), else None."""
+    """The ``Linear`` form of a rule that has one (Linear, FloorPlusProportional), else None.
+
+    Parameters
+    ----------
+    rule : Formula
+        Any reward rule; a ``Linear`` is returned as it is, a ``FloorPlusProportional`` as its
+        :meth:`~fairshare.formulas.FloorPlusProportional.as_linear`; any other rule gives None.
+    """
     if isinstance(rule, Linear):
         return rule
     if isinstance(rule, FloorPlusProportional):
@@ -36,7 +43,20 @@ def as_linear(rule: Formula) -> Linear | None:
 
 
 class LinearBasis:
-    """Per-component bases of one evaluation context (see the module docstring)."""
+    """Per-component bases of one evaluation context (see the module docstring).
+
+    Built once by :func:`fairshare.evaluate` when enough of its rules are linear; :meth:`row` and
+    :meth:`path` then score any ``Linear`` rule over ``components`` from its weight vector.
+
+    Parameters
+    ----------
+    ctx : object
+        The evaluation's private context (``fairshare.evaluation.engine._Context``): features, costs,
+        classes and tiers, level, window flags, the sybil sample and ``sybil_k``, and the fake-demand purchase.
+    components : iterable of str
+        Component names (of :data:`~fairshare.formulas.COMPONENTS`), in the order of the weight vector
+        ``theta``; C = their number. Every basis is ``(C, ...)``.
+    """
 
     def __init__(self, ctx, components):
         f = ctx.features

@@ -130,13 +130,32 @@ def proportional(scores: np.ndarray, emission: np.ndarray) -> Allocation:
 
 
 def check_component(name: str, what: str) -> None:
-    """:class:`FormulaError` unless ``name`` is one of :data:`COMPONENTS` (shared with the presets)."""
+    """:class:`FormulaError` unless ``name`` is one of :data:`COMPONENTS` (shared with the presets).
+
+    Parameters
+    ----------
+    name : str
+        Component name to check (e.g. ``"work"``, ``"stake"``, ``"identity_floor"``).
+    what : str
+        What is being checked, the start of the error message (e.g. ``"Proportional(on=...)"``).
+    """
     if name not in COMPONENTS:
         raise FormulaError(f"{what}: unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
 
 
 def check_nonneg(value, what: str, upper: float | None = None) -> None:
-    """:class:`FormulaError` unless ``value`` is a finite real number >= 0 (and <= ``upper``)."""
+    """:class:`FormulaError` unless ``value`` is a finite real number >= 0 (and <= ``upper``).
+
+    Parameters
+    ----------
+    value : object
+        Value to check; a Python or numpy int or float passes when finite and in range (``True`` and
+        ``False`` count as 1 and 0), anything else raises.
+    what : str
+        What is being checked, the start of the error message (e.g. ``"Power exponent"``).
+    upper : float, optional
+        Inclusive upper bound; None for no upper bound.
+    """
     ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0
     if not (ok and (upper is None or value <= upper)):
         bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"

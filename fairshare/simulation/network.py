@@ -29,7 +29,24 @@ __all__ = ["Network", "build_network", "cost_rates"]
 
 def cost_rates(history: History, depreciation: str, n_ages: int):
     """Per history node: energy USD and kWh per idle-online second and per extra busy second, and
-    ``(A, N)`` depreciation USD of an epoch at each age ``0..A-1`` (from ``economics.node_costs``)."""
+    ``(A, N)`` depreciation USD of an epoch at each age ``0..A-1`` (from ``economics.node_costs``).
+
+    Parameters
+    ----------
+    history : History
+        The nodes (hardware, power, PUE, tariff, capex, life) and epoch length; tasks are not used.
+    depreciation : {"straight_line", "declining_balance"}
+        Depreciation method of :func:`fairshare.economics.node_costs`.
+    n_ages : int
+        Number of ages A in the depreciation table (at least 2 are computed).
+
+    Returns
+    -------
+    idle_usd, busy_usd, idle_kwh, busy_kwh : ndarray, shape ``(N,)``
+        Energy cost (USD) and energy (kWh) per online second, and extra per busy second.
+    depreciation_usd : ndarray, shape ``(max(A, 2), N)``
+        Depreciation of an epoch by node age in epochs (row 0: the epoch the node joins).
+    """
     nodes = history.nodes.copy()
     nodes["joined_epoch"] = 0
     nodes["left_epoch"] = pd.array([pd.NA] * len(nodes), dtype="Int64")
@@ -57,6 +74,60 @@ class Network:
     (waiting candidate, active, gone); ``init_joined`` the relative epoch each node joins
     (``<= 0``: active at the start; ``NEVER``: only when its operator enters);
     ``sched_join`` / ``sched_leave`` the history's own window (the fixed network).
+
+    Epochs are relative to the simulation's start (epoch position ``start`` of the history).
+    ``S`` counts node slots, ``O`` operators (history operators first, then clones).
+
+    Parameters
+    ----------
+    history : History
+        The history the network is taken from.
+    start : int
+        Position of the first simulated epoch in ``history.epochs``.
+    node_ids : ndarray of str, shape ``(S,)``
+        Slot keys: the history node's id, with ``~k`` appended for the k-th clone.
+    source : int ndarray, shape ``(S,)``
+        History node index each slot copies.
+    operator_ids : ndarray of str, shape ``(O,)``
+        Operator keys (``~k`` appended for clones).
+    op_start : int ndarray, shape ``(O + 1,)``
+        Offsets: operator ``o`` owns slots ``op_start[o]:op_start[o + 1]``.
+    op_class : int ndarray, shape ``(O,)``
+        Operator class code (position in :data:`~fairshare.simulation.config.OPERATOR_CLASSES`).
+    op_status0 : int ndarray, shape ``(O,)``
+        Status at the start: ``ACTIVE`` (a node active at the start), ``WAITING`` (joins later in the
+        history, or a clone) or ``GONE`` (all its nodes left before the start).
+    op_avail : int ndarray, shape ``(O,)``
+        First epoch a waiting operator may decide to enter (its recorded join; 0 for clones and
+        operators not waiting).
+    op_home : bool ndarray, shape ``(O,)``
+        True when all the operator's nodes are home-tier (sets the exit hazard).
+    node_op : int ndarray, shape ``(S,)``
+        Operator index of each slot.
+    hw_code : int ndarray, shape ``(S,)``
+        Hardware code of each slot (position of its ``hardware`` among the slots' sorted names).
+    own_stake : ndarray, shape ``(S,)``
+        Stake the history node bonds, tokens.
+    capex : ndarray, shape ``(S,)``
+        Purchase price, USD.
+    life_epochs : int ndarray, shape ``(S,)``
+        Hardware life, epochs (lifetime days rounded up to whole epochs).
+    init_joined : int ndarray, shape ``(S,)``
+        Join epoch of each node of an operator active at the start; ``NEVER`` otherwise or when
+        the node left before the start.
+    init_retired : int ndarray, shape ``(S,)``
+        1 for a node of an active operator that left before the start, else 0.
+    sched_join : int ndarray, shape ``(S,)``
+        Recorded join epoch.
+    sched_leave : int ndarray, shape ``(S,)``
+        Recorded last active epoch; ``NEVER`` when the node does not leave.
+    rates : tuple of four ndarrays, shape ``(S,)``
+        Energy USD per extra busy second, USD per online second, kWh per extra busy second and kWh
+        per online second (:func:`cost_rates`, in slot order).
+    depreciation : {"straight_line", "declining_balance"}
+        Depreciation method.
+    _dep_cache : dict, default {}
+        Depreciation tables by number of ages, filled by :meth:`depreciation_table`.
     """
 
     history: History
@@ -110,7 +181,23 @@ class Network:
 
 
 def build_network(history: History, start: int, churn: Churn, depreciation: str) -> Network:
-    """Slots, operators and costs of ``history`` from its epoch position ``start`` (see :class:`Network`)."""
+    """Slots, operators and costs of ``history`` from its epoch position ``start`` (see :class:`Network`).
+
+    Parameters
+    ----------
+    history : History
+        The history to simulate.
+    start : int
+        Position of the first simulated epoch in ``history.epochs``.
+    churn : Churn
+        Churn settings; only ``clones`` (copies of every operator not gone, as entry candidates) is used.
+    depreciation : {"straight_line", "declining_balance"}
+        Depreciation method of the cost rates.
+
+    Returns
+    -------
+    Network
+    """
     epoch0 = int(history.epochs[start])
     v = history.node_values
     joined_rel = v["joined_epoch"].astype(np.int64) - epoch0

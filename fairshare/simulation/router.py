@@ -52,7 +52,30 @@ class Router:
     """Per class ``c`` and slot ``i``: busy seconds of a mean unit ``mean_busy``, the router's
     stake weight per staked token ``w_stake`` and free-slot weight ``w_cap``; per class the
     free-slot share ``random_share``, the mean unit's task fields ``unit`` (``(13, C)``,
-    ``features`` order) and the starting demand ``demand0`` (units per epoch)."""
+    ``features`` order) and the starting demand ``demand0`` (units per epoch).
+
+    Parameters
+    ----------
+    mean_busy : ndarray, shape ``(C, S)``
+        Busy seconds of a mean unit of each class on each slot; ``inf`` where the slot is not eligible.
+    w_stake : ndarray, shape ``(C, S)``
+        Stake-draw weight per staked token (reputation, normalised over the eligible slots).
+    w_cap : ndarray, shape ``(C, S)``
+        Free-slot draw weight (reputation over mean busy, normalised; 1 per eligible slot for
+        ``routing="uniform"``).
+    random_share : ndarray, shape ``(C,)``
+        Share of each class's units placed by the free-slot draw (0 for ``routing="stake"``, 1 for
+        ``"uniform"``).
+    unit : ndarray, shape ``(13, C)``
+        Task fields of a mean unit of each class (requests, rows, tokens, work, fees, upstream cost,
+        work by verification mode and by size; busy seconds left 0).
+    demand0 : ndarray, shape ``(C,)``
+        Calibrated mean units per epoch of each class at the start.
+    latency_order : int ndarray, shape ``(C, S)``
+        Eligible slots of each class, fastest (smallest mean busy) first, padded with -1.
+    code : int
+        Routing mode (position of ``Demand.routing`` in ``ROUTINGS``).
+    """
 
     mean_busy: np.ndarray
     w_stake: np.ndarray
@@ -66,7 +89,24 @@ class Router:
 
 def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
     """Reputation score (0-10,000, §1.2) of every history node; ``cfg`` is the history's
-    :func:`~fairshare.datasets.network.recorded_config` (None: not the built-in network)."""
+    :func:`~fairshare.datasets.network.recorded_config` (None: not the built-in network).
+
+    Parameters
+    ----------
+    history : History
+        The history whose nodes are scored.
+    reputation : None, float or Series
+        None: rebuild the scores of the built-in network's population from ``cfg`` and the recorded
+        seed (a :class:`~fairshare.errors.ConfigError` otherwise); a number: one score for every
+        node; a Series indexed by ``node_id``: a score per node. Scores lie in [0, 10000].
+    cfg : NetworkConfig, optional
+        The history's recorded configuration.
+
+    Returns
+    -------
+    ndarray, shape ``(N,)``
+        Scores in history node order.
+    """
     if reputation is None:
         if cfg is not None:
             seed = int(history.provenance["seed"])
@@ -125,7 +165,21 @@ def _unit_fields(spec: TrafficSpec) -> np.ndarray:
 
 
 def build_router(network, demand: Demand, reputation) -> Router:
-    """Routing arrays of ``network``'s slots (see :class:`Router`)."""
+    """Routing arrays of ``network``'s slots (see :class:`Router`).
+
+    Parameters
+    ----------
+    network : Network
+        Slots of the scenario; every node's hardware must be a built-in archetype.
+    demand : Demand
+        Demand settings; ``routing`` and ``large_token_share`` are used.
+    reputation : None, float or Series
+        Reputation scores, as :func:`resolve_reputation` takes them.
+
+    Returns
+    -------
+    Router
+    """
     h = network.history
     try:
         arch = np.array([archetype_index(x) for x in np.asarray(h.node_hardware, dtype=object)], dtype=np.int64)

@@ -33,7 +33,25 @@ __all__ = ["Calendar", "calendar", "vesting_taps"]
 class Calendar:
     """Per simulated epoch ``(E,)``: pool emission, bucket unlocks, sold unlocks, pool left and
     tokens still locked in buckets after the epoch; ``unlocks`` ``(E, B)`` by bucket; the
-    circulating supply before the first simulated epoch."""
+    circulating supply before the first simulated epoch.
+
+    Parameters
+    ----------
+    emission : ndarray, shape ``(E,)``
+        Tokens the pool emits to inference nodes in each simulated epoch (capped at the pool left).
+    unlocked : ndarray, shape ``(E,)``
+        Bucket tokens unlocked in each epoch, all buckets (the funding bucket's TGE part included).
+    unlock_sold : ndarray, shape ``(E,)``
+        Unlocked tokens sold in each epoch (each bucket's ``sell_share`` of its unlocks).
+    pool_after : ndarray, shape ``(E,)``
+        Tokens left in the pool after each epoch's emission.
+    bucket_locked_after : ndarray, shape ``(E,)``
+        Tokens still locked in buckets after each epoch (the pool not included).
+    unlocks : DataFrame, shape ``(E, B)``
+        Unlocked tokens per epoch (index ``epoch``, from 0) and bucket (columns: bucket names).
+    circulating0 : float
+        Tokens unlocked or emitted between the TGE and the first simulated epoch.
+    """
 
     emission: np.ndarray
     unlocked: np.ndarray
@@ -85,7 +103,26 @@ def _schedule(supply: Supply, pool: float, length: int, offset: int, epoch_days:
 
 def calendar(supply: Supply, epochs: int, offset: int, epoch_days: float,
              history_emission: np.ndarray | None = None) -> Calendar:
-    """The calendar of ``epochs`` simulated epochs starting ``offset`` epochs after the TGE."""
+    """The calendar of ``epochs`` simulated epochs starting ``offset`` epochs after the TGE.
+
+    Parameters
+    ----------
+    supply : Supply
+        Buckets, funding bucket and emission schedule.
+    epochs : int
+        Number of simulated epochs E.
+    offset : int
+        Epochs from the TGE to the first simulated epoch, >= 0.
+    epoch_days : float
+        Length of an epoch, days (converts vesting months and schedule half-lives).
+    history_emission : ndarray, optional
+        The history's ``emission_tokens`` from the first simulated epoch on; needed by the
+        ``"history"`` schedule only.
+
+    Returns
+    -------
+    Calendar
+    """
     if offset < 0:
         raise ConfigError(f"Supply tge_epoch must not be after the simulation's start; the start is {-offset} "
                           "epochs before it.")
@@ -122,6 +159,16 @@ def calendar(supply: Supply, epochs: int, offset: int, epoch_days: float,
 
 def vesting_taps(vesting) -> np.ndarray:
     """Share of a reward grant released ``a`` epochs after it, ``a = 0..cliff + linear``
-    (differences of :meth:`~fairshare.economics.Vesting.unlocked_fraction`)."""
+    (differences of :meth:`~fairshare.economics.Vesting.unlocked_fraction`).
+
+    Parameters
+    ----------
+    vesting : Vesting
+        Reward vesting in epochs (``cliff_epochs``, ``linear_epochs``, ``immediate``).
+
+    Returns
+    -------
+    ndarray, shape ``(cliff_epochs + linear_epochs + 1,)``
+    """
     ages = np.arange(vesting.cliff_epochs + vesting.linear_epochs + 1)
     return np.ascontiguousarray(np.diff(vesting.unlocked_fraction(ages), prepend=0.0))
