@@ -39,3 +39,9 @@ def test_formula_error_is_a_value_error():
     assert issubclass(fs.errors.FormulaError, ValueError)
     with pytest.raises(ValueError, match="Capped share_cap"):
         fs.formulas.Capped(0)
+
+
+def test_the_warning_points_at_the_users_line():
+    with pytest.warns(FutureWarning) as record:
+        from fairshare.simulation import Transition  # noqa: F401
+    assert {w.filename for w in record} == {__file__}

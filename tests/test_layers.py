@@ -223,3 +223,23 @@ def test_no_attribute_shadows_a_submodule():
             if getattr(module, info.name, sub) is not sub:
                 shadowed.append(f"{module.__name__}.{info.name}")
     assert not shadowed, f"names that hide a submodule of the same name: {shadowed}"
+
+
+def test_kernels_import_only_jit_numpy_and_sibling_kernels():
+    import sys
+
+    allowed_outside = {"numpy"} | set(sys.stdlib_module_names)
+    wrong, seen = [], 0
+    for path, parts in modules():
+        if parts[0] != "_kernels":
+            continue
+        seen += 1
+        for name, internal in imported_modules(path, parts):
+            if internal:
+                ok = name == "_jit" or name.startswith("_jit.") or name.split(".")[0] == "_kernels"
+            else:
+                ok = name in allowed_outside
+            if not ok:
+                wrong.append(f"{'/'.join(parts)} imports {name}")
+    assert seen > 10
+    assert not wrong, f"kernels import only fairshare._jit, sibling kernels, numpy and the standard library: {wrong}"

@@ -10,7 +10,7 @@ count. Kernels whose name says ``sorted`` expect every row sorted ascending
 measure, see :func:`suite_sorted_rows`).
 
 Row totals are sequential sums in storage order. The slow oracles of every
-kernel live in ``tests/naive_metrics.py``.
+kernel live in ``tests/naive.py``.
 
 Each row kernel is compiled twice from one source (:func:`_row_kernel`): with
 ``parallel=True``, and serially for small inputs, where waking the thread pool

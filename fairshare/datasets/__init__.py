@@ -7,6 +7,19 @@
 beside their cited targets; :func:`network_economics` and :func:`emission_coverage` show
 costs, fees and emission before any reward rule is chosen; :func:`route` is the router,
 reusable on any arrays. The parameters and their sources are in ``docs/network.md``.
+
+===============  ====================================================================
+module           job
+===============  ====================================================================
+``network``      ``default_network``: scales, configuration, the tables
+``archetypes``   hardware archetypes: power, speed, cost, depreciation life
+``supply``       the node population: operators, tiers, stake, churn, reputation
+``demand``       models, request sizes, large jobs, fees
+``traffic``      demand calibrated to the network's capacity, generated tasks
+``routing``      the router: selection weights, draws, the fluid limit
+``token``        emission schedule and token price path
+``calibration``  realised figures beside their cited targets
+===============  ====================================================================
 """
 
 from . import archetypes, demand, routing, supply, token, traffic

@@ -368,7 +368,7 @@ class FeeLinkedCap(Formula):
     def allocate(self, features):
         base = self.base.allocate(features)
         price = features.token_price_usd[:, None]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # price 0: no cap (np.where keeps inf)
             caps = np.where(price > 0, self.k * features.fees_usd / price, np.inf)
         if self.redistribute:
             budget = features.emission_tokens - base.unallocated
