@@ -2,10 +2,18 @@
 
 Worlds are small and valid by construction (a few runs, 2-4 operators of 1-3 nodes, 3 hardware codes,
 2 traffic classes, a few epochs): hypothesis draws the switches (churn, ageing, price impact, fake
-demand, capital flows, routing, replay, vesting taps) and a seed; numpy draws the arrays from the
-seed. Inputs are continuous draws, so margins, hurdles, fake-demand gains and water-filling levels
-land exactly on a decision threshold with probability zero; the worlds never place them there by
-construction (no margin fixed at a hurdle, no gain equal to a cost).
+demand, capital flows, routing, replay, vesting taps, the economy) and a seed; numpy draws the arrays
+from the seed. Inputs are continuous draws, so margins, hurdles, fake-demand gains and water-filling
+levels land exactly on a decision threshold with probability zero; the worlds never place them there
+by construction (no margin fixed at a hurdle, no gain equal to a cost).
+
+Churn is on in about 60% of the worlds (replay, which needs the fixed network, in one in five); two in
+five worlds are a boom (candidates on the incumbents' hardware, a low hurdle, a large emission:
+entries) and two in five a bust (a small emission, fees below costs, heavy depreciation: loss exits).
+Step tests look at epochs 0-5 of worlds that aim their entries, loss exits and retirements at the
+epoch looked at (:func:`steps`). Hand-written worlds (``FORCED``) reach an entry, a loss exit and a
+retirement for sure; the tests record the churn branches they reach with ``hypothesis.event``
+(``pytest --hypothesis-show-statistics`` shows the rates).
 
 Tolerance: float arrays agree within 1e-12 relative to the array's largest magnitude (``_close``);
 integer state (statuses, streaks, join epochs, orders) and decisions (operators buying, active
@@ -14,9 +22,11 @@ counts) agree exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import event, example, given
 from hypothesis import strategies as hst
 
 from fairshare._kernels.sim import churn, economics, epoch, market, payout, price, sales, settle, summary
@@ -33,24 +43,69 @@ NAMES = list(COMPONENTS)
 COMP_FIELD = np.array([-1 if c == "identity_floor" else QUANTITIES.index(_FIELD[c]) for c in NAMES], dtype=np.int64)
 EVERY = np.array([f for f in range(k.N_TASK) if f != k.F_BUSY], dtype=np.int64)
 
+#: Comparison tests by the ``naive_sim.ORACLES`` key they exercise (filled by :func:`compares` at import).
+COMPARED: dict[str, list[Callable]] = {}
+
+
+def compares(*keys):
+    """Register the decorated test as a comparison of the kernels ``keys`` with their oracles."""
+    def register(test):
+        for key in keys:
+            COMPARED.setdefault(key, []).append(test)
+        return test
+    return register
+
+
+def test_every_oracle_is_compared():
+    assert sorted(naive.ORACLES) == sorted(COMPARED)
+
 
 # ---------------------------------------------------------------- worlds
+ECONOMIES = ("drawn", "boom", "bust")
+
+
 @hst.composite
-def worlds(draw, runs=(1, 2), epochs=(3, 5)):
-    """``(net, router, draws, theta, st, rec)`` of a small random network, valid by construction."""
+def worlds(draw, runs=(1, 2), epochs=(6, 7), focus=None):
+    """``(net, router, draws, theta, st, rec)`` of a small random network, valid by construction.
+
+    Replay in one world in five (it needs the fixed network: churn off); churn in three of four others.
+    ``focus``: the epoch a step test looks at, where the boom, the bust and ageing aim their events
+    (:func:`build`).
+    """
     seed = draw(hst.integers(0, 2**32 - 1))
-    flags = dict(churn=draw(hst.booleans()), ageing=draw(hst.booleans()), impact=draw(hst.booleans()),
-                 fake=draw(hst.booleans()), capital=draw(hst.booleans()), replay=draw(hst.booleans()),
+    replay = draw(hst.integers(0, 4)) == 0
+    flags = dict(churn=not replay and draw(hst.integers(0, 3)) > 0, ageing=draw(hst.booleans()),
+                 impact=draw(hst.booleans()), fake=draw(hst.booleans()), capital=draw(hst.booleans()), replay=replay,
                  routing=draw(hst.integers(0, 3)), taps=draw(hst.sampled_from([1, 1, 3])),
-                 delegate=draw(hst.integers(0, 2)), keep=draw(hst.booleans()))
-    if flags["replay"]:
-        flags["churn"] = False  # replay needs the fixed network (Demand)
+                 delegate=draw(hst.integers(0, 2)), keep=draw(hst.booleans()),
+                 economy=draw(hst.sampled_from(ECONOMIES + ECONOMIES[1:])))  # boom, bust: 2 in 5 each
     sizes = draw(hst.lists(hst.integers(1, 3), min_size=2, max_size=4))
     return build(np.random.default_rng(seed), draw(hst.integers(*runs)), draw(hst.integers(*epochs)), sizes,
-                 **flags)
+                 **flags, focus=focus)
 
 
-def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, replay, routing, taps, delegate, keep):
+epochs_in = hst.integers(0, 5)  # worlds() run 6-7 epochs
+
+
+@hst.composite
+def steps(draw):
+    """``(world, t)``: a world and the epoch a step test looks at, the world's churn aimed at it."""
+    t = draw(epochs_in)
+    return draw(worlds(focus=t)), t
+
+
+def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, replay, routing, taps, delegate, keep,
+          economy="drawn", focus=None):
+    """One world from ``rng``.
+
+    ``economy``: ``"drawn"`` (every parameter drawn), ``"boom"`` (more candidates, on hardware the initial
+    operators run, a hurdle below 0.1 and an emission of 1e6-1e7 tokens: entries pay) or ``"bust"`` (an
+    emission below 100 tokens, fees below the upstream cost and depreciation of 1e3-1e4 USD a node-epoch:
+    losses). ``focus`` (an epoch) aims churn at it: a boom's candidates become available at ``focus`` (they
+    decide to enter then) or ``lag`` epochs earlier (they join then), a bust's operators (losing from epoch
+    0) run out of patience at ``focus``, and with ageing half the initial operators' nodes retire at
+    ``focus``. Without a focus a boom's candidates are available in epochs 0-2.
+    """
     n_ops, n_hw, n_cls = len(sizes), 3, 2
     op_start = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     n = int(op_start[-1])
@@ -69,18 +124,34 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
     ni[k.NI_JOIN] = rng.integers(-2, n_epochs, n)
     ni[k.NI_LEAVE] = ni[k.NI_JOIN] + rng.integers(0, n_epochs + 2, n)
     ni[k.NI_LIFE] = rng.integers(1, n_epochs + 3, n)
-    initial = rng.random(n_ops) < 0.7
+    initial = rng.random(n_ops) < (0.2 if economy == "boom" else 0.7)
     initial[0] = True
     oi = np.zeros((4, n_ops), dtype=np.int64)
     oi[k.OI_CLASS] = rng.integers(0, 5, n_ops)
     oi[k.OI_AVAIL] = rng.integers(0, n_epochs, n_ops)
     oi[k.OI_INITIAL] = initial
     oi[k.OI_PATIENCE] = rng.integers(1, 3, n_ops)
+    lag = int(rng.integers(1, 3))
+    if economy == "boom":  # candidates available in the first epochs, on hardware with active peers
+        if focus is None:
+            oi[k.OI_AVAIL] = rng.integers(0, 3, n_ops)
+        else:
+            oi[k.OI_AVAIL] = np.maximum(focus - lag * rng.integers(0, 2, n_ops), 0)
+        incumbents = np.flatnonzero(initial[ni[k.NI_OP]])
+        ni[k.NI_HW] = np.where(initial[ni[k.NI_OP]], ni[k.NI_HW], ni[k.NI_HW, rng.choice(incumbents, n)])
     dep = rng.uniform(0.0, 40.0, (n_epochs + 3, n))
+    if economy == "bust":
+        dep = rng.uniform(1e3, 1e4, (n_epochs + 3, n))
+        if focus is not None:  # loss streaks from epoch 0 reach the patience at focus
+            oi[k.OI_PATIENCE] = focus + 1
     tap = np.array([1.0]) if taps == 1 else rng.dirichlet(np.ones(taps))
     exo = np.empty((n_epochs, 5))
     exo[:, 0] = rng.uniform(1e3, 1e5, n_epochs)
     exo[rng.random(n_epochs) < 0.1, 0] = 0.0  # an epoch without emission
+    if economy == "boom":
+        exo[:, 0] = rng.uniform(1e6, 1e7, n_epochs)
+    elif economy == "bust":
+        exo[:, 0] = rng.uniform(0.0, 1e2, n_epochs)
     exo[:, 1] = rng.uniform(0.0, 2e4, n_epochs)
     exo[:, 2] = exo[:, 1] * rng.uniform(0.0, 0.5, n_epochs)
     exo[:, 3] = rng.uniform(1e6, 1e7, n_epochs)
@@ -88,12 +159,12 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
     p = np.zeros(9)
     p[k.P_EPOCH_S], p[k.P_EPY] = epoch_s, 365.25
     p[k.P_K] = rng.uniform(0.1, 1.0) if capital else 0.0
-    p[k.P_RYIELD], p[k.P_HURDLE] = rng.uniform(0.05, 0.2), rng.uniform(0.0, 0.5)
+    p[k.P_RYIELD], p[k.P_HURDLE] = rng.uniform(0.05, 0.2), rng.uniform(0.0, 0.1 if economy == "boom" else 0.5)
     p[k.P_DEPTH], p[k.P_DECAY] = rng.uniform(1e4, 1e6), rng.uniform(0.5, 1.0)
     p[k.P_BUY], p[k.P_FAKE_FRAC] = rng.uniform(0.0, 2e3), rng.uniform(0.05, 0.3)
     ip = np.zeros(8, dtype=np.int64)
     ip[k.I_CHURN], ip[k.I_AGEING], ip[k.I_IMPACT], ip[k.I_FAKE] = churn, ageing, impact, fake
-    ip[k.I_ROUTING], ip[k.I_REPLAY], ip[k.I_LAG], ip[k.I_DELEGATE] = routing, replay, rng.integers(1, 3), delegate
+    ip[k.I_ROUTING], ip[k.I_REPLAY], ip[k.I_LAG], ip[k.I_DELEGATE] = routing, replay, lag, delegate
     net = k.Static(nf, ni, oi, op_start, dep, tap, exo, np.zeros(n_hw), p, ip)
 
     mean_busy = rng.uniform(5.0, 60.0, (n_cls, n))
@@ -114,7 +185,10 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
         rep[:, k.F_STAKE] = rng.uniform(0.0, 5e3, (n_epochs, n))
     else:
         rep = np.zeros((1, k.N_FEAT, 1))
-    router = k.Router(rng.uniform(0.1, 10.0, (k.N_TASK, n_cls)), mean_busy, w_stake, w_cap,
+    unit = rng.uniform(0.1, 10.0, (k.N_TASK, n_cls))
+    if economy == "bust":  # fees below the upstream cost: the margin is negative
+        unit[k.F_FEES] = unit[k.F_UP] * rng.uniform(0.0, 1.0, n_cls)
+    router = k.Router(unit, mean_busy, w_stake, w_cap,
                       rng.uniform(0.0, 1.0, n_cls), eligible, latency, rep, EVERY)
 
     capacity = (epoch_s / mean_busy).sum(axis=1)  # units every node could take
@@ -141,7 +215,10 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
         nodes = slice(op_start[o], op_start[o + 1])
         if initial[o]:
             so[:, k.SO_STATUS, o] = k.ACTIVE
-            si[:, k.SI_JOINED, nodes] = rng.integers(-4, 2, sizes[o])  # some nodes join a little later
+            joined = rng.integers(-4, 2, sizes[o])  # some nodes join a little later
+            si[:, k.SI_JOINED, nodes] = joined
+            if ageing and focus is not None and rng.random() < 0.5:  # its nodes reach their life at focus
+                ni[k.NI_LIFE, nodes] = np.maximum(focus - joined, 1)
         else:
             so[:, k.SO_STATUS, o] = k.WAITING
             si[:, k.SI_JOINED, nodes] = k.NEVER
@@ -275,20 +352,102 @@ def ready(world, t, r=0):
     return net, router, draws, theta, st, rec, pay, act
 
 
-epochs_in = hst.integers(0, 2)
+# ---------------------------------------------------------------- churn branches
+def entry_weighed(t, r, net, so, peer):
+    """Whether ``churn.decide`` at ``t`` weighs a candidate's entry against the hurdle (its hardware has peers)."""
+    for o in range(net.op_start.size - 1):
+        hw = net.ni[k.NI_HW, net.op_start[o]:net.op_start[o + 1]]
+        if so[r, k.SO_STATUS, o] == k.WAITING and net.oi[k.OI_AVAIL, o] <= t and (peer[2, hw] > 0).all():
+            return True
+    return False
+
+
+def record_churn(net, before, after, weighed=None):
+    """``hypothesis.event`` for every branch of ``market.begin`` / ``churn.decide`` taken from the state ``before``
+    to ``after`` (their counters, retired nodes and statuses; ``--hypothesis-show-statistics`` shows the rates);
+    ``weighed``: whether a candidate's entry was weighed (:func:`entry_weighed`)."""
+    if not net.ip[k.I_CHURN]:
+        event("churn off")
+        return
+    grew = after.sr - before.sr
+    status = before.so[:, k.SO_STATUS], after.so[:, k.SO_STATUS]
+    reached = {
+        "begin: a pending operator joins": (grew[:, k.SR_ENTRIES] > 0).any(),
+        "begin: exogenous exit": (grew[:, k.SR_EXIT_HAZARD] > 0).any(),
+        "begin: a node retires": (after.si[:, k.SI_RETIRED] > before.si[:, k.SI_RETIRED]).any(),
+        "begin: an operator leaves, its nodes retired": (grew[:, k.SR_EXIT_RETIRED] > 0).any(),
+        "decide: entry weighed": weighed,
+        "decide: a candidate enters (pending)": ((status[0] == k.WAITING) & (status[1] != k.WAITING)).any(),
+        "decide: loss exit": (grew[:, k.SR_EXIT_LOSS] > 0).any(),
+    }
+    event("churn on")
+    for name, hit in reached.items():
+        if hit:
+            event(f"churn on, {name}")
+
+
+def forced(branch):
+    """A one-run, six-epoch world (churn on, no exogenous exit) that takes ``branch`` for sure.
+
+    ``"entry"``: a boom; operators 0 and 1 run from epoch 0, candidate 2 (available at once, on node 0's
+    hardware) decides to enter at epoch 0 and joins at 1. ``"loss exit"``: a bust without fees; every operator
+    loses from epoch 0 and, with patience 1, leaves at the end of it. ``"retirement"``: ageing; operator 0's
+    nodes reach their life of 1 epoch at epoch 1, retire, and it leaves.
+    """
+    economy = {"entry": "boom", "loss exit": "bust"}.get(branch, "drawn")
+    net, router, draws, theta, st, rec = build(
+        np.random.default_rng(7), 1, 6, [2, 2, 1], churn=True, ageing=branch == "retirement", impact=False,
+        fake=False, capital=False, replay=False, routing=0, taps=1, delegate=0, keep=False, economy=economy)
+    initial = np.array([True, True, branch != "entry"])
+    of = net.ni[k.NI_OP]
+    net.oi[k.OI_INITIAL], net.oi[k.OI_AVAIL] = initial, 0
+    net.oi[k.OI_PATIENCE] = 1 if branch == "loss exit" else 10
+    net.ip[k.I_LAG] = 1
+    net.ni[k.NI_HW, of == 2] = net.ni[k.NI_HW, 0]
+    net.ni[k.NI_LIFE] = np.where((of == 0) & (branch == "retirement"), 1, 10)
+    if branch == "loss exit":
+        router.unit[k.F_FEES] = 0.0
+    draws.exit_after[:] = k.NEVER
+    st.so[:, k.SO_STATUS] = np.where(initial, k.ACTIVE, k.WAITING)
+    st.si[:, k.SI_JOINED] = np.where(initial[of], 0, k.NEVER)
+    st.si[:, k.SI_RETIRED] = 0
+    st.sr[:, k.SR_RETAIL0] = float((initial & (net.oi[k.OI_CLASS] == 0)).sum())
+    return net, router, draws, theta, st, rec
+
+
+FORCED = {branch: forced(branch) for branch in ("entry", "loss exit", "retirement")}
+
+
+def test_forced_worlds_take_their_branch():
+    for branch, counter, count in (("entry", k.SR_ENTRIES, 1), ("loss exit", k.SR_EXIT_LOSS, 3),
+                                   ("retirement", k.SR_EXIT_RETIRED, 1)):
+        net, router, draws, theta, st, rec = clone(FORCED[branch])
+        head = k.Draws(draws.units[:, :2].copy(), draws.price_exo[:, :2].copy(), draws.exit_after)
+        epoch.run_fast(net, router._replace(need=EVERY), head, theta, COMP_FIELD, st, rec)
+        assert st.sr[0, counter] == count, branch  # within epochs 0-1
+        if branch == "entry":
+            assert (st.so[0, k.SO_STATUS] == k.ACTIVE).all()
 
 
 # ---------------------------------------------------------------- market
-@given(worlds(), epochs_in)
-def test_begin(world, t):
+@compares("sim.market.begin")
+@given(steps())
+@example((FORCED["entry"], 1)).via("a pending operator joins")
+@example((FORCED["retirement"], 1)).via("an operator's nodes retire")
+@example((FORCED["loss exit"], 1)).via("every operator left at a loss")
+def test_begin(case):
+    world, t = case
     net, router, draws, theta, st, rec = advance(world, t)
     for r in range(draws.units.shape[0]):
-        both(market.begin, naive.begin, (t, r, net, draws, st, np.full(net.nf.shape[1], -1, dtype=np.int64)),
-             (4, 5))
+        ka, _ = both(market.begin, naive.begin, (t, r, net, draws, st, np.full(net.nf.shape[1], -1, dtype=np.int64)),
+                     (4, 5))
+        record_churn(net, st, ka[4])
 
 
-@given(worlds(), epochs_in)
-def test_features(world, t):
+@compares("sim.market.features")
+@given(steps())
+def test_features(case):
+    world, t = case
     net, router, draws, theta, st, rec = advance(world, t)
     n = net.nf.shape[1]
     act = np.empty(n, dtype=np.int64)
@@ -300,8 +459,11 @@ def test_features(world, t):
 
 
 # ---------------------------------------------------------------- payout
-@given(worlds(), epochs_in)
-def test_payout_kernels(world, t):
+@compares("sim.payout.linear", "sim.payout.fake_scale", "sim.payout.fake_variant", "sim.payout.linear_trial",
+          "sim.payout.choose_fakes")
+@given(steps())
+def test_payout_kernels(case):
+    world, t = case
     net, router, draws, theta, st, rec, pay, act = ready(world, t)
     feat, so, n, r = st.feat, st.so, net.nf.shape[1], 0
     e = net.exo[t, 0]
@@ -322,8 +484,13 @@ def test_payout_kernels(world, t):
 
 
 # ---------------------------------------------------------------- settlement steps
-@given(worlds(), epochs_in)
-def test_settlement_steps(world, t):
+@compares("sim.economics.operator_margins", "sim.sales.vest_and_sell", "sim.price.impact", "sim.price.epoch_price",
+          "sim.summary.summary_row", "sim.churn.decide", "sim.settle.settle")
+@given(steps())
+@example((FORCED["entry"], 0)).via("a candidate decides to enter")
+@example((FORCED["loss exit"], 0)).via("loss exits")
+def test_settlement_steps(case):
+    world, t = case
     net, router, draws, theta, st, rec, pay, act = ready(world, t)
     before = clone((st, rec))
     r = 0
@@ -341,17 +508,25 @@ def test_settlement_steps(world, t):
     both(price.epoch_price, naive.epoch_price, (t, r, draws.price_exo, st.sr), ())
     ka, _ = both(summary.summary_row, naive.summary_row, (t, r, net, st, rec, pay, ops, tally), (3, 4, 6),
                  ops=6, rows=(6,))
-    both(churn.decide, naive.decide, (t, r, net, st.so, st.sr, ops[k.OP_MARGIN], ops[k.OP_LIVE], peer), (3, 4))
+    ka, _ = both(churn.decide, naive.decide, (t, r, net, st.so, st.sr, ops[k.OP_MARGIN], ops[k.OP_LIVE], peer),
+                 (3, 4))
+    record_churn(net, st, st._replace(so=ka[3], sr=ka[4]), weighed=entry_weighed(t, r, net, st.so, peer))
     st, rec = before
     both(settle.settle, naive.settle, (t, r, net, st, rec, pay, np.zeros((k.N_OPS_ROWS, n_ops + 1)), act), (3, 4, 6),
          ops=6, rows=(6,))
 
 
 # ---------------------------------------------------------------- whole epochs
-@given(worlds(), epochs_in)
-def test_general_path_epoch(world, t):
+@compares("sim.epoch.stage_begin", "sim.epoch.stage_choose", "sim.epoch.stage_settle")
+@given(steps())
+@example((FORCED["entry"], 0)).via("a candidate decides to enter")
+@example((FORCED["entry"], 1)).via("a pending operator joins")
+@example((FORCED["loss exit"], 0)).via("loss exits")
+@example((FORCED["retirement"], 1)).via("an operator's nodes retire")
+def test_general_path_epoch(case):
     """One full epoch of the general path, stage_begin -> stage_choose -> stage_settle, every run, switches drawn
     (churn, capital, price impact, sales through vesting, fake demand)."""
+    world, t = case
     net, router, draws, theta, st, rec = advance(world, t)
     rc, n = draws.units.shape[0], net.nf.shape[1]
 
@@ -380,13 +555,19 @@ def test_general_path_epoch(world, t):
         mod.stage_settle(t, net, s, rc_, base, spart, unallocated, own, lost, fake_work, buying, prices)
         results.append(((s, rc_, fake, scale, own, prices, buying, fake_work), lost))
     same(results[0][0], results[1][0], "general path epoch")
+    record_churn(net, st, results[0][0][0])
     demand_work = draws.units[:, t] @ router.unit[k.F_WORK]  # unserved work is demand less placed work
     _close(results[0][1], results[1][1], "general path unserved work", scale=demand_work)
 
 
-@given(worlds(runs=(1, 3), epochs=(3, 6)))
+@compares("sim.epoch.run_fast")
+@given(worlds(runs=(1, 3), epochs=(3, 7)))
+@example(FORCED["entry"]).via("a candidate decides to enter, joins")
+@example(FORCED["loss exit"]).via("loss exits")
+@example(FORCED["retirement"]).via("an operator's nodes retire")
 def test_run_fast(world):
     """Every epoch of every run of the fast path against the oracles' composition, every mechanism drawn."""
     net, router, draws, theta, st, rec = world
     args = (net, router, draws, theta, COMP_FIELD, st, rec)
-    both(epoch.run_fast, naive.run_fast, args, (5, 6))
+    ka, _ = both(epoch.run_fast, naive.run_fast, args, (5, 6))
+    record_churn(net, st, ka[5])

@@ -10,6 +10,13 @@ segment where the budget is met, then the level is solved for exactly. A final
 correction step spends the rounding residue on the holders strictly between
 their bounds. O(n log n), no iteration to a tolerance.
 
+The level returned is the smallest that gives the allocation: never above the
+largest cap key ``upper_i / s_i`` of the holders that can move (``s_i > 0``,
+``lower_i < upper_i``; 0 when there is none), where a budget equal to the sum
+of the caps is met. Holders pinned at ``lower_i == upper_i`` and floor keys do
+not count (the sweep can pass such a key when rounding keeps the running total
+an ulp under the budget at the last movable cap).
+
 With every slope 1 this is the water-filling allocation that minimises every
 Schur-convex measure under floors, caps and a fixed total; with slopes
 ``w_i ** (1 / alpha)`` it is the weighted alpha-fair allocation (see
@@ -40,11 +47,14 @@ def clipfill(slopes, lower, upper, budget):
     n = slopes.shape[0]
     keys = np.empty(2 * n)
     const = 0.0
+    top = 0.0  # the largest cap key of a holder that can move: every such holder is at its cap from here on
     for i in range(n):
         const += lower[i]
         if slopes[i] > 0.0:
             keys[i] = lower[i] / slopes[i]
             keys[n + i] = upper[i] / slopes[i]
+            if lower[i] < upper[i] and keys[n + i] > top:
+                top = keys[n + i]
         else:
             keys[i] = np.inf  # never leaves its floor
             keys[n + i] = np.inf
@@ -76,6 +86,7 @@ def clipfill(slopes, lower, upper, budget):
     out = np.empty(n)
     for i in range(n):
         out[i] = min(max(slopes[i] * level, lower[i]), upper[i])
+    level = min(level, top)  # the same allocation from ``top`` on: report the smallest level
     # spend the rounding residue on the holders strictly between their bounds
     free = 0.0
     total = 0.0
