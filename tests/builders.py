@@ -95,3 +95,18 @@ def task_logs(draw, max_nodes: int = 6, max_epochs: int = 5, max_rows: int = 40)
                "verification", "fee_usd", "upstream_cost_usd"]
     tasks = pd.DataFrame(rows, columns=columns)
     return nodes, tasks, market_frame(n_epochs, first)
+
+
+#: Holdings: zeros, small whole numbers (ties) and values over 21 decades.
+HOLDINGS = st.one_of(st.just(0.0), st.integers(0, 6).map(float), st.floats(1e-9, 1e12))
+
+
+@st.composite
+def matrices(draw, elements=HOLDINGS, min_n=1, max_n=40, max_rows=3):
+    """``(rows, n)`` non-negative float64 holdings, every row with a positive total."""
+    from hypothesis.extra import numpy as hnp
+
+    shape = (draw(st.integers(1, max_rows)), draw(st.integers(min_n, max_n)))
+    x = draw(hnp.arrays(np.float64, shape, elements=elements))
+    x[x.sum(axis=1) == 0, 0] = 1.0
+    return x

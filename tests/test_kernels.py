@@ -33,6 +33,8 @@ import fairshare._kernels
 from fairshare._kernels import aggregate, dominance, inequality, routing, waterfill
 from fairshare._kernels import clipfill as clipfill_module
 from tests import naive
+from tests.builders import matrices
+from tests.oracle_registry import Comparisons
 
 pytestmark = pytest.mark.property
 
@@ -40,16 +42,7 @@ RTOL, ATOL = 1e-12, 1e-13
 BUDGET_RTOL = 1e-12  # times the budget: absolute error of a running sum subtracted from it
 
 #: Comparison tests by the ORACLES key they exercise (filled by :func:`compares` at import).
-COMPARED: dict[str, list[Callable]] = {}
-
-
-def compares(*keys):
-    """Register the decorated test as a comparison of the kernels ``keys`` with their oracles."""
-    def register(test):
-        for key in keys:
-            COMPARED.setdefault(key, []).append(test)
-        return test
-    return register
+COMPARED = compares = Comparisons()
 
 
 def close(actual, expected, rtol=RTOL, atol=ATOL):
@@ -132,7 +125,6 @@ def test_every_oracle_is_compared():
 
 # --------------------------------------------------------------------------- inequality
 
-VALUES = st.one_of(st.just(0.0), st.integers(0, 6).map(float), st.floats(1e-9, 1e12))
 POSITIVE = st.one_of(st.integers(1, 6).map(float), st.floats(1e-9, 1e12))
 EPSILONS = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 4.0))
 THRESHOLDS = st.one_of(st.sampled_from([1 / 3, 0.5, 2 / 3]), st.floats(1e-6, 1 - 1e-6))
@@ -143,13 +135,6 @@ ZEROS_AND_TIES = np.array([[0.0, 0.0, 2.0, 2.0, 5.0]])
 HUGE_RANGE = np.array([[1e-9, 1.0, 1e12, 1e12]])
 
 
-@st.composite
-def matrices(draw, elements=VALUES, min_n=1, max_n=30, max_rows=3):
-    """``(rows, n)`` non-negative float64 holdings, every row with a positive total."""
-    shape = (draw(st.integers(1, max_rows)), draw(st.integers(min_n, max_n)))
-    x = draw(hnp.arrays(np.float64, shape, elements=elements))
-    x[x.sum(axis=1) == 0, 0] = 1.0
-    return x
 
 
 @compares("inequality.row_stats")
@@ -561,7 +546,8 @@ SECONDS_PER_TOKEN = st.integers(0, 7).flatmap(lambda k: st.just(np.inf) if k == 
 def route_arguments(eligible, stake_w, cap_w, random_share, s_pre, s_dec, unit_class, unit_model, inp, out, ovh,
                     room):
     """The kernel's arguments as the router lays them out: CSR segments of each class's eligible nodes with
-    their cumulative stake and capacity weights (``fairshare.datasets.routing._segments``)."""
+    their cumulative stake and capacity weights. A deliberate copy of ``fairshare.datasets.routing._segments``:
+    the test builds the kernel's inputs itself, so a bug in the router's layout cannot hide in both."""
     offsets = np.zeros(eligible.shape[0] + 1, dtype=np.int64)
     nodes, cum_stake, cum_cap = [], [], []
     for c in range(eligible.shape[0]):

@@ -22,8 +22,6 @@ counts) agree exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 from hypothesis import event, example, given
@@ -35,6 +33,7 @@ from fairshare.features import QUANTITIES
 from fairshare.formulas.components import _FIELD, COMPONENTS
 
 from . import naive_sim as naive
+from .oracle_registry import Comparisons
 
 pytestmark = pytest.mark.property
 
@@ -44,16 +43,7 @@ COMP_FIELD = np.array([-1 if c == "identity_floor" else QUANTITIES.index(_FIELD[
 EVERY = np.array([f for f in range(k.N_TASK) if f != k.F_BUSY], dtype=np.int64)
 
 #: Comparison tests by the ``naive_sim.ORACLES`` key they exercise (filled by :func:`compares` at import).
-COMPARED: dict[str, list[Callable]] = {}
-
-
-def compares(*keys):
-    """Register the decorated test as a comparison of the kernels ``keys`` with their oracles."""
-    def register(test):
-        for key in keys:
-            COMPARED.setdefault(key, []).append(test)
-        return test
-    return register
+COMPARED = compares = Comparisons()
 
 
 def test_every_oracle_is_compared():

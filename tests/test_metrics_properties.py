@@ -17,26 +17,19 @@ from hypothesis.extra import numpy as hnp
 import fairshare as fs
 from fairshare._kernels import inequality as kernels
 from tests import naive
+from tests.builders import HOLDINGS, matrices
 
 pytestmark = pytest.mark.property
 
 RTOL, ATOL = 1e-12, 1e-13  # kernels vs oracles: relative, or absolute near 0
 
-VALUES = st.one_of(st.just(0.0), st.integers(0, 6).map(float), st.floats(1e-9, 1e12))
 POSITIVE = st.one_of(st.integers(1, 6).map(float), st.floats(1e-9, 1e12))
 WHOLE = st.integers(0, 1000).map(float)
 
 
-@st.composite
-def matrices(draw, elements=VALUES, min_n=1, max_n=40, max_rows=3):
-    """``(rows, n)`` non-negative float64 holdings, every row with a positive total."""
-    shape = (draw(st.integers(1, max_rows)), draw(st.integers(min_n, max_n)))
-    x = draw(hnp.arrays(np.float64, shape, elements=elements))
-    x[x.sum(axis=1) == 0, 0] = 1.0
-    return x
 
 
-def vectors(elements=VALUES, min_n=1, max_n=40):
+def vectors(elements=HOLDINGS, min_n=1, max_n=40):
     return matrices(elements=elements, min_n=min_n, max_n=max_n, max_rows=1).map(lambda m: m[0])
 
 

@@ -56,7 +56,7 @@ module       job
 ``network``  the static network: node slots, operators, costs, entry candidates
 ``router``   demand and routing inputs from the built-in network's modules
 ``rules``    a rule or a governance change between rules, as the kernels see it
-``supply``   the token calendar: unlocks, the funding pool's emission
+``supply``   supply settings (buckets, funding pool, schedule) and the token calendar
 ``inputs``   the kernels' inputs: the network, calendar and parameters as arrays
 ``run``      per-run streams, chunks of runs, the fast and the general path
 ``result``   ``SimulationResult``: measures per run and epoch, bands, calendar
@@ -67,10 +67,11 @@ The epoch step itself (market, payout, settlement) is numba code under
 """
 
 from .._deprecation import renamed
-from .config import OPG_BUCKETS, Bucket, Capital, Churn, Demand, FakeDemand, Price, Supply
+from .config import Capital, Churn, Demand, FakeDemand, Price
 from .engine import MEASURES, PATHS, Scenario, simulate
 from .result import SimulationResult
 from .rules import STATUS_QUO, RuleChange
+from .supply import OPG_BUCKETS, Bucket, Supply
 
 __all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
            "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]

@@ -18,12 +18,13 @@ from ..data.history import History
 from ..economics.costs import DEPRECIATION_METHODS
 from ..errors import ConfigError
 from ..features import Features, aggregate
-from .config import OPERATOR_CLASSES, OPG_BUCKETS, Bucket, Capital, Churn, Demand, FakeDemand, Price, Supply
+from .config import OPERATOR_CLASSES, Capital, Churn, Demand, FakeDemand, Price
 from .network import Network, build_network
 from .result import SimulationResult
 from .router import Router, build_router
 from .rules import STATUS_QUO, RuleChange, RulePlan
 from .run import simulate_runs
+from .supply import OPG_BUCKETS, Bucket, Supply
 
 __all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
            "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]

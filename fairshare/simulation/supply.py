@@ -1,4 +1,8 @@
-"""The token calendar of a simulation: bucket unlocks, the funding pool's emission, sold unlocks.
+"""Token supply of a simulation: its settings (buckets, the funding pool, its schedule) and the calendar.
+
+:class:`Supply` and :class:`Bucket` set the allocation buckets, their cliffs and linear vesting, the pool
+that funds inference nodes and its emission schedule (defaults and sources: :mod:`fairshare.simulation.config`);
+:func:`calendar` turns them into bucket unlocks, the funding pool's emission and sold unlocks.
 
 Public through :func:`fairshare.simulate`. Everything here is the same for every run (no
 state feeds back into it), so it is computed once, on a calendar counted in epochs from
@@ -17,16 +21,147 @@ counts emission the rule could not place (kept aside, not circulating).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import log
 
 import numpy as np
 import pandas as pd
 
+from ..datasets.token import DAYS_PER_MONTH
+from ..economics.costs import Vesting
 from ..errors import ConfigError
-from .config import Supply
+from .config import SCHEDULES, _choice, _number
 
-__all__ = ["Calendar", "calendar", "vesting_taps"]
+__all__ = ["Bucket", "OPG_BUCKETS", "Supply", "Calendar", "calendar", "vesting_taps"]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One allocation bucket: ``share`` of the supply, unlocked at TGE by ``immediate``, the rest
+    linearly over ``linear_months`` after a ``cliff_months`` cliff; ``sell_share`` of every unlock
+    is sold (sell pressure). Months are 365.25 / 12 days.
+
+    Parameters
+    ----------
+    name : str
+        The bucket's name (distinct within a :class:`Supply`).
+    share : float
+        Share of the total supply, in [0, 1].
+    immediate : float, default 0.0
+        Fraction of the bucket unlocked at TGE, in [0, 1].
+    cliff_months : float, default 0.0
+        Months after TGE before the linear unlock starts; >= 0.
+    linear_months : float, default 0.0
+        Months over which the rest unlocks linearly; >= 0 (0 unlocks it all at the cliff).
+    sell_share : float, default 0.5
+        Fraction of every unlock sold, in [0, 1].
+    """
+
+    name: str
+    share: float
+    immediate: float = 0.0
+    cliff_months: float = 0.0
+    linear_months: float = 0.0
+    sell_share: float = 0.5
+
+    def validate(self) -> "Bucket":
+        _number(f"Bucket {self.name!r} share", self.share, 0.0, 1.0)
+        _number(f"Bucket {self.name!r} immediate", self.immediate, 0.0, 1.0)
+        _number(f"Bucket {self.name!r} cliff_months", self.cliff_months, 0.0)
+        _number(f"Bucket {self.name!r} linear_months", self.linear_months, 0.0)
+        _number(f"Bucket {self.name!r} sell_share", self.sell_share, 0.0, 1.0)
+        return self
+
+    def vesting(self, epoch_days: float) -> Vesting:
+        """The bucket's unlock as an :class:`~fairshare.economics.Vesting` in epochs of ``epoch_days``
+        (cliff and linear spans rounded to whole epochs)."""
+        per = DAYS_PER_MONTH / epoch_days
+        return Vesting(cliff_epochs=int(round(self.cliff_months * per)),
+                       linear_epochs=int(round(self.linear_months * per)), immediate=float(self.immediate))
+
+
+#: The OPG allocation table (§1.4): shares, TGE unlocks, cliffs and linear vesting.
+OPG_BUCKETS: tuple[Bucket, ...] = (
+    Bucket("ecosystem", 0.40, immediate=0.10, linear_months=60.0, sell_share=0.25),
+    Bucket("foundation", 0.15, immediate=1.0 / 3.0, linear_months=48.0, sell_share=0.25),
+    Bucket("contributors", 0.15, cliff_months=12.0, linear_months=36.0, sell_share=0.5),
+    Bucket("investors", 0.10, cliff_months=12.0, linear_months=36.0, sell_share=0.5),
+    Bucket("staking", 0.10, linear_months=96.0, sell_share=0.0),
+    Bucket("liquidity", 0.06, immediate=1.0, sell_share=0.0),
+    Bucket("airdrop", 0.04, immediate=1.0, sell_share=0.5),
+)
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Token supply: allocation buckets, the pool that funds inference nodes and its schedule.
+
+    ``funding`` names the bucket that pays inference nodes; its TGE part is circulating at
+    once and the rest (the *pool*) is emitted by ``schedule``:
+
+    * ``"linear"``: the bucket's own vesting, pool / linear epochs per epoch after its cliff;
+    * ``"exponential"``: og-evm ``x/svip`` decay, ``pool (e^(-l t) - e^(-l (t+1)))`` with
+      ``l = ln 2 / half_life`` (§1.4);
+    * ``"halving"``: ``pool / (2 H)`` per epoch, halved every ``H = halving_days`` (§2.1);
+    * ``"history"``: the history's ``emission_tokens`` (replay);
+    * a number (tokens per epoch) or one value per simulated epoch.
+
+    Emission stops when the pool is spent. Rewards then vest by ``reward_vesting`` (epochs).
+    ``tge_epoch`` is the history epoch of the TGE (default: its first epoch).
+
+    Parameters
+    ----------
+    total_tokens : float, default 1e9
+        Maximum supply, tokens; > 0.
+    buckets : tuple of Bucket, default OPG_BUCKETS
+        Allocation buckets with distinct names; shares summing to 1.
+    funding : str, default "staking"
+        Name of the bucket that pays inference nodes.
+    schedule : str, float or array_like, default "linear"
+        ``"linear"``, ``"exponential"``, ``"halving"``, ``"history"`` (see above), a number of tokens per
+        epoch, or one value per simulated epoch.
+    half_life_days : float, default 48 months
+        Half-life of the ``"exponential"`` schedule, days; > 0.
+    halving_days : float, default 4 years
+        Halving period of the ``"halving"`` schedule, days; > 0.
+    reward_vesting : Vesting, default Vesting(immediate=1.0)
+        How rewards vest, in epochs (liquid at once by default).
+    tge_epoch : int, optional
+        History epoch of the TGE (default: the history's first epoch).
+    """
+
+    total_tokens: float = 1e9
+    buckets: tuple[Bucket, ...] = OPG_BUCKETS
+    funding: str = "staking"
+    schedule: object = "linear"
+    half_life_days: float = 48.0 * DAYS_PER_MONTH
+    halving_days: float = 4 * 365.25
+    reward_vesting: Vesting = field(default_factory=lambda: Vesting(immediate=1.0))
+    tge_epoch: int | None = None
+
+    def validate(self) -> "Supply":
+        _number("Supply total_tokens", self.total_tokens, 0.0, low_open=True)
+        if not self.buckets:
+            raise ConfigError("Supply buckets must name at least one bucket (the funding pool), got none.")
+        names = [b.validate().name for b in self.buckets]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"Supply buckets must have distinct names, got {names}.")
+        total = sum(b.share for b in self.buckets)
+        if abs(total - 1.0) > 1e-9:
+            raise ConfigError(f"Supply bucket shares must sum to 1, got {total!r} ({', '.join(names)}).")
+        _choice("Supply funding", self.funding, names)
+        if isinstance(self.schedule, str):
+            _choice("Supply schedule", self.schedule, SCHEDULES)
+        _number("Supply half_life_days", self.half_life_days, 0.0, low_open=True)
+        _number("Supply halving_days", self.halving_days, 0.0, low_open=True)
+        if not isinstance(self.reward_vesting, Vesting):
+            raise ConfigError(f"Supply reward_vesting must be a fairshare.economics.Vesting, got "
+                              f"{type(self.reward_vesting).__name__}.")
+        return self
+
+    @property
+    def funding_bucket(self) -> Bucket:
+        return next(b for b in self.buckets if b.name == self.funding)
 
 
 @dataclass(frozen=True, eq=False)
