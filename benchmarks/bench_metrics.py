@@ -89,7 +89,7 @@ def suite_core(x):
     xs = np.sort(x, axis=-1)
     n = xs.shape[-1]
     return suite_sorted_rows(xs, 0.5, np.array([1.0, 0.01 * n, 0.1 * n]), np.array([0.4 * n]),
-                             np.array([1 / 3, 0.5]), False)
+                             np.array([[1, 3], [1, 2]]), False)
 
 
 def matrix(rows, holders, seed=20240101):

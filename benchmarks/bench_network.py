@@ -8,7 +8,7 @@ Usage::
 
 Measures, on one machine:
 
-1. ``fs.datasets.default_network(seed, scale)`` end to end (best and median of
+1. ``fs.datasets.open_inference_network(seed, scale)`` end to end (best and median of
    ``--repeats`` runs), with the size of what it built (nodes, operators, epochs, task
    rows, routed units);
 2. the stages of one run: population, demand calibration (fluid router), drawing and
@@ -45,7 +45,7 @@ def timed(func):
 
 
 def stages(seed: int, scale: str) -> dict:
-    """Seconds per stage of one generation (same calls as ``build_parts`` and ``default_network``)."""
+    """Seconds per stage of one generation (same calls as ``build_parts`` and ``open_inference_network``)."""
     cfg = network_config(scale)
     streams = dict(zip(_STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
     n_epochs = int(cfg.n_epochs)
@@ -79,20 +79,20 @@ def main(argv=None) -> None:
     cli = options()
     args = cli.parse(argv)
 
-    fs.datasets.default_network(seed=args.seed, scale="small")  # load or compile the kernels
+    fs.datasets.open_inference_network(seed=args.seed, scale="small")  # load or compile the kernels
     times, h = [], None
     for _ in range(args.repeats):
-        h, seconds = timed(lambda: fs.datasets.default_network(seed=args.seed, scale=args.scale))
+        h, seconds = timed(lambda: fs.datasets.open_inference_network(seed=args.seed, scale=args.scale))
         times.append(seconds)
     units = sum(h.provenance["units_drawn"].values())
-    print(f"default_network(seed={args.seed}, scale={args.scale!r}): best {min(times):.2f} s, "
+    print(f"open_inference_network(seed={args.seed}, scale={args.scale!r}): best {min(times):.2f} s, "
           f"median {statistics.median(times):.2f} s over {args.repeats} runs")
     print(f"  {h.n_nodes} node keys, {h.n_operators} operators, {h.n_epochs} epochs, {h.n_tasks:,} task rows, "
           f"{units:,} routed units ({h.provenance['units_drawn']})")
     judged = args.scale == "default"
     note = f"best {min(times):.2f} s" + ("" if judged else "; the target is for scale 'default'")
-    rows = [Row.check(f"default_network(scale={args.scale!r}), median of {args.repeats}", statistics.median(times),
-                      "s", "<", 30, note, judged),
+    rows = [Row.check(f"open_inference_network(scale={args.scale!r}), median of {args.repeats}",
+                      statistics.median(times), "s", "<", 30, note, judged),
             Row.info("task rows generated", h.n_tasks, "", f"{h.n_nodes} node keys, {h.n_epochs} epochs"),
             Row.info("routed units", units)]
     print("stages of one run:")

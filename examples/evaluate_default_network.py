@@ -24,7 +24,7 @@ def main(argv=None) -> fs.Evaluation:
     parser.add_argument("--scale", default="default")
     parser.add_argument("--data", help="a history directory instead of the built-in network")
     args = parser.parse_args(argv)
-    history = fs.History.read(args.data) if args.data else fs.datasets.default_network(seed=args.seed,
+    history = fs.History.read(args.data) if args.data else fs.datasets.open_inference_network(seed=args.seed,
                                                                                         scale=args.scale)
     ev = fs.evaluate(history, fs.formulas.reference_rules())
     with pd.option_context("display.width", 200, "display.max_columns", 40, "display.float_format",

@@ -1,4 +1,4 @@
-"""The default emission-weight problem on the built-in network.
+"""The default emission-weight problem on the built-in open-inference what-if network.
 
 Usage::
 
@@ -6,32 +6,31 @@ Usage::
 
 What it prints:
 
-1. the default problem at the history's token prices (least concentrated rule with
-   hard full-cost coverage of active retail operators, energy coverage of the rest
-   at CVaR 90%, a contribution floor, the Sybil bound and the fee-linked cap) -- or,
-   when it cannot be had, by how much and from which budget or price it can;
-2. the same problem at a flat $0.16 per token (OPG's price in mid-June 2026,
-   shared/reference/domain-facts.md §1.4): the rule, its scoreboard next to the
-   status quo (stake 50% / work 50%), who wins and loses, the binding constraints
-   with their shadow prices, and what full coverage of every operator would need;
-3. the price frontier from $0.05 to $0.50 (the cited range) on one compiled problem.
+1. the default problem at the history's token prices (closest to proportional-to-work,
+   hard full-cost coverage of active retail operators, energy coverage of the rest at
+   CVaR 90%, a contribution floor, no attack of the library paying, over a price band of
+   0.5x to 2x) with no identity cost and no protocol take stated: it cannot be had, and the
+   error says what would have to change (docs/attacks.md);
+2. the same problem over the share of fees the protocol keeps, in the what-if where a
+   key costs $1,000,000 an epoch (so no attack that needs a new key pays);
+3. the proposal at the smallest take of that frontier that works: its weights, its
+   scoreboard next to the status quo (stake 50% / work 50%) with every attack's net gain
+   at the same costs, and who wins and loses.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 import fairshare as fs
-from fairshare.optimization import Basis
+from fairshare.attacks import AttackCosts
 
-MARKET_PRICE_USD = 0.16  # domain-facts.md §1.4: about $0.16 in mid-June 2026
-SCOREBOARD = ["hhi", "gini", "nakamoto_1/3", "top_10pct_share", "coverage_share", "coverage_share_retail",
-              "energy_coverage_share", "median_retail_coverage", "sybil_gain_k2", "fake_demand_gain",
-              "winners_share", "largest_loss_pct"]
+TAKES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 0.8, 1.0)
+SCOREBOARD = ["hhi", "gini", "top_10pct_share", "coverage_share", "coverage_share_retail", "median_retail_coverage",
+              "best_attack_net_gain", "best_attack", "winners_share", "largest_loss_pct"]
 
 
 def main() -> None:
@@ -39,26 +38,40 @@ def main() -> None:
     parser.add_argument("--scale", default="default")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    pd.set_option("display.width", 120)
-    pd.set_option("display.max_columns", 12)
+    pd.set_option("display.width", 140)
+    pd.set_option("display.max_columns", 14)
 
-    history = fs.datasets.default_network(seed=args.seed, scale=args.scale)
-    print(f"Built-in network: {history}")
+    history = fs.datasets.open_inference_network(seed=args.seed, scale=args.scale)
+    print(f"Built-in network (synthetic, a what-if): {history}")
 
-    print("\n1. The default problem at the history's token prices")
+    print("\n1. The default problem, nothing stated about what attacks cost")
     try:
         res = fs.optimize(history, oracle=False)
         print(f"   feasible: {res.formula.describe()}")
     except fs.errors.InfeasibleError as err:
         print("   " + str(err))
 
-    flat = replace(history, token_price_usd=np.full(history.n_epochs, MARKET_PRICE_USD))
-    basis = Basis.from_history(flat)
-    print(f"\n2. The default problem at a flat ${MARKET_PRICE_USD} per token")
-    res = fs.optimize(basis, evaluator=fs.evaluate)
+    print("\n2. Over the protocol's take of fees, keys priced out (a what-if)")
+    priced_out = AttackCosts(identity_cost_usd=1e6, identity_cost_source="a what-if: keys priced out")
+    front = fs.frontier(history, over="take_rate", values=TAKES, attack_costs=priced_out)
+    cols = ["status", "objective", "coverage_share_retail"] + [c for c in front.table if c.startswith("w_")]
+    print(front.table[[c for c in cols if c in front.table]].round(4).to_string())
+    print("   binding where feasible:")
+    for take, row in front.feasible.iterrows():
+        print(f"   take {take:.0%}: {row['binding']}")
+
+    feasible = front.feasible.index
+    if not len(feasible):
+        print("\nNo take in the frontier makes the problem feasible: no proposal to show.")
+        return
+    take = float(feasible.min())
+    costs = AttackCosts(identity_cost_usd=1e6, take_rate=take, identity_cost_source="a what-if: keys priced out")
+    print(f"\n3. The proposal with a {take:.0%} take and keys priced out")
+    res = fs.optimize(history, attack_costs=costs, oracle=False,
+                      evaluator=lambda h, rules: fs.evaluate(h, rules, attack_costs=costs))
     print(res.summary())
-    print("\nScoreboard (fs.evaluate) next to the status quo:")
-    print(res.scoreboard[SCOREBOARD].T.round(4).to_string())
+    print("\nScoreboard (fs.evaluate, the same attack costs) next to the status quo:")
+    print(res.scoreboard[SCOREBOARD].T.to_string())
     ops = res.operators
     print("\nWinners and losers against the status quo, by operator class:")
     table = ops.groupby("class").agg(operators=("change_pct", "size"), winners=("change_pct", lambda c: (c > 0).sum()),
@@ -66,24 +79,10 @@ def main() -> None:
                                      median_change_pct=("change_pct", "median"),
                                      covered=("coverage_ratio", lambda r: (r >= 1).mean()))
     print(table.round(2).to_string())
-    print("\nLargest losses:")
-    print(res.losers[["class", "tokens_status_quo", "tokens", "change_pct", "coverage_ratio"]].head(5).round(2)
-          .to_string())
-    fc = res.full_coverage
-    print(f"\nFull coverage of every active operator's energy + depreciation would need "
-          f"{fc['rule_budget_tokens_per_epoch']:,.0f} tokens per epoch with a Linear rule (a flat price of "
-          f"${fc['rule_flat_price_usd']:.4f} at the schedule's {basis.emission_per_epoch.mean():,.0f}), and "
-          f"{fc['oracle_budget_tokens_per_epoch']:,.0f} tokens per epoch (${fc['oracle_flat_price_usd']:.4f}) "
-          "if every operator could be paid exactly its shortfall.")
-    print(f"Price of simplicity: HHI {res.objective:.4f} for the rule against {res.oracle['objective']:.4f} for the "
-          f"oracle under the same hard floors ({res.oracle['price_of_simplicity']:.2f}x).")
-
-    print("\n3. Price frontier, $0.05 to $0.50 (one compiled problem)")
-    front = fs.frontier(basis, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2))
-    cols = ["status", "objective", "coverage_share", "coverage_share_retail", "w_stake", "w_availability", "w_fees",
-            "w_identity_floor"]
-    print(front.table[cols].round(4).to_string())
-    print(front.summary())
+    gain = float(res.scoreboard.loc["optimum", "best_attack_net_gain"])
+    print(f"\nBest attack on the proposal nets {gain:.3f}x its cost ({'pays' if gain > 1 else 'does not pay'}); "
+          f"on the status quo {float(res.scoreboard.loc['status_quo', 'best_attack_net_gain']):.3g}x.")
+    assert np.isfinite(gain)
 
 
 if __name__ == "__main__":

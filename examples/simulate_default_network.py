@@ -1,6 +1,6 @@
 """What the built-in network does over its first year under the status quo and under an alternative rule.
 
-Simulates the built-in OpenGradient-style network (``fs.datasets.default_network``) from TGE for
+Simulates the hypothetical open-inference network (``fs.datasets.open_inference_network``) from TGE for
 365 days, ``--runs`` Monte Carlo runs per rule (default 200), with every mechanism at its cited
 default: the OPG unlock calendar and the staking pool's emission, a geometric Brownian price,
 operators joining and leaving on their margins, delegated capital following the staking yield,

@@ -44,7 +44,7 @@ def main(argv=None) -> fs.Evaluation:
     parser.add_argument("--scale", default="default")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    history = fs.datasets.default_network(seed=args.seed, scale=args.scale)
+    history = fs.datasets.open_inference_network(seed=args.seed, scale=args.scale)
     rules = {"status_quo": fs.formulas.STATUS_QUO, "work_only": fs.formulas.Proportional(),
              "cost_aware": CostAwareWork(bonus=2.0, cap=20.0)}
     ev = fs.evaluate(history, rules)

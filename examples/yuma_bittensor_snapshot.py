@@ -19,7 +19,14 @@ validators by dividends.
 The replay runs twice: the pure function ``fs.presets.yuma_epoch`` and the
 ``YumaConsensus`` rule on bare node-level features for the 256 uids (the
 snapshot has no task log; the rule reads only node ids, activity and the
-emission). Both must agree. Concentration uses ``fs.gini``, ``fs.hhi`` and
+emission). Both must agree. Then the chain's own epoch
+(``fs.presets.yuma_chain_epoch``) replays the same weights for ``CHAIN_EPOCHS``
+epochs through both variants, original Yuma and Yuma3 (liquid alpha at the
+chain's default bounds), in exact I32F32 arithmetic, with stake converted to
+rao (``round(stake * 1e9)``: the snapshot's stake is in TAO) and weights
+stored as ``set_weights`` stores them (each row max-upscaled to u16); it
+reports how far the float mode is from the exact one and where the two
+variants' dividends differ. Concentration uses ``fs.gini``, ``fs.hhi`` and
 ``fs.nakamoto_coefficient`` per uid: the snapshot has no coldkey, so uids
 cannot be grouped by owner.
 """
@@ -38,6 +45,7 @@ from fairshare.features import QUANTITIES, Features
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "tests" / "data" / "real"  # provenance and licences: its README.md
+CHAIN_EPOCHS = 3
 
 
 def load(data_dir: Path) -> tuple[pd.Series, pd.DataFrame, pd.Index]:
@@ -76,6 +84,26 @@ def replay(data_dir: Path) -> dict:
     return {"out": out, "stake": stake, "miners": miners, "dividends": dividends, "split": rule.split(f).iloc[0]}
 
 
+def replay_chain(data_dir: Path, epochs: int = CHAIN_EPOCHS) -> dict:
+    """Both chain variants, exact and float, over ``epochs`` epochs of the snapshot's weights."""
+    stake, weights, uids = load(data_dir)
+    W = np.zeros((len(stake), len(uids)))
+    W[stake.index.get_indexer(weights.validator), uids.get_indexer(weights.node_id)] = weights.weight
+    W[np.arange(len(stake)), uids.get_indexer(stake.index)] = 0.0  # the diagonal mask
+    rao = np.round(stake.to_numpy() * 1e9).astype(np.int64)
+    u16 = fs.presets.weights_to_u16(W)
+    out = {}
+    for variant in ("original", "yuma3"):
+        for mode in ("exact", "float"):
+            bonds = None
+            for _ in range(epochs):
+                r = fs.presets.yuma_chain_epoch(rao, u16, bonds, variant=variant, mode=mode,
+                                                liquid_alpha=variant == "yuma3", emission=1_000_000_000)
+                bonds = r["bonds"]
+            out[variant, mode] = r
+    return out
+
+
 def concentration(x: pd.Series) -> str:
     v = x.to_numpy(dtype=np.float64)
     return (f"gini {fs.gini(v):.3f}  hhi {fs.hhi(v):.3f}  nakamoto(50%) {fs.nakamoto_coefficient(v)}  "
@@ -102,6 +130,16 @@ def main(argv=None) -> dict:
     print(f"miner incentive (paid miners):  {concentration(paid)}")
     print(f"validator dividends:            {concentration(dividends)}")
     print(f"validator stake:                {concentration(stake)}")
+    chain = replay_chain(Path(args.data_dir))
+    for variant in ("original", "yuma3"):
+        exact, flt = chain[variant, "exact"], chain[variant, "float"]
+        gap = max(float(np.abs(exact[k] - flt[k]).max()) for k in ("I", "D"))
+        d = pd.Series(exact["D"], index=stake.index)
+        print(f"chain {variant}, {CHAIN_EPOCHS} epochs, exact I32F32: dividends {concentration(d)}; "
+              f"largest |float - exact| on incentive and dividends {gap:.2g}")
+    diff = np.abs(chain["original", "exact"]["D"] - chain["yuma3", "exact"]["D"])
+    print(f"original vs Yuma3 dividends: largest difference {diff.max():.4f} (uid {stake.index[diff.argmax()]})")
+    r["chain"] = chain
     return r
 
 

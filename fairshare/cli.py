@@ -38,10 +38,29 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (errors.OptimizationError, 7),
 )
 
+#: Exit code after an interrupt (SIGINT): 128 + the signal's number, as shells report it.
+INTERRUPTED = 130
+
 _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
 DEFAULT_OUT = "fairshare-report"
-#: domain-facts.md §1.4: OPG traded at about $0.16 in mid-June 2026; the demo's fallback flat price.
-REFERENCE_PRICE_USD = 0.16
+#: Where no rule meets the default problem, the report's stand-in for the proposal: proportional to work, the one
+#: rule that is split- and merge-proof with anonymous keys (Leshno and Strack 2020); labelled, never presented as
+#: the optimiser's answer.
+FALLBACK_NAME = "fallback_proportional_to_work"
+
+#: Identity costs (USD per key per epoch) the demo sweeps when the default problem can be had.
+IDENTITY_COSTS = (0.0, 0.01, 0.1, 1.0, 10.0)
+
+#: Protocol takes of fees the demo sweeps when the default problem cannot be had.
+TAKE_RATES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 0.8, 1.0)
+
+
+def fallback_rule():
+    """The labelled fallback: ``Linear({"work": 1.0})`` (see :data:`FALLBACK_NAME`)."""
+    from .formulas import Linear
+
+    return Linear({"work": 1.0})
+
 #: Simulation runs of `fairshare demo` (fixed so the demo's report is the same on every machine).
 DEMO_RUNS = 20
 
@@ -82,8 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
         _output_options(p)
         if name in ("optimize", "demo"):
             p.add_argument("--price", type=float, default=None,
-                           help=f"solve at this flat token price (USD); default: the history's prices, and "
-                                f"${REFERENCE_PRICE_USD} if the problem cannot be had at them")
+                           help="solve at this flat token price (USD); default: the history's prices")
+            p.add_argument("--budget", type=float, default=None,
+                           help="emission to design for, tokens per epoch (default: the history's schedule)")
+            p.add_argument("--no-price-band", action="store_true",
+                           help="hold the constraints at the history's prices only (default: also at 0.5x and 2x)")
+        if name in ("evaluate", "optimize", "demo"):
+            p.add_argument("--identity-cost", type=float, default=None, metavar="USD",
+                           help="what the protocol makes one more key cost, USD per key per epoch (default: the "
+                                "dataset's stated value, else 0; docs/attacks.md)")
+            p.add_argument("--take-rate", type=float, default=0.0,
+                           help="share of every fee the protocol keeps, 0 to 1 (default 0)")
         if name in ("simulate", "demo"):
             p.add_argument("--runs", type=int, default=DEMO_RUNS if name == "demo" else 100,
                            help=f"simulation runs (demo default {DEMO_RUNS}, simulate default 100)")
@@ -92,7 +120,49 @@ def build_parser() -> argparse.ArgumentParser:
                                               "status quo and alternatives)")
         if name == "report":
             p.add_argument("--results", required=True, help="a saved evaluation directory (results/evaluation)")
+    _converge_parser(sub)
     return parser
+
+
+CONVERGE_EPILOG = """examples:
+  fairshare converge rewards.csv --time epoch --address pubkey --amount block_rewards_sol \\
+      --unit token --decimals 14 --missing no_record --epoch 2d --network Solana --out solana
+  fairshare converge payouts.parquet --time block_time --address to --amount value --decimals 18 \\
+      --epoch 1d --labels labels.csv --out converge
+
+The time column may hold epoch indices (integers; --epoch states their length), unix seconds
+(--time-kind unix), timezone-aware datetimes, or block heights (--time-kind block --block-times FILE).
+"""
+
+
+def _converge_parser(sub) -> None:
+    text = "are rewards moving toward small operators? trend, interval and verdict from a payout ledger"
+    p = sub.add_parser("converge", help=text, description=text, epilog=CONVERGE_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("ledger", help="payout ledger: CSV, Parquet or a directory of Parquet files")
+    p.add_argument("--time", required=True, help="column of the payout time (epoch index, unix s, datetime, block)")
+    p.add_argument("--address", required=True, help="column of the recipient address")
+    p.add_argument("--amount", required=True, help="column of the amount")
+    p.add_argument("--unit", choices=("base", "token"), default="base",
+                   help="amounts in integer base units (default) or decimal tokens")
+    p.add_argument("--decimals", type=int, default=0, help="decimals of the token (default 0)")
+    p.add_argument("--epoch", default=None, help="epoch length, e.g. 1d, 6h, 2d (needed unless TIME holds epochs; "
+                                                  "with epoch indices it states their length)")
+    p.add_argument("--time-kind", default="auto", choices=("auto", "epoch", "unix", "datetime", "block"))
+    p.add_argument("--block-times", default=None, help="CSV of height,time (unix s) for --time-kind block")
+    p.add_argument("--missing", choices=("raise", "no_record"), default="raise",
+                   help="a missing amount is an error (default) or 'no record' (dropped and counted)")
+    p.add_argument("--labels", default=None, help="CSV with address,entity[,class] (default: key level)")
+    p.add_argument("--unlabelled", choices=("own", "pooled", "excluded"), default="own")
+    p.add_argument("--window", type=int, default=1, help="epochs per window (default 1)")
+    p.add_argument("--small", type=float, default=0.01, help="size below which an entity is small (default 0.01)")
+    p.add_argument("--breaks", default="", help="comma-separated epochs of known rule changes (event study)")
+    p.add_argument("--network", default="unspecified", help="network name printed with the results")
+    p.add_argument("--synthetic", action="store_true", help="the ledger is generated, not real")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resamples", type=int, default=999)
+    _output_options(p)
+    p.set_defaults(out="fairshare-converge")
 
 
 def _data_options(p):
@@ -139,22 +209,35 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
         with _step(args, "aggregating the task log"):
             features = aggregate(history, client=client)
         rules = load_rules(getattr(args, "scenario", None))
-        result, notes, sweeps = None, [], None
+        costs = attack_costs(args, history)
+        result, notes, sweeps, relaxations = None, [], None, None
         if optimise:
+            band = None if getattr(args, "no_price_band", False) else "default"
             with _step(args, "solving for emission weights"):
-                result, notes, sweeps = optimise_weights(history, getattr(args, "price", None), client)
-            rules["optimised"] = result.formula
+                result, notes, sweeps, relaxations = optimise_weights(
+                    history, getattr(args, "price", None), client, costs=costs, budget=getattr(args, "budget", None),
+                    price_band=band)
+            if result is not None:
+                rules["optimised"] = result.formula
+            else:
+                rules[FALLBACK_NAME] = fallback_rule()
         with _step(args, f"replaying {len(rules)} rules"):
-            ev = evaluate(history, rules, features=features, client=client)
+            ev = evaluate(history, rules, features=features, client=client, attack_costs=costs)
         sim = None
         if forward:
-            rule = result.formula if result is not None else next(iter(rules.values()))
+            rule = result.formula if result is not None else rules.get(FALLBACK_NAME, next(iter(rules.values())))
             with _step(args, f"simulating {args.runs} runs"):
                 sim, note = simulate_forward(history, rule, args.runs, client)
             notes += [note] if note else []
     question = None if not notes else " ".join(notes)
+    extra = None
+    if optimise:  # the proposal (or the labelled fallback) as integer arithmetic a chain can run: export/
+        from .formulas import export
+
+        proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
+        extra = lambda tmp: export(proposal, tmp / "export", name=label)  # noqa: E731
     _write(args, build_report(history, ev, optimization=result, simulation=sim, sensitivity=sweeps,
-                              question=question), out)
+                              question=question, relaxations=relaxations), out, extra=extra)
     return _summarise(args, history, ev, out)
 
 
@@ -168,14 +251,26 @@ def simulate_forward(history, rule, runs: int, client=None):
         return None, f"No simulation: {err}"
 
 
-def optimise_weights(history, price: float | None = None, client=None):
+def attack_costs(args, history):
+    """The attack costs of ``--identity-cost`` and ``--take-rate`` (the dataset's identity cost when not given)."""
+    from .attacks import AttackCosts
+
+    base = AttackCosts.for_history(history, getattr(args, "identity_cost", None))
+    take = getattr(args, "take_rate", 0.0)
+    return base if not take else AttackCosts(**{**vars(base), "take_rate": take})
+
+
+def optimise_weights(history, price: float | None = None, client=None, costs=None, budget: float | None = None,
+                     price_band="default"):
     """The default problem at the history's prices (or a flat ``price``), with its sweeps.
 
-    When it cannot be had at the history's prices, the diagnosis goes into the
-    notes and the problem is solved at :data:`REFERENCE_PRICE_USD` instead.
-    Returns the result (with its price frontier), the notes, and frontiers over
-    the budget (0.5x to 3x the emission) and over the cited ranges of
-    electricity tariff and depreciation life.
+    Returns the result (with its price frontier), the notes, frontiers over the
+    budget (0.5x to 3x the emission), over the cited ranges of electricity tariff
+    and depreciation life and over the identity cost, and None. When no rule of
+    the family meets the default problem: None, the notes with the diagnosis
+    (what would have to change), a frontier over the protocol's take of fees
+    where keys are priced out, and the table of constraints dropped in turn
+    (``InfeasibleError.relaxations``); nothing is re-solved at another price.
     """
     from dataclasses import replace
 
@@ -183,25 +278,119 @@ def optimise_weights(history, price: float | None = None, client=None):
 
     from .optimization import frontier, optimize
 
-    notes = []
-    flat = lambda usd: replace(history, token_price_usd=np.full(history.n_epochs, float(usd)))  # noqa: E731
     if price is not None:
-        history = flat(price)
+        history = replace(history, token_price_usd=np.full(history.n_epochs, float(price)))
+    options = dict(attack_costs=costs, budget=budget, price_band=price_band if price is None else None)
     try:
-        result = optimize(history)
+        result = optimize(history, **options)
     except errors.InfeasibleError as err:
-        if price is not None:
-            raise
-        notes.append(f"At the history's token prices the default problem cannot be had: {err} The proposal below "
-                     f"is solved at a flat ${REFERENCE_PRICE_USD} per token (domain-facts.md §1.4).")
-        history = flat(REFERENCE_PRICE_USD)
-        result = optimize(history)
-    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2), client=client)
-    budgets = np.linspace(0.5, 3.0, 6) * float(history.emission_tokens.mean())
-    sweeps = {"budget": frontier(history, over="budget", values=budgets, client=client),
-              **{knob: frontier(history, over=knob, client=client)
-                 for knob in ("electricity_usd_per_kwh", "depreciation_life_years")}}
-    return result.with_frontier(sweep), notes, sweeps
+        from .attacks import AttackCosts
+
+        basis = "a flat price of $%g" % price if price is not None else "the history's token prices"
+        priced_out = replace(costs or AttackCosts(), identity_cost_usd=1e6,
+                              identity_cost_source="a what-if: keys priced out")
+        takes = frontier(history, over="take_rate", values=TAKE_RATES, client=client,
+                         **{**options, "attack_costs": priced_out})
+        notes = [f"At {basis} no rule of the family meets the default problem: {err} The first table below drops "
+                 "each constraint in turn and gives the budgets at which the others hold. The report shows the "
+                 f"labelled fallback {FALLBACK_NAME!r} ({fallback_rule().describe()}) wherever a proposal is needed; "
+                 "it is not attack-proof (see its attack columns)."]
+        sweeps = None
+        if (takes.table["status"] != "infeasible").any():  # a frontier with no feasible point shows nothing
+            notes.append("The sensitivity section gives the default problem over the share of fees the protocol "
+                         "keeps, in the what-if where a key costs $1,000,000 an epoch (no attack that needs a new "
+                         "key pays).")
+            sweeps = {"take_rate": takes}
+        return None, notes, sweeps, getattr(err, "relaxations", None)
+    flat = {**options, "price_band": None}  # a flat-price sweep holds at its own prices
+    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2), client=client, **flat)
+    center = float(budget) if budget is not None else float(history.emission_tokens.mean())
+    budgets = np.linspace(0.5, 3.0, 6) * center
+    sweeps = {"budget": frontier(history, over="budget", values=budgets, client=client, **options),
+              **{knob: frontier(history, over=knob, client=client, **options)
+                 for knob in ("electricity_usd_per_kwh", "depreciation_life_years")},
+              "identity_cost_usd": frontier(history, over="identity_cost_usd", values=IDENTITY_COSTS, client=client,
+                                            **options)}
+    return result.with_frontier(sweep), [], sweeps, None
+
+
+def run_converge(args) -> int:
+    from . import plotting
+    from .data.io import atomic_directory
+    from .ledger import Ledger
+    from .ledger.timing import parse_epoch_seconds
+    from .trend.section import convergence_section
+
+    seconds = parse_epoch_seconds(args.epoch)
+    block_times = _read_small_csv(args.block_times, "--block-times") if args.block_times else None
+    with _step(args, f"reading {args.ledger}"):
+        ledger = Ledger.read(args.ledger, time=args.time, address=args.address, amount=args.amount,
+                             decimals=args.decimals, unit=args.unit, time_kind=args.time_kind, epoch_seconds=seconds,
+                             block_times=block_times, missing=args.missing, network=args.network,
+                             synthetic=args.synthetic)
+    if seconds is None:
+        raise errors.ConfigError("the time column holds epoch indices: give their length with --epoch (e.g. "
+                                 "--epoch 2d) so that trends can be stated per year.")
+    labels = _read_small_csv(args.labels, "--labels") if args.labels else None
+    breaks = [int(b) for b in args.breaks.split(",") if b.strip()] if args.breaks else None
+    with _step(args, "measuring the trend"):
+        panel = ledger.panel(labels=labels, unlabelled=args.unlabelled, window=args.window)
+        section = convergence_section(panel, small_threshold=args.small, seed=args.seed,
+                                      resamples=args.resamples, breaks=breaks)
+    out = Path(args.out)
+    with _step(args, f"writing {out}"), atomic_directory(out, overwrite=args.overwrite) as tmp:
+        (tmp / "tables").mkdir()
+        (tmp / "figures").mkdir()
+        for name, frame in section.tables.items():
+            frame.to_csv(tmp / "tables" / f"{name}.csv")
+        for name, frame in section.figure_data.items():
+            plotting.render(lambda ax, f=frame: _draw_converge(ax, f), tmp / "figures" / name)
+        (tmp / "convergence.md").write_text(section.markdown)
+        (tmp / "numbers.json").write_text(json.dumps(section.numbers, indent=2, sort_keys=True) + "\n")
+        manifest = {"fairshare_version": version, "command": "converge", "ledger": ledger.meta,
+                    "options": {k: v for k, v in vars(args).items() if k not in ("json", "quiet")},
+                    "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+    if args.json:
+        print(json.dumps(section.numbers, indent=2))
+    elif not args.quiet:
+        print(section.verdict.statement)
+        print(f"Report section: {out.resolve() / 'convergence.md'} (also tables/, figures/, numbers.json).")
+    return 0
+
+
+def _read_small_csv(path, option: str):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, dtype=str if option == "--labels" else None, keep_default_na=False,
+                           na_values=[""])
+    except FileNotFoundError:
+        raise errors.DataError(f"{option} {path}: no such file.") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise errors.DataError(f"{option} {path}: cannot read it as CSV ({err}).") from None
+
+
+def _draw_converge(ax, frame) -> None:
+    """A window series with its band (the conservative envelope) and trend line; the plotted numbers attached."""
+    from .plotting.theme import attach
+
+    x = frame["epoch"].to_numpy()
+    if "envelope_low" in frame:
+        ax.fill_between(x, frame["envelope_low"], frame["envelope_high"], alpha=0.25, linewidth=0,
+                        label="conservative envelope")
+    value = [c for c in frame.columns
+             if c not in ("epoch", "trend_line", "envelope_low", "envelope_high", "change_point")][0]
+    ax.plot(x, frame[value], marker=".", label=value.replace("_", " "))
+    if "trend_line" in frame:
+        ax.plot(x, frame["trend_line"], linestyle="--", label="trend (least squares)")
+    if "change_point" in frame:
+        for i, at in enumerate(x[frame["change_point"].to_numpy(bool)]):
+            ax.axvline(at, color="grey", linestyle=":", label="change point (candidate)" if i == 0 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(value.replace("_", " "))
+    ax.legend(loc="best")
+    attach(ax, frame)
 
 
 def run_report(args) -> int:
@@ -225,12 +414,13 @@ def load_history(args, provenance: dict | None = None):
         return History.read(args.data, stream=args.stream)
     if args.stream:
         raise errors.ConfigError("--stream reads the task log of --data in place; give --data DIRECTORY.")
-    from .datasets import default_network
+    from .datasets import open_inference_network
+    from .datasets.network import WHAT_IF_GENERATORS
 
     seed, scale = args.seed, args.scale
-    if provenance and provenance.get("generator") == "fairshare.datasets.default_network":
+    if provenance and provenance.get("generator") in WHAT_IF_GENERATORS:
         seed, scale = provenance.get("seed", seed), provenance.get("scale", scale)
-    return default_network(seed=seed, scale=scale)
+    return open_inference_network(seed=seed, scale=scale)
 
 
 def load_rules(path) -> dict:
@@ -263,6 +453,8 @@ def load_rules(path) -> dict:
 
 def _out_directory(args, demo: bool) -> Path:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise errors.ConfigError(f"--out {out} is a file, not a directory; give a directory path for the report.")
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         previous = out / "manifest.json"
         is_report = previous.exists() and "sections" in json.loads(previous.read_text() or "{}")
@@ -272,11 +464,11 @@ def _out_directory(args, demo: bool) -> Path:
     return out
 
 
-def _write(args, report, out: Path) -> None:
+def _write(args, report, out: Path, extra=None) -> None:
     from .report.build import write_report
 
     with _step(args, f"writing the report to {out}"):
-        write_report(report, out, overwrite=args.overwrite)
+        write_report(report, out, overwrite=args.overwrite, extra=extra)
 
 
 @contextmanager
@@ -312,11 +504,14 @@ def _summarise(args, history, ev, out: Path) -> int:
     if args.quiet and not args.json:
         return 0
     if args.json:
-        print(json.dumps({"history": repr(history), "report": str(out), "scoreboard": _records(ev.scoreboard)},
-                         indent=2, default=float))
+        data = history.metadata.statement() if history.metadata is not None else "Data: not stated (your history)."
+        print(json.dumps({"history": repr(history), "data": data, "report": str(out),
+                          "scoreboard": _records(ev.scoreboard)}, indent=2, default=float))
         return 0
     from .features import network_summary
 
+    if history.metadata is not None:
+        print(history.metadata.statement())
     _print_table(f"fairshare {version}: {history!r}", network_summary(history))
     _print_table("Reward rules replayed over the history (per operator)", ev.headline().T)
     if "status_quo" in ev.scoreboard.index:
@@ -355,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
 
     An error of a class in :data:`EXIT_CODES` (every subclass of :class:`~fairshare.errors.FairshareError`)
     is printed as one line on stderr and turned into its exit code; any other exception propagates with
-    its traceback. Bad usage exits through argparse (``SystemExit`` with code 2).
+    its traceback. Bad usage exits through argparse (``SystemExit`` with code 2). An interrupt (SIGINT,
+    Ctrl-C) prints one line and returns :data:`INTERRUPTED` (130, the shell's code for it); an output
+    directory being written is removed and an existing ``--out`` is left as it was.
 
     Parameters
     ----------
@@ -366,11 +563,12 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 on success, else the code of the error's class in :data:`EXIT_CODES`.
+        Exit code: 0 on success, the code of the error's class in :data:`EXIT_CODES`, or 130 when
+        interrupted.
     """
     args = build_parser().parse_args(argv)
     run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "simulate": run_simulate,
-           "report": run_report}[args.command]
+           "report": run_report, "converge": run_converge}[args.command]
     try:
         return run(args)
     except errors.FairshareError as err:
@@ -379,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"fairshare: error: {err}", file=sys.stderr)
                 return code
         raise
+    except KeyboardInterrupt:  # Ctrl-C: partial output is already removed on the way out
+        print("fairshare: interrupted; nothing new was written to --out.", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

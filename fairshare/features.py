@@ -11,18 +11,21 @@ Work units (DESIGN.md "Units, time and identity") measure useful compute:
 ``work = (prefill_weight * input_tokens + output_tokens) * active_params_b / size_reference_params_b``
 
 =========================  =========  ===============================================================
-parameter                  default    source (``shared/reference/domain-facts.md``)
+parameter                  default    source (keys of ``docs/sources.md``)
 =========================  =========  ===============================================================
-``prefill_weight``         0.01829    §5.1: RTX 4090, llama.cpp, Llama-3-8B Q4_K_M prefills 7,139 tok/s
+``prefill_weight``         0.01829    [sources: gpu-benchmarks-llm]: RTX 4090, llama.cpp, Llama-3-8B Q4_K_M prefills
+                                      7,139 tok/s
                                       and decodes 130.6 tok/s, so a prompt token occupies the GPU
                                       130.6 / 7,139 as long as a generated token.
 ``size_reference_params``  8 B        one decode token of an 8B model is one work unit; per-token
                                       decode cost grows with active parameters (2 FLOPs per parameter
-                                      per token; §5.1: 70B decodes at 19.2 vs 8B at 130.6 tok/s).
+                                      per token; [sources: gpu-benchmarks-llm]: 70B decodes at 19.2 vs 8B at 130.6
+                                      tok/s).
 ``small_task_tokens``      8,192      tokens per request at or below which a row is a small task:
                                       above the Azure conversation trace's p99 request (4,142 prompt +
-                                      601 output, §5.3) and far below large jobs (about 100x a small
-                                      task, §5.4).
+                                      601 output, [sources: azure-llm-trace-2023]) and far below large jobs (about 100x
+                                      a small
+                                      task, [sources: azure-llm-trace-2023, syfi-tracelab]).
 =========================  =========  ===============================================================
 
 Verification overhead is a cost, not work: busy time includes it, work does
@@ -248,7 +251,7 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> f = fs.aggregate(h)
     >>> f.level, f.shape  # (epochs, nodes)
     ('node', (30, 80))

@@ -26,14 +26,13 @@ from fairshare.data.schema import VERIFICATION_MODES
 
 
 def _stat(row, which, epsilon):
-    mean = row.mean()
     share = row / row.sum()
     positive = row > 0
     if which == ROW_STATS["theil"]:
-        ratio = row[positive] / mean
+        ratio = share[positive] * row.size  # x / mean, without a mean that may be subnormal
         return np.sum(ratio * np.log(ratio)) / row.size
     if which == ROW_STATS["mld"]:
-        return np.mean(np.log(mean / row))
+        return np.mean(-np.log(share * row.size))
     if which == ROW_STATS["entropy"]:
         return -np.sum(share[positive] * np.log(share[positive]))
     if which == ROW_STATS["hhi"]:
@@ -42,8 +41,8 @@ def _stat(row, which, epsilon):
         return 1.0
     with np.errstate(divide="ignore"):
         if epsilon == 1.0:
-            return np.exp(np.mean(np.log(row))) / mean
-        return np.mean((row / mean) ** (1.0 - epsilon)) ** (1.0 / (1.0 - epsilon))
+            return np.exp(np.mean(np.log(share * row.size)))
+        return np.mean((share * row.size) ** (1.0 - epsilon)) ** (1.0 / (1.0 - epsilon))
 
 
 def row_stats(x, which, epsilon):
@@ -71,25 +70,39 @@ def lorenz_share_sorted_rows(xs, count, from_top):
     return np.array(out)
 
 
-def nakamoto_sorted_rows(xs, threshold, inclusive):
-    """Smallest k whose k largest holders pass the threshold; never more than the positive holders."""
+def exact_units(values) -> list[int]:
+    """Each float64 ``values[i] >= 0`` exactly, as an integer count of ``2**-1074`` (the smallest step)."""
+    out = []
+    for v in values:
+        num, den = float(v).as_integer_ratio()  # den is a power of two, at most 2**1074
+        out.append(num << (1074 - den.bit_length() + 1))
+    return out
+
+
+def nakamoto_sorted_rows(xs, num, den, inclusive):
+    """Smallest k whose k largest holders pass ``num / den``, in exact integer arithmetic."""
     out = []
     for row in xs:
-        total = np.cumsum(row)[-1]
-        shares = np.cumsum(row[::-1]) / total
-        passed = shares >= threshold if inclusive else shares > threshold
-        first = int(np.argmax(passed)) + 1 if passed.any() else row.size
-        out.append(min(first, int(np.count_nonzero(row))))
+        units = exact_units(row[::-1])
+        total = sum(units)
+        top = 0
+        for k, u in enumerate(units, start=1):
+            top += u
+            if top * den > num * total or (inclusive and top * den == num * total):
+                out.append(k)
+                break
+        else:
+            out.append(row.size)
     return np.array(out, dtype=np.int64)
 
 
 def suite_sorted_rows(xs, epsilon, top_counts, bottom_counts, thresholds, inclusive):
     stats = [row_stats(xs, ROW_STATS[k], epsilon if k == "atkinson_ratio" else 0.0)
              for k in ("theil", "entropy", "hhi", "atkinson_ratio")]
-    columns = [xs.sum(axis=1), gini_sorted_rows(xs, xs, False)] + stats
+    columns = [np.array([math.fsum(row) for row in xs]), gini_sorted_rows(xs, xs, False)] + stats
     columns += [lorenz_share_sorted_rows(xs, c, True) for c in top_counts]
     columns += [lorenz_share_sorted_rows(xs, c, False) for c in bottom_counts]
-    nakamoto = [nakamoto_sorted_rows(xs, t, inclusive) for t in thresholds]
+    nakamoto = [nakamoto_sorted_rows(xs, int(num), int(den), inclusive) for num, den in thresholds]
     return np.column_stack(columns), np.column_stack(nakamoto).astype(np.int64).reshape(len(xs), -1)
 
 

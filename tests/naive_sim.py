@@ -163,7 +163,11 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
 
 # ---------------------------------------------------------------- payout: Linear rule, fake demand
 def _component(feat, r, f, nodes):
-    return (feat[k.F_WORK, r, nodes] > 0).astype(float) if f < 0 else feat[f, r, nodes]
+    if f == -1:  # identity floor
+        return (feat[k.F_WORK, r, nodes] > 0).astype(float)
+    if f == -2:  # fee margin
+        return np.maximum(feat[k.F_FEES, r, nodes] - feat[k.F_UP, r, nodes], 0.0)
+    return feat[f, r, nodes]
 
 
 def linear(theta, comp_field, feat, r, act, emission, rewards, stake_part):

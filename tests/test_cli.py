@@ -34,7 +34,7 @@ def test_demo_json_and_quiet(tmp_path, capsys):
 
 
 def test_evaluate_a_history_directory_with_a_scenario(tmp_path, capsys):
-    fs.datasets.default_network(seed=1, scale="small").write(tmp_path / "h")
+    fs.datasets.open_inference_network(seed=1, scale="small").write(tmp_path / "h")
     scenario = tmp_path / "rules.toml"
     scenario.write_text('[rules.sq]\nname = "linear"\nparams = { weights = { stake = 0.5, work = 0.5 } }\n'
                         '[rules.capped]\nname = "capped"\nparams = { share_cap = 0.05 }\n')
@@ -100,13 +100,33 @@ def test_help_and_version():
     assert run("--version").stdout.startswith("fairshare ")
 
 
-def test_optimize_command_writes_the_proposal(tmp_path, capsys):
+def test_optimize_command_says_why_no_rule_survives_and_shows_the_labelled_fallback(tmp_path, capsys):
+    """On the built-in network nothing is stated about what attacks cost, and no rule meets the default problem:
+    the report says what would have to change and carries the labelled fallback, never a silent re-solve."""
     assert cli.main(["optimize", "--scale", "small", "--out", str(tmp_path / "o"), "--quiet"]) == 0
     md = (tmp_path / "o" / "report.md").read_text()
+    assert "no rule of the family meets the default problem" in md and "solve_s" not in md
+    assert cli.FALLBACK_NAME in md and "Proposed rule" not in md
+    assert "each constraint dropped in turn" in md
+    assert not (tmp_path / "o" / "results" / "optimization").exists()
+
+
+def test_optimize_command_writes_a_proposal_where_one_exists(tmp_path, capsys, monkeypatch):
+    """Where the default problem can be had (here: a lighter default problem, patched in) the report carries the
+    proposal, its frontiers and the saved result."""
+    from fairshare.optimization import Coverage, NoAttackPays, solve
+
+    def lighter(attack_costs=None, **_):
+        return [Coverage(who="retail", cost="energy"), NoAttackPays(attack_costs)]
+
+    monkeypatch.setattr(solve, "default_constraints", lighter)
+    assert cli.main(["optimize", "--scale", "small", "--out", str(tmp_path / "o"), "--quiet", "--budget", "1000",
+                     "--identity-cost", "1e6", "--take-rate", "1.0", "--no-price-band"]) == 0
+    md = (tmp_path / "o" / "report.md").read_text()
     assert "Proposed rule: emission split" in md and "solve_s" not in md
-    for over in ("price", "budget", "electricity usd per kwh", "depreciation life years"):
+    for over in ("price", "budget", "electricity usd per kwh", "depreciation life years", "identity cost usd"):
         assert f"**The optimum over {over}**" in md
-    assert (tmp_path / "o" / "results" / "optimization" / "manifest.json").exists()
+    assert "identity cost $1,000,000.00 per key per epoch (stated by the caller)" in md
     reloaded = fs.results_io.load(tmp_path / "o" / "results" / "optimization")
     assert abs(sum(reloaded.formula.weights.values()) - 1) < 1e-9
 
@@ -118,7 +138,7 @@ def test_simulate_command_and_saved_simulation(tmp_path):
     md = (tmp_path / "s" / "report.md").read_text()
     assert "4 runs of 30 epochs" in md and "figures/fan_retail_survival.png" in md
     sim = fs.results_io.load(tmp_path / "s" / "results" / "simulation")
-    again = fs.simulate(fs.Scenario.from_history(fs.datasets.default_network(seed=0, scale="small")),
+    again = fs.simulate(fs.Scenario.from_history(fs.datasets.open_inference_network(seed=0, scale="small")),
                         fs.formulas.STATUS_QUO, runs=4, seed=0)
     np.testing.assert_array_equal(sim.values, again.values)
     assert sim.measures == again.measures
@@ -133,7 +153,7 @@ def test_two_demo_runs_write_identical_files_but_the_timestamp(tmp_path):
 
 
 def test_stream_and_scheduler_give_the_same_report(tmp_path, capsys, dask_client):
-    fs.datasets.default_network(seed=1, scale="small").write(tmp_path / "h")
+    fs.datasets.open_inference_network(seed=1, scale="small").write(tmp_path / "h")
     base = ["evaluate", "--data", str(tmp_path / "h"), "--json"]
     assert cli.main([*base, "--out", str(tmp_path / "plain")]) == 0
     plain = json.loads(capsys.readouterr().out)["scoreboard"]

@@ -24,7 +24,7 @@ SEEDS = (0, 1, 2)
 
 @pytest.fixture(scope="session")
 def small():
-    return fs.datasets.default_network(seed=0, scale="small")
+    return fs.datasets.open_inference_network(seed=0, scale="small")
 
 
 @pytest.fixture(scope="session")
@@ -43,14 +43,14 @@ def tables(h):
 
 # ------------------------------------------------------------------ determinism
 def test_same_seed_gives_bit_identical_tables(small):
-    again = fs.datasets.default_network(seed=0, scale="small")
+    again = fs.datasets.open_inference_network(seed=0, scale="small")
     assert small.equals(again)
     for name, df in tables(small).items():
         pd.testing.assert_frame_equal(df, tables(again)[name], check_exact=True)
 
 
 def test_different_seeds_differ(small):
-    other = fs.datasets.default_network(seed=1, scale="small")
+    other = fs.datasets.open_inference_network(seed=1, scale="small")
     assert not small.equals(other)
     assert not np.array_equal(small.node_values["capex_usd"], other.node_values["capex_usd"])
     assert not np.array_equal(small.token_price_usd, other.token_price_usd)
@@ -58,20 +58,20 @@ def test_different_seeds_differ(small):
 
 def test_components_draw_from_their_own_streams(small):
     """Changing the price process leaves nodes and tasks as they were; changing demand leaves nodes."""
-    repriced = fs.datasets.default_network(seed=0, scale="small", price_half_life_days=60.0)
+    repriced = fs.datasets.open_inference_network(seed=0, scale="small", price_half_life_days=60.0)
     for name in ("nodes", "tasks"):
         pd.testing.assert_frame_equal(small.table(name), repriced.table(name), check_exact=True)
     assert not np.array_equal(small.token_price_usd, repriced.token_price_usd)
-    more_zkml = fs.datasets.default_network(seed=0, scale="small", zkml_per_small_request=2e-5)
+    more_zkml = fs.datasets.open_inference_network(seed=0, scale="small", zkml_per_small_request=2e-5)
     pd.testing.assert_frame_equal(small.nodes, more_zkml.nodes, check_exact=True)
     np.testing.assert_array_equal(small.token_price_usd, more_zkml.token_price_usd)
-    other_emission = fs.datasets.default_network(seed=0, scale="small", emission="ecosystem")
+    other_emission = fs.datasets.open_inference_network(seed=0, scale="small", emission="ecosystem")
     pd.testing.assert_frame_equal(small.tasks, other_emission.tasks, check_exact=True)
 
 
 def test_small_scale_generates_well_under_two_seconds(small):
     start = time.perf_counter()
-    fs.datasets.default_network(seed=5, scale="small")
+    fs.datasets.open_inference_network(seed=5, scale="small")
     assert time.perf_counter() - start < 2.0
 
 
@@ -81,7 +81,7 @@ def test_small_network_is_a_valid_history_within_the_epoch_and_windows(small, sm
     assert small.n_epochs == 30 and small.n_nodes == 80 and small.models_given
     assert np.all(f.busy_seconds <= small.epoch_seconds * (1 + 1e-12))
     assert np.all(f.busy_seconds[f.active == 0] == 0)
-    assert small.provenance["seed"] == 0 and small.provenance["generator"].endswith("default_network")
+    assert small.provenance["seed"] == 0 and small.provenance["generator"].endswith("open_inference_network")
     assert str(small.epoch_origin.date()) == "2026-04-21"
 
 
@@ -90,7 +90,7 @@ def test_small_network_is_a_valid_history_within_the_epoch_and_windows(small, sm
                                      {"scale": "small", "n_nodes": 7, "n_epochs": 1},
                                      {"scale": "small", "shares": (0.5, 0.5, 0, 0, 0, 0.1, 0)}])
 def test_other_scales_and_options_validate(options):
-    h = fs.datasets.default_network(seed=2, **options)
+    h = fs.datasets.open_inference_network(seed=2, **options)
     if "shares" in options:
         assert set(h.nodes.hardware) == {"rtx3090", "rtx4090", "h100_sxm_x8"}
     f = fs.aggregate(h)
@@ -100,14 +100,14 @@ def test_other_scales_and_options_validate(options):
 
 @pytest.mark.slow
 def test_large_scale_is_valid():
-    h = fs.datasets.default_network(seed=1, scale="large")
+    h = fs.datasets.open_inference_network(seed=1, scale="large")
     f = fs.aggregate(h)
     assert h.n_nodes == 3000 and np.all(f.busy_seconds <= h.epoch_seconds * (1 + 1e-12))
 
 
 @pytest.mark.slow
 def test_default_scale_is_valid_and_sized_for_a_year():
-    h = fs.datasets.default_network(seed=0)
+    h = fs.datasets.open_inference_network(seed=0)
     assert h.n_epochs == 365 and 1000 <= h.n_nodes <= 3000 and 200 <= h.n_operators <= 1000
     assert 1e5 <= h.n_tasks <= 5e6
     f = fs.aggregate(h)
@@ -115,7 +115,7 @@ def test_default_scale_is_valid_and_sized_for_a_year():
 
 
 def test_rows_mode_unit_settles_the_same_work(small):
-    unit = fs.datasets.default_network(seed=0, scale="small", rows="unit")
+    unit = fs.datasets.open_inference_network(seed=0, scale="small", rows="unit")
     assert unit.n_tasks > small.n_tasks
     a, b = fs.aggregate(small), fs.aggregate(unit)
     np.testing.assert_allclose(a.busy_seconds, b.busy_seconds, rtol=1e-9, atol=1e-9)
@@ -163,7 +163,7 @@ def test_busy_time_includes_the_verification_overhead(small):
 
 
 def test_nodes_join_leave_and_late_capital_enters():
-    h = fs.datasets.default_network(seed=0, scale="medium")
+    h = fs.datasets.open_inference_network(seed=0, scale="medium")
     nodes = h.nodes
     assert (nodes.joined_epoch > 0).any() and nodes.left_epoch.notna().any()
     entrants = nodes.joined_epoch > 0
@@ -336,11 +336,27 @@ def test_bad_options_raise_config_errors(options, match):
     options = dict(options)
     scale = options.pop("scale", "small")
     with pytest.raises(ConfigError, match=match):
-        fs.datasets.default_network(seed=0, scale=scale, **options)
+        fs.datasets.open_inference_network(seed=0, scale=scale, **options)
 
 
 def test_bad_seed_raises():
     with pytest.raises(ConfigError, match="seed must be a non-negative integer"):
-        fs.datasets.default_network(seed=-1, scale="small")
+        fs.datasets.open_inference_network(seed=-1, scale="small")
     with pytest.raises(ConfigError, match="seed"):
-        fs.datasets.default_network(seed=1.5, scale="small")
+        fs.datasets.open_inference_network(seed=1.5, scale="small")
+
+
+def test_the_old_name_still_builds_the_same_network_with_a_warning(small):
+    with pytest.warns(FutureWarning, match=r"default_network was renamed fairshare\.datasets\.open_inference_network"):
+        old = fs.datasets.default_network(seed=0, scale="small")
+    assert old.equals(small)
+
+
+def test_the_what_if_network_says_what_it_is(small, tmp_path):
+    info = small.metadata
+    assert info.network == "open_inference_network" and info.synthetic and info.identity_cost_usd is None
+    assert "hypothetical" in info.description and "what-if" in info.description
+    assert info.baseline == "STAKE_WORK_50_50" and small.baseline is fs.datasets.STAKE_WORK_50_50
+    assert "hypothetical" in fs.datasets.open_inference_network.__doc__.lower()
+    back = fs.History.read(small.write(tmp_path / "h"))
+    assert back.metadata == info and back.baseline is small.baseline

@@ -20,7 +20,7 @@ dd = pytest.importorskip("dask.dataframe")  # in the test extra: present whereve
 
 @pytest.fixture(scope="module")
 def small():
-    return fs.datasets.default_network(seed=0, scale="small")
+    return fs.datasets.open_inference_network(seed=0, scale="small")
 
 
 def assert_same(a, b, exact=True):

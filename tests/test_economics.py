@@ -122,7 +122,7 @@ def test_vesting_conserves_and_matches_closed_form(cliff, linear, immediate, n):
 
 
 def test_opg_staking_bucket_is_linear():
-    # domain-facts.md §1.4: staking rewards 100M OPG linear over 96 months, about 1.04M per month
+    # [sources: opg-tokenomics]: staking rewards 100M OPG linear over 96 months, about 1.04M per month
     v = econ.Vesting(linear_epochs=96)
     grants = np.zeros(100)
     grants[0] = 100e6

@@ -1,4 +1,5 @@
-"""Every example runs on a small configuration (the real-data ones are run by test_metrics and test_presets)."""
+"""Every example runs on a small configuration (the real-data ones are run by test_metrics, test_presets and
+test_trend_examples)."""
 
 import subprocess
 import sys
@@ -14,7 +15,9 @@ SMALL = {
     "simulate_default_network.py": ["--scale", "small", "--runs", "4"],
     "your_own_formula.py": ["--scale", "small"],
 }
-REAL_DATA = {"real_data_concentration.py", "yuma_bittensor_snapshot.py"}
+#: Real-data examples run by other tests (test_metrics, test_presets, test_trend_examples).
+REAL_DATA = {"real_data_concentration.py", "yuma_bittensor_snapshot.py", "converge_bitcoin.py", "converge_solana.py",
+             "converge_bittensor.py"}
 
 
 def test_every_example_is_covered():

@@ -18,7 +18,7 @@ MIXED = {"status_quo": {"stake": 0.5, "work": 0.5},
 
 @pytest.fixture(scope="module")
 def network():
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     return h, fs.aggregate(h)
 
 

@@ -86,6 +86,15 @@ RULES = {
                                         adjust_every=st.one_of(st.none(), st.integers(1, 3)), eta_step=floats(0, 1)),
     "opengradient_staking": st.builds(fs.presets.OpenGradientStaking, share_cap=floats(0.01, 1),
                                       raise_to_equal_share=st.booleans()),
+    "render_compute_rnp019": st.builds(
+        fs.presets.RenderComputeRewards, job_tokens=floats(0, 1e5), availability_tokens=floats(0, 1e5),
+        multiplier=st.one_of(st.none(),
+                             st.fixed_dictionaries({f"n{i}": floats(0, 3) for i in range(6)}).map(pd.Series))),
+    "gonka_compute_weighted": st.builds(
+        fs.presets.GonkaComputeWeighted, max_missed=floats(0, 1),
+        poc_weight=st.one_of(st.none(),
+                             st.fixed_dictionaries({f"n{i}": floats(0, 500) for i in range(6)}).map(pd.Series)),
+        missed=st.one_of(st.none(), st.fixed_dictionaries({f"n{i}": floats(0, 1) for i in range(6)}).map(pd.Series))),
 }
 ANY_RULE = st.sampled_from(sorted(RULES)).flatmap(lambda name: RULES[name])
 

@@ -21,6 +21,7 @@ import importlib
 import math
 import pkgutil
 from collections.abc import Callable
+from fractions import Fraction
 
 import numba
 import numpy as np
@@ -127,12 +128,17 @@ def test_every_oracle_is_compared():
 
 POSITIVE = st.one_of(st.integers(1, 6).map(float), st.floats(1e-9, 1e12))
 EPSILONS = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 4.0))
-THRESHOLDS = st.one_of(st.sampled_from([1 / 3, 0.5, 2 / 3]), st.floats(1e-6, 1 - 1e-6))
+#: Nakamoto thresholds as ``(num, den)``, ``0 < num < den``: the usual ones and any up to the kernel's limit.
+RATIONALS = st.one_of(
+    st.sampled_from([(1, 3), (1, 2), (2, 3), (33, 100), (33, 50)]),
+    st.integers(2, inequality.MAX_DENOMINATOR).flatmap(lambda den: st.tuples(st.integers(1, den - 1), st.just(den))))
 
 ONE_HOLDER = np.array([[7.0]])
 ALL_EQUAL = np.full((2, 5), 3.0)
 ZEROS_AND_TIES = np.array([[0.0, 0.0, 2.0, 2.0, 5.0]])
 HUGE_RANGE = np.array([[1e-9, 1.0, 1e12, 1e12]])
+NEAR_MAX = np.array([[1e300, 2e300, 4e300]])  # above 2**900: the Gini's sums are scaled down first
+SUBNORMAL = np.array([[0.0, 1e-320, 2e-320, 3e-320]])  # a subnormal total and mean
 
 
 
@@ -143,6 +149,11 @@ HUGE_RANGE = np.array([[1e-9, 1.0, 1e12, 1e12]])
 @example(ALL_EQUAL, "atkinson_ratio", 2.0).via("all equal")
 @example(ZEROS_AND_TIES, "atkinson_ratio", 1.0).via("zero holder, epsilon 1")
 @example(HUGE_RANGE, "entropy", 0.0).via("huge range")
+@example(SUBNORMAL, "theil", 0.0).via("subnormal mean")
+@example(SUBNORMAL[:, 1:], "mld", 0.0).via("subnormal mean, MLD")
+@example(SUBNORMAL, "atkinson_ratio", 0.3).via("subnormal mean, Atkinson")
+@example(np.array([[1.0, 1.0 + 2.0**-30, 1.0 - 2.0**-30]]), "atkinson_ratio", 0.3).via("near equal: series")
+@example(np.array([[1.0, 1.0 + 2.0**-30, 1.0 - 2.0**-30]]), "mld", 0.0).via("near equal: MLD series")
 def test_row_stats(x, name, epsilon):
     if name == "mld":  # MLD is defined for positive holdings only (the kernel skips zero holders)
         x = np.where(x > 0, x, 1.0)
@@ -156,6 +167,7 @@ def test_row_stats(x, name, epsilon):
 @example(ONE_HOLDER, None).via("one holder")
 @example(ALL_EQUAL, None).via("all equal")
 @example(HUGE_RANGE, None).via("huge range")
+@example(NEAR_MAX, None).via("near the float64 maximum")
 def test_gini_sorted_rows(x, data):
     xs = np.sort(x, axis=1)
     w = np.ones_like(xs)
@@ -172,6 +184,7 @@ def test_gini_sorted_rows(x, data):
 @example(ONE_HOLDER, 0.5, True).via("one holder, half of it")
 @example(ZEROS_AND_TIES, 0.4, False).via("bottom two are zero")
 @example(HUGE_RANGE, 0.25, False).via("huge range")
+@example(SUBNORMAL, 0.3, True).via("subnormal total: a fraction of a holder")
 def test_lorenz_share_sorted_rows(x, fraction, from_top):
     xs = np.sort(x, axis=1)
     count = fraction * x.shape[1]
@@ -179,28 +192,47 @@ def test_lorenz_share_sorted_rows(x, fraction, from_top):
         close(run(xs, count, from_top), naive.lorenz_share_sorted_rows(xs, count, from_top))
 
 
-# Nakamoto counts are decisions, compared exactly: kernel and oracle both compare the top-down running
-# sum divided by the ascending sequential total, so a threshold equal to a share is decided alike.
+# Nakamoto counts are decisions, compared exactly with an oracle in exact integer arithmetic; ties
+# (a top-k share equal to the threshold) are decided exactly by both, so no input is kept away from them.
 @compares("inequality.nakamoto_sorted_rows")
-@given(matrices(), THRESHOLDS, st.booleans())
-@example(ONE_HOLDER, 0.5, False).via("one holder")
-@example(ALL_EQUAL, 0.4, True).via("all equal: share 2/5 reaches 0.4")
-@example(ZEROS_AND_TIES, 1 - 1e-6, False).via("stops at the zero holders")
+@given(matrices(), RATIONALS, st.booleans())
+@example(ONE_HOLDER, (1, 2), False).via("one holder")
+@example(ALL_EQUAL, (2, 5), True).via("all equal: share 2/5 reaches 2/5")
+@example(ALL_EQUAL, (2, 5), False).via("all equal: share 2/5 does not exceed 2/5")
+@example(np.full((1, 300), 1 / 300), (1, 2), False).via("300 equal holders, strict 1/2: 151")
+@example(ZEROS_AND_TIES, (999_999, 1_000_000), False).via("stops at the zero holders")
+@example(np.array([[5e-324, 1e-300, 1.0, 1.0, 1e308]]), (1, 2), True).via("every binary exponent")
 def test_nakamoto_sorted_rows(x, threshold, inclusive):
     xs = np.sort(x, axis=1)
+    expected = naive.nakamoto_sorted_rows(xs, *threshold, inclusive)
     for run in variants(inequality.nakamoto_sorted_rows):
-        exact(run(xs, threshold, inclusive), naive.nakamoto_sorted_rows(xs, threshold, inclusive))
+        exact(run(xs, *threshold, inclusive), expected)
+
+
+@given(matrices(elements=st.integers(0, 6).map(float), min_n=2), st.data(), st.booleans())
+def test_nakamoto_sorted_rows_at_exact_ties(x, data, inclusive):
+    """Thresholds equal to the share of the top k holders: reached at k, exceeded only after k."""
+    x[:, :2] += 1.0  # at least two positive holders, so the top k < all of them hold < 1
+    xs = np.sort(x, axis=1)
+    row = xs[0]
+    k = data.draw(st.integers(1, int(np.count_nonzero(row)) - 1))
+    share = Fraction(int(row[::-1][:k].sum()), int(row.sum()))
+    counts = inequality.nakamoto_sorted_rows(xs[:1], share.numerator, share.denominator, inclusive)[0]
+    assert counts == k if inclusive else counts > k
+    exact(inequality.nakamoto_sorted_rows(xs, share.numerator, share.denominator, inclusive),
+          naive.nakamoto_sorted_rows(xs, share.numerator, share.denominator, inclusive))
 
 
 @compares("inequality.suite_sorted_rows")
 @settings(max_examples=50)
 @given(matrices(), EPSILONS, st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3),
-       st.lists(THRESHOLDS, min_size=1, max_size=3), st.booleans())
-@example(ZEROS_AND_TIES, 1.0, [0.2], [0.5], True).via("zeros and ties")
+       st.lists(RATIONALS, min_size=1, max_size=3), st.booleans())
+@example(ZEROS_AND_TIES, 1.0, [0.2], [(1, 2)], True).via("zeros and ties")
+@example(SUBNORMAL, 0.5, [0.3], [(1, 3)], False).via("subnormal total")
 def test_suite_sorted_rows(x, epsilon, fractions, thresholds, inclusive):
     xs = np.sort(x, axis=1)
     counts = np.array(fractions) * x.shape[1]
-    args = (xs, epsilon, counts, counts[::-1].copy(), np.array(thresholds), inclusive)
+    args = (xs, epsilon, counts, counts[::-1].copy(), np.array(thresholds, dtype=np.int64), inclusive)
     expected_values, expected_nakamoto = naive.suite_sorted_rows(*args)
     for run in variants(inequality.suite_sorted_rows):
         values, nakamoto = run(*args)
@@ -220,6 +252,7 @@ def grouped(draw):
 @given(grouped())
 @example((np.array([[0.0, 0.0, 4.0, 1.0]]), np.array([0, 0, 1, 1]), 2)).via("a group holding nothing: NaN")
 @example((np.full((1, 3), 2.0), np.zeros(3, dtype=np.int64), 1)).via("one group, all equal")
+@example((SUBNORMAL, np.array([0, 0, 1, 1]), 2)).via("subnormal group means")
 def test_group_kernels(case):
     x, codes, n_groups = case
     expected_totals, expected_theil = naive.group_theil(x, codes, n_groups)

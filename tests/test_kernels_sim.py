@@ -29,8 +29,8 @@ from hypothesis import strategies as hst
 
 from fairshare._kernels.sim import churn, economics, epoch, market, payout, price, sales, settle, summary
 from fairshare._kernels.sim import state as k
-from fairshare.features import QUANTITIES
-from fairshare.formulas.components import _FIELD, COMPONENTS
+from fairshare.formulas.components import COMPONENTS
+from fairshare.simulation.inputs import component_fields
 
 from . import naive_sim as naive
 from .oracle_registry import Comparisons
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.property
 
 RTOL = 1e-12
 NAMES = list(COMPONENTS)
-COMP_FIELD = np.array([-1 if c == "identity_floor" else QUANTITIES.index(_FIELD[c]) for c in NAMES], dtype=np.int64)
+COMP_FIELD = component_fields()
 EVERY = np.array([f for f in range(k.N_TASK) if f != k.F_BUSY], dtype=np.int64)
 
 #: Comparison tests by the ``naive_sim.ORACLES`` key they exercise (filled by :func:`compares` at import).

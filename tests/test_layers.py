@@ -1,8 +1,8 @@
 """The import rules of DESIGN.md "Layers": a module imports only from layers below it.
 
 A module's layer is its top-level package's (or module's) under ``fairshare/``.
-Layers 0, 2 and 4 are ordered inside: ``_distributed`` (0.1) runs kernels under
-``_jit``'s thread limit; features and metrics (2.0), then formulas
+Layers 0, 2 and 4 are ordered inside: ``_atomic`` (0.05) raises ``errors``' classes;
+``_distributed`` (0.1) runs kernels under ``_jit``'s thread limit; features and metrics (2.0), then formulas
 and economics (2.1, they consume features), then datasets and presets (2.2,
 they use formulas and the cost model); plotting and results_io (4.0), then
 report (4.1, it draws and saves through them). Third-party rules too: numba only in
@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
 LAYERS = {
-    "errors": 0, "_jit": 0, "_version": 0, "_deprecation": 0, "_distributed": 0.1,
-    "_kernels": 1, "data": 1,
-    "features": 2.0, "metrics": 2.0, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
+    "errors": 0, "_jit": 0, "_version": 0, "_deprecation": 0, "_atomic": 0.05, "_distributed": 0.1,
+    "_kernels": 1, "data": 1, "ledger": 1,
+    "features": 2.0, "metrics": 2.0, "trend": 2.05, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
+    "attacks": 2.3,
     "evaluation": 3, "optimization": 3, "simulation": 3,
     "plotting": 4.0, "results_io": 4.0, "report": 4.1,
     "cli": 5, "__main__": 5,
@@ -118,7 +119,7 @@ def test_import_has_no_heavy_side_effects():
 # ------------------------------------------------------------------------------------------ the tree's shape
 #: The only modules allowed at the top level of fairshare/ besides packages.
 TOP_LEVEL_MODULES = {"__init__", "__main__", "cli", "errors", "features", "_jit", "_version", "_distributed",
-                     "_deprecation"}
+                     "_deprecation", "_atomic"}
 
 
 def test_top_level_holds_packages_and_a_handful_of_modules():

@@ -6,6 +6,7 @@ ties, zeros, single holders and values spread over 21 orders of magnitude.
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,8 @@ def close(actual, expected, rtol=RTOL, atol=ATOL):
 
 
 EPSILONS = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 4.0))
-THRESHOLDS = st.one_of(st.sampled_from([1 / 3, 0.5, 2 / 3]), st.floats(1e-6, 1 - 1e-6))
+# floats are read as the nearest fraction with a denominator at most 1000, so they stay inside [1/1000, 999/1000]
+THRESHOLDS = st.one_of(st.sampled_from([1 / 3, 0.5, 2 / 3, 0.33, 0.66]), st.floats(1e-3, 1 - 1e-3))
 
 # --------------------------------------------------------------------------- kernels = oracles
 
@@ -79,24 +81,27 @@ def test_lorenz_share_kernel_equals_oracle(x, fraction, from_top):
 
 
 @given(matrices(), THRESHOLDS, st.booleans())
-def test_nakamoto_kernel_equals_oracle(x, threshold, inclusive):
+def test_nakamoto_equals_the_exact_oracle(x, threshold, inclusive):
+    """A float threshold is read as the nearest fraction with a denominator at most 1000."""
     xs = np.sort(x, axis=1)
-    np.testing.assert_array_equal(kernels.nakamoto_sorted_rows(xs, threshold, inclusive),
-                                  naive.nakamoto_sorted_rows(xs, threshold, inclusive))
+    t = Fraction(threshold).limit_denominator(1000)
+    np.testing.assert_array_equal(fs.nakamoto_coefficient(x, threshold, inclusive),
+                                  naive.nakamoto_sorted_rows(xs, t.numerator, t.denominator, inclusive))
 
 
 @given(matrices(elements=st.integers(0, 6).map(float), min_n=2), st.data(), st.booleans())
-def test_nakamoto_kernel_equals_oracle_at_exact_ties(x, data, inclusive):
-    """Thresholds equal to the share of the top k holders (exact for whole numbers)."""
+def test_nakamoto_at_exact_ties(x, data, inclusive):
+    """Thresholds equal to the share of the top k holders, given as a Fraction."""
     x[:, :2] += 1.0  # at least two positive holders, so the top k < all of them hold < 1
-    xs = np.sort(x, axis=1)
-    row = xs[0]
+    row = np.sort(x[0])
     k = data.draw(st.integers(1, int(np.count_nonzero(row)) - 1))
-    threshold = np.cumsum(row[::-1])[k - 1] / np.cumsum(row)[-1]
-    np.testing.assert_array_equal(kernels.nakamoto_sorted_rows(xs, threshold, inclusive),
-                                  naive.nakamoto_sorted_rows(xs, threshold, inclusive))
-    reaching = kernels.nakamoto_sorted_rows(xs[:1], threshold, True)[0]
-    assert reaching <= k < kernels.nakamoto_sorted_rows(xs[:1], threshold, False)[0]
+    threshold = Fraction(int(row[::-1][:k].sum()), int(row.sum()))
+    reaching = fs.nakamoto_coefficient(x[0], threshold, inclusive=True)
+    assert reaching <= k < fs.nakamoto_coefficient(x[0], threshold, inclusive=False)
+    xs = np.sort(x, axis=1)
+    np.testing.assert_array_equal(fs.nakamoto_coefficient(x, threshold, inclusive),
+                                  naive.nakamoto_sorted_rows(xs, threshold.numerator, threshold.denominator,
+                                                             inclusive))
 
 
 @given(matrices(), EPSILONS, st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3),
@@ -104,7 +109,9 @@ def test_nakamoto_kernel_equals_oracle_at_exact_ties(x, data, inclusive):
 def test_suite_kernel_equals_oracle(x, epsilon, fractions, thresholds, inclusive):
     xs = np.sort(x, axis=1)
     counts = np.array(fractions) * x.shape[1]
-    args = (xs, epsilon, counts, counts[::-1].copy(), np.array(thresholds), inclusive)
+    rationals = [Fraction(t).limit_denominator(1000) for t in thresholds]
+    pairs = np.array([(t.numerator, t.denominator) for t in rationals], dtype=np.int64)
+    args = (xs, epsilon, counts, counts[::-1].copy(), pairs, inclusive)
     values, nakamoto = kernels.suite_sorted_rows(*args)
     expected_values, expected_nakamoto = naive.suite_sorted_rows(*args)
     close(values, expected_values)

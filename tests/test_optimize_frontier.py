@@ -22,7 +22,7 @@ from tests.test_optimize_strategies import EMISSION, basis_from
 
 @pytest.fixture(scope="module")
 def small():
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     return h, Basis.from_history(h)
 
 
@@ -183,3 +183,53 @@ def test_worst_case_over_a_demand_scenario(small):
             assert con.slack(b, theta).min() >= -1e-7
     assert robust.objective == pytest.approx(max(robust.scenarios.values()))
     assert fs.optimize(low_basis, constraints=cons, oracle=False).objective <= robust.objective + 1e-9
+
+
+# ---------------------------------------------------------------- swept problems equal fresh builds
+def _fresh(h, knob, value, cons, budget):
+    """The problem built from scratch with ``knob`` at ``value`` (every derived quantity recomputed)."""
+    from fairshare.attacks import AttackCosts
+    from fairshare.optimization import NoAttackPays
+
+    values = dict(h.node_values)
+    if knob == "electricity_usd_per_kwh":
+        values[knob] = np.full(h.n_nodes, value)
+    elif knob == "depreciation_life_years":
+        values["lifetime_days"] = np.full(h.n_nodes, value * 365.0)
+    elif knob in ("identity_cost_usd", "take_rate"):
+        cons = [NoAttackPays(AttackCosts(**{**vars(c.attack_costs), knob: value})) if isinstance(c, NoAttackPays)
+                else c for c in cons]
+    elif knob == "budget":
+        budget = value
+    return fs.optimize(replace(h, node_values=values), constraints=cons, budget=budget, oracle=False)
+
+
+@pytest.mark.property
+@pytest.mark.parametrize("knob, values", [("electricity_usd_per_kwh", (0.06, 0.2, 0.42)),
+                                          ("depreciation_life_years", (3.0, 6.0)),
+                                          ("identity_cost_usd", (0.0, 0.7, 3.0)),
+                                          ("take_rate", (0.0, 0.3, 0.9)),
+                                          ("budget", (40.0, 120.0))])
+@pytest.mark.parametrize("mode", ["hard", "cvar", "soft"])
+def test_swept_problems_equal_fresh_builds(small, knob, values, mode):
+    """Every quantity derived from a swept input (coverage costs, attack costs) is recomputed at each point."""
+    from fairshare.attacks import AttackCosts
+    from fairshare.optimization import NoAttackPays
+
+    h, _ = small
+    cons = [Coverage(who="active", cost="energy", mode=mode, level=0.5),
+            NoAttackPays(AttackCosts(identity_cost_usd=1.0, take_rate=0.2))]
+    budget = 80.0
+    fr = fs.frontier(h, over=knob, values=list(values), constraints=cons, budget=budget)
+    for v in values:
+        row = fr.table.loc[float(v)]
+        try:
+            fresh = _fresh(h, knob, v, cons, budget)
+        except fs.errors.InfeasibleError:
+            assert row["status"] == "infeasible", (knob, v)
+            continue
+        assert row["status"] != "infeasible", (knob, v)
+        assert row["objective"] == pytest.approx(fresh.objective, rel=1e-6, abs=1e-7), (knob, v)  # solver tolerance
+        w = fresh.weights.reindex([c.removeprefix("w_") for c in fr.table.columns if c.startswith("w_")])
+        np.testing.assert_allclose(row[[c for c in fr.table.columns if c.startswith("w_")]].to_numpy(float),
+                                   w.to_numpy(), atol=1e-4, err_msg=f"{knob}={v}")

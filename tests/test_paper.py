@@ -23,7 +23,7 @@ def test_paper_builds_on_the_small_network(tmp_path):
         assert len(data) > 0
     import fairshare as fs
 
-    ev = fs.evaluate(fs.datasets.default_network(seed=0, scale="small"), fs.formulas.reference_rules())
+    ev = fs.evaluate(fs.datasets.open_inference_network(seed=0, scale="small"), fs.formulas.reference_rules())
     assert f"Gini coefficient of operators' rewards is\n{ev.scoreboard.loc['status_quo', 'gini']:.2f}" in text
     assert (tmp_path / "paper.html").read_text().count("data:image/png;base64,") == 2
 

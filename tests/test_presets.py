@@ -219,7 +219,8 @@ def test_selection_probability_matches_go_livepeer():
 
 
 def test_livepeer_pays_pro_rata_to_active_stake():
-    # livepeer/protocol BondingManager reward: mintedTokens * orchestratorStake / totalActiveStake (domain-facts §2.4).
+    # livepeer/protocol BondingManager reward: mintedTokens * orchestratorStake / totalActiveStake
+    # [sources: livepeer-protocol].
     f = small_features(4)
     a = P.LivepeerStake()(f)
     np.testing.assert_allclose(a.rewards[0], E * np.array([10, 20, 30, 40]) / 100)
@@ -402,14 +403,14 @@ def test_vault_cap_matches_stakedbondvault():
 
 def test_opengradient_caps_one_node_and_keeps_fees_out_of_emission():
     f = replace(small_features(4), stake_tokens=np.tile([5.0, 5, 10, 80], (3, 1)))
-    a = P.OpenGradientStaking()(f)
+    a = P.OpenGradientStaking(share_cap=0.33)(f)  # a what-if cap (the contracts pay uncapped)
     # n3 is capped at 33%; 67% pro rata to 5 : 5 : 10 would give n2 33.5%, so it is capped too; 34% goes 1 : 1.
     np.testing.assert_allclose(a.rewards[0], E * np.array([0.17, 0.17, 0.33, 0.33]))
     strict = P.OpenGradientStaking(share_cap=0.2, raise_to_equal_share=False)(f)
     np.testing.assert_allclose(strict.unallocated[0], 0.2 * E)  # four nodes at 20% each: 20% cannot be placed
-    income = P.OpenGradientStaking().income_usd(f)
+    income = P.OpenGradientStaking(share_cap=0.33).income_usd(f)
     np.testing.assert_allclose(income, a.rewards * f.token_price_usd[:, None] + f.fees_usd)
-    no_fees = P.OpenGradientStaking()(replace(f, fees_usd=np.zeros((3, 4))))
+    no_fees = P.OpenGradientStaking(share_cap=0.33)(replace(f, fees_usd=np.zeros((3, 4))))
     np.testing.assert_array_equal(no_fees.rewards, a.rewards)
 
 
@@ -421,3 +422,107 @@ def test_presets_are_registered_and_deterministic():
     stake = pd.Series(STAKE, index=[f"v{i}" for i in range(4)])
     rule = P.YumaConsensus(weights=_weights_table(), validator_stake=stake)
     np.testing.assert_array_equal(rule(f).rewards, rule(f).rewards)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Yuma as the chain runs it, through the rule (the chain's own cases: tests/test_yuma_chain.py)
+
+
+def test_yuma_rule_runs_the_chain_epoch_in_both_variants_and_modes():
+    f = small_features(4)
+    stake = pd.Series([1, 2, 3, 4], index=[f"v{i}" for i in range(4)])
+    W = np.tile(U16, (4, 1))
+    for variant in ("original", "yuma3"):
+        for mode in ("float", "exact"):
+            rule = P.YumaConsensus(weights=_weights_table(), validator_stake=stake, mode=mode, variant=variant,
+                                   liquid_alpha=variant == "yuma3")
+            a = rule(f)
+            first = P.yuma_chain_epoch(stake.to_numpy(), P.weights_to_u16(W), variant=variant, mode=mode,
+                                       bonds_moving_average=900_000, liquid_alpha=variant == "yuma3")
+            np.testing.assert_allclose(a.rewards[0], 0.82 * E * first["E_server"], rtol=1e-12)
+            split = rule.split(f)
+            np.testing.assert_allclose(split.sum(axis=1), E, rtol=1e-12)
+            assert (split["unplaced"] >= 0).all() and (split["unplaced"] < 1e-6 * E).all()
+    with pytest.raises(FormulaError, match=r"mode 'docs' is original Yuma without liquid alpha"):
+        P.YumaConsensus(variant="yuma3")
+    with pytest.raises(FormulaError, match=r"liquid_alpha applies to variant='yuma3' only"):
+        P.YumaConsensus(mode="float", liquid_alpha=True)
+    with pytest.raises(FormulaError, match=r"mode 'exact' needs validator_stake in whole base units"):
+        P.YumaConsensus(weights=_weights_table(), validator_stake=stake * 0.5, mode="exact")(f)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Render Compute Network, RNP-019 (rendernetwork/RNPs RNP-019.md, Appendix 3 and 4)
+
+
+def test_rnp019_spec_multiplier_reproduces_the_worked_examples():
+    # Example 1, baseline: the RNP prints CM = 0.97 ("~1.0"): its six weights sum to 0.97, not the 1.0 it states.
+    assert P.spec_multiplier() == pytest.approx(0.97, abs=1e-12)
+    # Example 2, mixed upgraded: RTX 5090 1.7, 32 GB 1.33, 1600/1200 Mbps 4, 2.5/2.8 GHz 1.12, 1800 MB/s 1.28,
+    # 16 cores 1.5.
+    assert P.spec_multiplier(gpu=P.render.RNP019_GPU_SCORES["RTX 5090"], vram=1.33, network=4, clock=1.12,
+                             memory_bandwidth=1.28, cpu=1.5) == pytest.approx(1.8098, abs=1e-12)
+    # Example 3, mixed lower: network 0.25, clock 0.68, memory bandwidth 0.66.
+    assert P.spec_multiplier(network=0.25, clock=0.68, memory_bandwidth=0.66) == pytest.approx(0.8047, abs=1e-12)
+
+
+def test_rnp019_rewards_reproduce_the_worked_examples():
+    # "10 RENDER x Multiplier x (Hours Worked / 168)", 100 hours; the RNP rounds CM to 1.0, 1.81 and 0.80 first.
+    job, avail = P.rnp019_rewards([1.0, 1.81, 0.80], [100, 100, 100], [0.5, 1.0, 0.0])
+    np.testing.assert_allclose(np.round(job, 2), [5.95, 10.77, 4.76])
+    np.testing.assert_allclose(avail, [1.0, 2.0, 0.0])  # "2 RENDER/epoch per node, prorated by uptime (50% = 1)"
+    job, _ = P.rnp019_rewards([1.8098], [100], [1.0])
+    assert round(float(job[0]), 2) == 10.77  # the RNP's "10 x 1.8098 x (100/168) = 10.77" with the unrounded CM
+
+
+def test_render_compute_rule_pays_the_rnp_amounts_within_the_emission():
+    f = small_features(4)
+    rule = P.RenderComputeRewards(multiplier=pd.Series({"n0": 1.8098, "n1": 1.0, "n2": 0.8047, "n3": 0.97}))
+    amounts = rule.amounts(f)
+    week = 168 * 3600.0
+    cm = np.array([1.8098, 1.0, 0.8047, 0.97])
+    expected = (10 * cm * f.busy_seconds / 3600 / 168 + 2 * np.minimum(f.online_seconds / week, 1)) * (f.active > 0)
+    np.testing.assert_allclose(amounts, expected, rtol=1e-12)
+    a = rule(f)
+    np.testing.assert_allclose(a.rewards, amounts, rtol=1e-12)  # far below the emission: paid in full
+    np.testing.assert_allclose(a.rewards.sum(axis=1) + a.unallocated, E, rtol=1e-12)
+    small = replace(f, emission_tokens=np.full(3, 0.1))
+    scaled = rule(small)  # above the emission: scaled down pro rata, nothing unallocated
+    np.testing.assert_allclose(scaled.rewards.sum(axis=1), 0.1, rtol=1e-12)
+    with pytest.raises(FormulaError, match=r"RNP-019 amounts exceed the emission in 3 epoch"):
+        P.RenderComputeRewards(scale_to_emission=False)(small)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gonka (gonka-ai/gonka-docs docs/host/rewards.md): the hand-computed cases of GonkaComputeWeighted's docstring
+
+
+def _gonka_features(online=(86_400.0, 86_400.0, 86_400.0)):
+    f = small_features(3)
+    return replace(f, emission_tokens=np.full(3, 323_000.0), active=np.ones((3, 3)),
+                   online_seconds=np.tile(np.asarray(online), (3, 1)))
+
+
+def test_gonka_hand_computed_cases():
+    weights = pd.Series({"n0": 400.0, "n1": 100.0, "n2": 500.0})
+    a = P.GonkaComputeWeighted(poc_weight=weights)(_gonka_features())
+    np.testing.assert_allclose(a.rewards[0], [129_200, 32_300, 161_500])
+    missed = P.GonkaComputeWeighted(poc_weight=weights, missed=pd.Series({"n2": 0.12}))(_gonka_features())
+    np.testing.assert_allclose(missed.rewards[0], [258_400, 64_600, 0])
+    at_limit = P.GonkaComputeWeighted(poc_weight=weights, missed=pd.Series({"n2": 0.10}))(_gonka_features())
+    np.testing.assert_allclose(at_limit.rewards[0], [129_200, 32_300, 161_500])  # 10% keeps the reward
+    half = P.GonkaComputeWeighted(poc_weight=weights)(_gonka_features((86_400.0, 43_200.0, 86_400.0)))
+    np.testing.assert_allclose(half.rewards[0], [136_000, 17_000, 170_000])
+    assert round(float(P.gonka_epoch_reward(1460))) == 161_443  # 323,000 x exp(-0.000475 x 1460): about half
+
+
+def test_svip_validator_rewards_reuse_the_one_schedule():
+    from fairshare.economics import svip_emission
+
+    vp = pd.Series({"a": 3.0, "b": 1.0})
+    out = P.svip_validator_rewards(vp, 5, activation_epoch=2)
+    np.testing.assert_allclose(out.sum(axis=1), svip_emission(5, activation_epoch=2), rtol=1e-12)
+    np.testing.assert_allclose(out["a"], 3 * out["b"], rtol=1e-12)
+    assert out.iloc[:2].to_numpy().sum() == 0  # dormant before activation
+    with pytest.raises(FormulaError, match=r"voting_power has 2 rows; give one per epoch \(5\)"):
+        P.svip_validator_rewards(pd.DataFrame({"a": [1.0, 2.0]}), 5)

@@ -12,7 +12,7 @@ from fairshare.report.format import format_value
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     ev = fs.evaluate(h, fs.formulas.reference_rules(), trend_resamples=100)
     report = build_report(h, ev)
     first = write_report(report, tmp_path_factory.mktemp("a") / "report")
@@ -25,7 +25,7 @@ def test_every_section_is_present(written):
     md = (first / "report.md").read_text()
     for i, title in enumerate(["Question and data", "Candidate rules", "Proposed emission weights",
                                "Cost coverage per operator class", "Winners and losers",
-                               "Sybil, merge and fake-demand gains", "Sensitivity", "Simulation", "Assumptions",
+                               "Attacks: what gaming each rule nets", "Sensitivity", "Simulation", "Assumptions",
                                "Provenance"], 1):
         assert f"## {i}. {title}" in md
 
@@ -36,10 +36,15 @@ def test_numbers_in_the_markdown_equal_the_results(written):
     row = next(line for line in md.splitlines() if line.startswith("| median_retail_coverage |"))
     cells = [c.strip() for c in row.strip("|").split("|")][1:]
     assert cells == [format_value("median_retail_coverage", v) for v in ev.scoreboard["median_retail_coverage"]]
-    gaming = md.split("**How each rule can be gamed**", 1)[1]
+    gaming = md.split("**Gross split, merge and fake-demand ratios**", 1)[1]
     row = next(line for line in gaming.splitlines() if line.startswith("| floor_20pct |"))
     cells = [c.strip() for c in row.split("|")]
     assert format_value("sybil_gain_k10", ev.scoreboard.loc["floor_20pct", "sybil_gain_k10"]) in cells
+    attacks = md.split("**Net gain of each attack (largest over attackers and sizes)**", 1)[1]
+    row = next(line for line in attacks.splitlines() if line.startswith("| floor_20pct |"))
+    cells = [c.strip() for c in row.split("|")]
+    for col in ("net_gain_split", "best_attack_net_gain", "best_attack"):
+        assert format_value(col, ev.scoreboard.loc["floor_20pct", col]) in cells, col
 
 
 def test_manifest_lists_and_hashes_every_file(written):

@@ -66,7 +66,7 @@ def test_round_trip_is_exact(tmp_path):
 
 
 def test_round_trip_of_a_real_evaluation(tmp_path):
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     ev = fs.evaluate(h, RULES, trend_resamples=20)
     back = results_io.load(results_io.save(ev, tmp_path / "ev"))
     assert_same_evaluation(ev, back)
@@ -224,7 +224,7 @@ def test_emission_result_round_trip(tmp_path):
     import fairshare as fs
     from fairshare import results_io
 
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     res = fs.optimize(h, objective="hhi", constraints=[], evaluator=fs.evaluate)
     results_io.save(res, tmp_path / "opt")
     back = results_io.load(tmp_path / "opt")
@@ -237,22 +237,22 @@ def test_emission_result_round_trip(tmp_path):
 
 
 OLD = Path(__file__).resolve().parent / "data" / "results_v1"
+#: Measures whose sums became compensated so that their bounds hold on equal holders (issue 20): they
+#: moved in the last bits only (at most 1e-14 relative on the demo network).
+LAST_BITS = {"theil", "hhi", "entropy", "effective_number", "atkinson_0.5", "top_1pct_share", "top_10pct_share",
+             "bottom_40pct_share", "palma", "max_share"}
 
 
 def _recompute(kind):
     """The study of ``tests/data/results_v1/<kind>`` (its README), run by this version, saved and reloaded."""
-    from dataclasses import replace
-
-    h = fs.datasets.default_network(seed=0, scale="small")
+    h = fs.datasets.open_inference_network(seed=0, scale="small")
     if kind == "evaluation":
         return fs.evaluate(h, {"status_quo": F.STATUS_QUO, "capped": F.Capped(0.05)})
-    if kind == "optimization":
-        return fs.optimize(replace(h, token_price_usd=np.full(h.n_epochs, 0.16)))
     rule = fs.simulation.RuleChange(F.STATUS_QUO, F.Linear({"work": 1.0}), at=3)
     return fs.simulate(fs.Scenario.default(seed=0, scale="small"), rule, runs=2, epochs=8, seed=1)
 
 
-@pytest.mark.parametrize("kind", ["evaluation", "optimization", "simulation"])
+@pytest.mark.parametrize("kind", ["evaluation", "simulation"])
 def test_results_saved_before_the_layout_change_load_with_the_same_numbers(kind, tmp_path):
     old = results_io.load(OLD / kind)
     assert type(old).__module__.split(".")[1] == kind
@@ -260,7 +260,30 @@ def test_results_saved_before_the_layout_change_load_with_the_same_numbers(kind,
     old_parts, new_parts = (results_io.KINDS[type(r).__name__].to_parts(r) for r in (old, new))
     assert old_parts.tables.keys() == new_parts.tables.keys()
     for name, table in old_parts.tables.items():
-        pd.testing.assert_frame_equal(new_parts.tables[name], table, check_exact=True, obj=f"{kind} {name}")
+        new_table = new_parts.tables[name]
+        if kind == "evaluation" and name == "trend":  # issue 16: fs.trend's interval and statement; same slope
+            pd.testing.assert_series_equal(new_table["slope_per_month"], table["slope_per_month"], check_exact=False,
+                                           rtol=1e-12, atol=0.0)
+            continue
+        if kind == "evaluation" and name == "scoreboard":  # issue 14 added the attack columns; the old ones stay
+            assert set(table.columns) <= set(new_table.columns)
+            new_table = new_table[table.columns]
+        loose = [c for c in table.columns if c in LAST_BITS]
+        if loose:  # equal to the last bits, no more
+            pd.testing.assert_frame_equal(new_table[loose], table[loose], check_exact=False, rtol=1e-14, atol=0.0,
+                                          obj=f"{kind} {name}")
+            new_table, table = new_table.drop(columns=loose), table.drop(columns=loose)
+        pd.testing.assert_frame_equal(new_table, table, check_exact=True, obj=f"{kind} {name}")
+
+
+def test_an_optimization_saved_before_issue_14_loads_whole():
+    """The saved optimum cannot be recomputed any more: issue 14 made the fees component pay on margin (the
+    saved optimum weights gross fees 93%) and replaced the default problem. It still loads, whole."""
+    old = results_io.load(OLD / "optimization")
+    assert type(old).__name__ == "EmissionResult" and abs(sum(old.formula.weights.values()) - 1.0) < 1e-9
+    assert old.formula.weights["fees"] > 0.9 and len(old.operators) == 45
+    parts = results_io.KINDS["EmissionResult"].to_parts(old)
+    assert set(parts.tables) == {"weights", "constraints", "operators"}
 
 
 def test_a_result_of_another_format_version_names_it(tmp_path):

@@ -106,7 +106,10 @@ def test_linear_vesting_gives_closed_form_circulating_supply(small):
 
 
 def test_opg_calendar_matches_the_derived_unlock_schedule(scenario):
-    """§1.4: 190M circulate at TGE and about 300M (299.5M) after 12 months, with the staking pool's emission."""
+    """190M circulate at TGE and about 300M (299.5M) after 12 months, with the staking pool's emission.
+
+    [sources: opg-tokenomics]
+    """
     sim = simulate(scenario.replace(churn=Churn(enabled=False)), STATUS_QUO, runs=1, epochs=370, seed=0)
     circ = column(sim, "circulating_tokens")[0]
     assert circ[0] == pytest.approx(190e6 + 1e8 / 2922, rel=1e-12)

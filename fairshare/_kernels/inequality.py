@@ -9,8 +9,11 @@ count. Kernels whose name says ``sorted`` expect every row sorted ascending
 (the caller sorts once with ``np.sort``; one sort serves every sort-based
 measure, see :func:`suite_sorted_rows`).
 
-Row totals are sequential sums in storage order. The slow oracles of every
-kernel live in ``tests/naive.py``.
+Row totals are compensated (Neumaier) sums in storage order. Measures with a
+stated bound are sums of per-holder terms of one sign, so rounding keeps them
+inside it, and Nakamoto thresholds are rationals ``num / den`` compared
+exactly (see :func:`nakamoto_sorted_rows`). The slow oracles of every kernel
+live in ``tests/naive.py``.
 
 Each row kernel is compiled twice from one source (:func:`_row_kernel`): with
 ``parallel=True``, and serially for small inputs, where waking the thread pool
@@ -39,6 +42,7 @@ __all__ = [
     "group_sums",
     "group_theil",
     "PARALLEL_MIN_ELEMENTS",
+    "MAX_DENOMINATOR",
 ]
 
 #: Codes of the measures :func:`row_stats` computes (the ``which`` argument; the
@@ -51,57 +55,158 @@ SUITE_FIXED = ("total", "gini", "theil", "entropy", "hhi", "atkinson_ratio")
 
 # --------------------------------------------------------------------------- row helpers
 
+#: Machine epsilon of float64 (unit roundoff u = EPS / 2).
+_EPS = 2.0 ** -52
+#: Below this |x / mean - 1| the per-holder terms use their Taylor series (no cancellation).
+_SERIES_BELOW = 1e-2
+#: The exact accumulator: 30-bit limbs; position 0 weighs 2**-1127 (the lowest bit of any float64
+#: mantissa read as a 53-bit integer), so 78 limbs hold c * x for every finite x >= 0 and |c| < 2**31,
+#: summed up to 2**31 times, with room for the sign.
+_LIMB_BITS = 30
+_LIMB_MASK = (1 << 30) - 1
+_LIMBS = 78
+#: Holdings above this (2**900) are scaled by _HUGE_SCALE (2**-100, exact) where sums of them could overflow.
+_HUGE = 2.0**900
+_HUGE_SCALE = 2.0**-100
+#: Groups whose total is below this (2**-800) are scaled by _TINY_SCALE (2**200, exact) in the group Theil.
+_TINY = 2.0**-800
+_TINY_SCALE = 2.0**200
+#: Smallest positive normal float64.
+_SMALLEST_NORMAL = 2.0**-1022
+#: Largest denominator (and numerator) of a threshold the exact comparison takes.
+MAX_DENOMINATOR = (1 << 31) - 1
+
+
+@jit
+def _add(s, c, v):
+    """One step of Neumaier's compensated sum: returns the new ``(sum, compensation)`` (an infinite sum stays so)."""
+    t = s + v
+    if not math.isfinite(t):
+        return t, 0.0
+    if abs(s) >= abs(v):
+        c += (s - t) + v
+    else:
+        c += (v - t) + s
+    return t, c
+
 
 @jit
 def _row_sum(row):
-    total = 0.0
+    """Compensated (Neumaier) sum of ``row`` in storage order: error about one rounding of the total."""
+    s = c = 0.0
     for v in row:
-        total += v
-    return total
+        s, c = _add(s, c, v)
+    return s + c
+
+
+@jit
+def _theil_term(r, d):
+    """``r ln r - r + 1`` (>= 0) for ``r = x / mean``, ``d = r - 1``; 1 at ``r = 0``."""
+    if r == 0.0:
+        return 1.0
+    if abs(d) < _SERIES_BELOW:  # sum_{k>=2} (-1)^k d^k / (k (k - 1))
+        term = d * d
+        acc = 0.0
+        for k in range(2, 12):
+            acc += term / (k * (k - 1))
+            term *= -d
+        return acc
+    return max(r * math.log(r) - d, 0.0)
+
+
+@jit
+def _mld_term(r, d):
+    """``r - 1 - ln r`` (>= 0) for ``r = x / mean > 0``, ``d = r - 1``; inf at ``r = 0``."""
+    if r == 0.0:
+        return math.inf
+    if abs(d) < _SERIES_BELOW:  # sum_{k>=2} (-1)^k d^k / k
+        term = d * d
+        acc = 0.0
+        for k in range(2, 12):
+            acc += term / k
+            term *= -d
+        return acc
+    return max(d - math.log(r), 0.0)
+
+
+@jit
+def _power_term(r, d, power):
+    """``r^power - 1 - power d`` for ``r = x / mean``, ``d = r - 1``.
+
+    <= 0 for ``0 < power < 1``; >= 0 for ``power < 0``.
+    """
+    if power == 0.5:  # sqrt(r) - 1 - d / 2 = -(d / (1 + sqrt r))^2 / 2, without cancellation
+        q = d / (1.0 + math.sqrt(r))
+        return -0.5 * q * q
+    if r == 0.0:  # x / mean underflowed (or x = 0, for power > 0 only): r^power is 0 or infinite
+        value = power - 1.0 if power > 0.0 else math.inf
+    elif abs(d) * (abs(power) + 1.0) < _SERIES_BELOW:  # sum_{k>=2} C(power, k) d^k
+        coef = power * (power - 1.0) / 2.0
+        term = d * d
+        value = 0.0
+        for k in range(2, 14):
+            value += coef * term
+            coef *= (power - k) / (k + 1.0)
+            term *= d
+    else:  # from r itself: d = r - 1 has lost r's low bits when r is small
+        value = (r ** power - 1.0) - power * d
+    return min(value, 0.0) if power > 0.0 else max(value, 0.0)
 
 
 @jit
 def _share_moments(row, total, epsilon):
     """Theil T, MLD, entropy, HHI and the Atkinson ratio of ``row`` in one pass, one log per holder.
 
-    With ``r_i = x_i / mean`` and ``l_i = ln r_i`` (zero holders add nothing
-    to the sums of logs): ``T = (1/n) sum r_i l_i``; ``MLD = -(1/n) sum l_i``;
-    entropy ``-sum s_i ln s_i = (1/n) sum r_i (ln n - l_i)``, each factor
-    ``ln n - l_i = -ln s_i`` kept >= 0 where rounding would push it below;
-    ``HHI = sum s_i^2``; Atkinson ratio ``ede / mean`` =
-    ``((1/n) sum r_i^(1-epsilon))^(1/(1-epsilon))``, ``exp((1/n) sum l_i)`` for
-    ``epsilon = 1``, 0 for ``epsilon >= 1`` with a zero holder, 1 for ``epsilon = 0``.
+    With ``r_i = x_i / mean`` and ``d_i = r_i - 1`` (so ``sum d_i = 0``), every
+    measure is a sum of per-holder terms of one sign, added with compensation,
+    so rounding cannot take it out of its range (equal holders never land
+    below a minimum or above a maximum): ``T = (1/n) sum (r ln r - r + 1)``;
+    ``MLD = (1/n) sum (r - 1 - ln r)`` (infinite with a zero holder);
+    entropy ``ln n - T`` (kept in ``[0, ln n]``); ``HHI = (1 + (1/n) sum d^2) / n``
+    (kept <= 1); Atkinson ratio ``ede / mean = (1 + (1/n) sum (r^p - 1 - p d))^(1/p)``
+    with ``p = 1 - epsilon`` (<= 1), ``exp(-MLD)`` for ``epsilon = 1``, 0 for
+    ``epsilon >= 1`` with a zero holder, 1 for ``epsilon = 0``. Terms near
+    ``r = 1`` use their Taylor series; the mean's own rounding cancels to
+    first order in these forms. A subnormal mean is not used: ``r`` comes
+    from the shares then.
     """
     n = row.shape[0]
     mean = total / n
+    tiny = mean < _SMALLEST_NORMAL  # a subnormal mean has lost bits: ratios from the shares instead
     log_n = math.log(n)
     power = 1.0 - epsilon
-    theil = logs = entropy = squares = powers = 0.0
+    t_s = t_c = l_s = l_c = q_s = q_c = p_s = p_c = 0.0
     has_zero = False
     for v in row:
-        s = v / total
-        squares += s * s
+        r = (v / total) * n if tiny else v / mean
+        d = r - 1.0
+        t_s, t_c = _add(t_s, t_c, _theil_term(r, d))
+        q_s, q_c = _add(q_s, q_c, d * d)
         if v > 0.0:
-            r = v / mean
-            lr = math.log(r)
-            theil += r * lr
-            logs += lr
-            entropy += r * max(log_n - lr, 0.0)
-            if epsilon == 0.5:  # the common default: sqrt is cheaper than pow
-                powers += math.sqrt(r)
-            elif epsilon != 1.0 and epsilon != 0.0:
-                powers += r ** power
+            if r > 0.0:
+                l_s, l_c = _add(l_s, l_c, _mld_term(r, d))
+            else:  # v / mean underflowed: ln r from the logs (r itself adds nothing)
+                l_s, l_c = _add(l_s, l_c, -1.0 - (math.log(v) - math.log(total) + log_n))
         else:
             has_zero = True
+        if epsilon != 1.0 and epsilon != 0.0 and (v > 0.0 or power > 0.0):
+            p_s, p_c = _add(p_s, p_c, _power_term(r, d, power))
+    theil = min((t_s + t_c) / n, log_n)
+    mld = math.inf if has_zero else (l_s + l_c) / n
+    entropy = max(log_n - theil, 0.0)
+    hhi = min((1.0 + (q_s + q_c) / n) / n, 1.0)
     if epsilon == 0.0:
         ratio = 1.0
     elif epsilon >= 1.0 and has_zero:
         ratio = 0.0
     elif epsilon == 1.0:
-        ratio = math.exp(logs / n)
+        ratio = math.exp(-mld)
     else:
-        ratio = (powers / n) ** (1.0 / power)
-    return theil / n, -logs / n, entropy / n, squares, ratio
+        moment = (p_s + p_c) / n  # <= 0 for 0 < p < 1, >= 0 for p < 0
+        if power > 0.0:
+            moment = max(moment, -1.0)
+        ratio = math.exp(math.log1p(moment) / power) if moment > -1.0 else 0.0
+    return theil, mld, entropy, hhi, ratio
 
 
 @jit
@@ -112,58 +217,142 @@ def _gini_sorted(xs, ws, weighted):
     added term is non-negative and the result keeps full relative precision
     near equality: G = sum_i w_i D_i / (W * sum_i w_i x_i).
     """
+    # holdings near the float64 limit are scaled by an exact power of two first, so the sums of
+    # differences cannot overflow (the Gini is scale invariant; other rows are computed as given)
+    scale = _HUGE_SCALE if xs[xs.shape[0] - 1] > _HUGE else 1.0
     d = 0.0
     pairs = 0.0
     below = 0.0
     weighted_total = 0.0
-    previous = xs[0]
+    previous = xs[0] * scale
     for i in range(xs.shape[0]):
         w = ws[i] if weighted else 1.0
-        d += below * (xs[i] - previous)
+        x = xs[i] * scale
+        d += below * (x - previous)
         pairs += w * d
         below += w
-        weighted_total += w * xs[i]
-        previous = xs[i]
+        weighted_total += w * x
+        previous = x
     return pairs / (below * weighted_total)
 
 
 @jit
-def _lorenz_sum(xs, count, from_top):
-    """Sum held by ``count`` holders (real, in [0, n]) of an ascending row.
-
-    The largest holders when ``from_top``, else the smallest; a fractional
-    ``count`` takes that fraction of the next holder (linear interpolation
-    on the Lorenz curve).
-    """
-    n = xs.shape[0]
-    whole = min(int(count), n)
-    acc = 0.0
-    for k in range(whole):
-        acc += xs[n - 1 - k] if from_top else xs[k]
-    frac = count - whole
-    if whole < n and frac > 0.0:
-        acc += frac * (xs[n - 1 - whole] if from_top else xs[whole])
-    return acc
+def _scaled_sum(row, top):
+    """Compensated sum of ``row / top`` (``top`` the row's largest holding): the total Lorenz shares divide by."""
+    s = c = 0.0
+    for v in row:
+        s, c = _add(s, c, v / top)
+    return s + c
 
 
 @jit
-def _nakamoto_sorted(xs, total, threshold, inclusive):
-    """Fewest holders of an ascending row whose share exceeds (reaches) ``threshold``.
+def _lorenz_share(xs, count, from_top, scaled_total):
+    """Share held by ``count`` holders (real, in [0, n]) of an ascending row.
 
-    Walks from the largest holder. Reaching the zero holders means every
-    positive holder is counted and together they hold everything, so the
-    count stops there even if rounding kept the running share below a
-    threshold close to 1.
+    The largest holders when ``from_top``, else the smallest; a fractional
+    ``count`` takes that fraction of the next holder (linear interpolation
+    on the Lorenz curve). Holdings are divided by the largest one first and
+    summed with compensation (``scaled_total`` is :func:`_scaled_sum`), so
+    equal holders add whole numbers exactly: the top k of n equal holders
+    hold exactly ``k / n`` (rounded once), the Palma ratio of equal holders
+    is exactly 0.25, and holdings near the float64 limits neither overflow
+    nor underflow.
     """
     n = xs.shape[0]
-    cum = 0.0
+    top = xs[n - 1]
+    whole = min(int(count), n)
+    s = c = 0.0
+    for k in range(whole):
+        s, c = _add(s, c, (xs[n - 1 - k] if from_top else xs[k]) / top)
+    frac = count - whole
+    if whole < n and frac > 0.0:
+        s, c = _add(s, c, frac * ((xs[n - 1 - whole] if from_top else xs[whole]) / top))
+    return (s + c) / scaled_total
+
+
+@jit
+def _exact_add(acc, x, c):
+    """``acc += c * x`` exactly, for a finite ``x >= 0`` and an integer ``|c| <= MAX_DENOMINATOR``."""
+    if x == 0.0 or c == 0:
+        return
+    f, e = math.frexp(x)
+    mant = np.int64(f * 9007199254740992.0)  # x = mant * 2**(e - 53), mant < 2**53 (exact)
+    pos = e + 1074  # weight of mant's lowest bit, in units of 2**-1127 (>= 1 for any x > 0)
+    negative = c < 0
+    c = -c if negative else c
+    _add_at(acc, (mant & 0x7FFFFFF) * c, pos, negative)  # low 27 bits times c: < 2**58
+    _add_at(acc, (mant >> 27) * c, pos + 27, negative)  # high 26 bits times c: < 2**57
+
+
+@jit
+def _add_at(acc, v, pos, negative):
+    """``acc += (-1 if negative else 1) * v * 2**pos`` (in accumulator units), limb by limb."""
+    i = pos // _LIMB_BITS
+    shift = pos - i * _LIMB_BITS
+    room = _LIMB_BITS - shift
+    piece = (v & ((np.int64(1) << room) - 1)) << shift
+    acc[i] += -piece if negative else piece
+    v >>= room
+    while v > 0:
+        i += 1
+        piece = v & _LIMB_MASK
+        acc[i] += -piece if negative else piece
+        v >>= _LIMB_BITS
+
+
+@jit
+def _exact_sign(acc):
+    """Sign (-1, 0, 1) of the accumulated value; normalises the limbs in place (value unchanged)."""
+    carry = np.int64(0)
+    for i in range(acc.shape[0]):
+        v = acc[i] + carry
+        acc[i] = v & _LIMB_MASK
+        carry = v >> _LIMB_BITS
+    if carry != 0:
+        return -1 if carry < 0 else 1
+    for i in range(acc.shape[0] - 1, -1, -1):
+        if acc[i] != 0:
+            return 1
+    return 0
+
+
+@jit
+def _nakamoto_sorted(xs, total, num, den, inclusive):
+    """Fewest holders of an ascending row whose share exceeds (reaches) ``num / den``, decided exactly.
+
+    Walks from the largest holder with a compensated running sum ``S`` and
+    decides ``S / total`` against the threshold in floating point when the
+    two differ by more than the rounding bound of the comparison
+    (``16 u + 16 (n u)^2``). Otherwise (a tie, or within rounding of one) it
+    decides the sign of ``den * S - num * T`` (``T`` the exact total) exactly,
+    in an integer accumulator over the holdings' binary digits, kept up to
+    date from then on. Reaching the zero holders means every positive holder
+    is counted and together they hold everything, so the count stops there.
+    """
+    n = xs.shape[0]
+    threshold = num / den
+    bound = 16.0 * (0.5 * _EPS) + 16.0 * (n * 0.5 * _EPS) ** 2
+    acc = np.zeros(_LIMBS, dtype=np.int64)
+    live = False
+    s = c = 0.0
     for k in range(n):
         v = xs[n - 1 - k]
         if v == 0.0:
             return k
-        cum += v
-        share = cum / total
-        if share > threshold or (inclusive and share == threshold):
+        s, c = _add(s, c, v)
+        if live:
+            _exact_add(acc, v, den)  # moving v into the top: -num v becomes (den - num) v
+        gap = (s + c) / total - threshold
+        if gap > bound:
+            return k + 1
+        if gap < -bound:
+            continue
+        if not live:  # den * (top k + 1) - num * total, term by term
+            live = True
+            for j in range(n):
+                _exact_add(acc, xs[j], den - num if j >= n - 1 - k else -num)
+        sign = _exact_sign(acc)
+        if sign > 0 or (inclusive and sign == 0):
             return k + 1
     return n
 
@@ -222,16 +411,19 @@ def lorenz_share_sorted_rows(xs, count, from_top):
     """Share of the total held by the top (or bottom) ``count`` holders of each ascending row."""
     out = np.empty(xs.shape[0])
     for r in prange(xs.shape[0]):
-        out[r] = _lorenz_sum(xs[r], count, from_top) / _row_sum(xs[r])
+        out[r] = _lorenz_share(xs[r], count, from_top, _scaled_sum(xs[r], xs[r, xs.shape[1] - 1]))
     return out
 
 
 @_row_kernel
-def nakamoto_sorted_rows(xs, threshold, inclusive):
-    """Nakamoto coefficient of each ascending row (int64)."""
+def nakamoto_sorted_rows(xs, num, den, inclusive):
+    """Nakamoto coefficient of each ascending row (int64) at the threshold ``num / den``, decided exactly.
+
+    ``num`` and ``den`` are integers with ``0 < num < den <= MAX_DENOMINATOR``.
+    """
     out = np.empty(xs.shape[0], dtype=np.int64)
     for r in prange(xs.shape[0]):
-        out[r] = _nakamoto_sorted(xs[r], _row_sum(xs[r]), threshold, inclusive)
+        out[r] = _nakamoto_sorted(xs[r], _row_sum(xs[r]), num, den, inclusive)
     return out
 
 
@@ -242,8 +434,8 @@ def suite_sorted_rows(xs, epsilon, top_counts, bottom_counts, thresholds, inclus
     Returns ``(values, nakamoto)``: ``values`` is ``(R, 6 + T + B)`` float64
     with the columns of :data:`SUITE_FIXED`, then the share of the top
     ``top_counts[j]`` holders, then the share of the bottom
-    ``bottom_counts[j]`` holders; ``nakamoto`` is ``(R, len(thresholds))``
-    int64.
+    ``bottom_counts[j]`` holders; ``nakamoto`` is ``(R, T)`` int64, one
+    column per row ``(num, den)`` of the int64 array ``thresholds`` ``(T, 2)``.
     """
     rows = xs.shape[0]
     n_top = top_counts.shape[0]
@@ -259,12 +451,13 @@ def suite_sorted_rows(xs, epsilon, top_counts, bottom_counts, thresholds, inclus
         values[r, 3] = entropy
         values[r, 4] = hhi
         values[r, 5] = ratio
+        scaled_total = _scaled_sum(row, row[row.shape[0] - 1])
         for j in range(n_top):
-            values[r, 6 + j] = _lorenz_sum(row, top_counts[j], True) / total
+            values[r, 6 + j] = _lorenz_share(row, top_counts[j], True, scaled_total)
         for j in range(bottom_counts.shape[0]):
-            values[r, 6 + n_top + j] = _lorenz_sum(row, bottom_counts[j], False) / total
+            values[r, 6 + n_top + j] = _lorenz_share(row, bottom_counts[j], False, scaled_total)
         for j in range(thresholds.shape[0]):
-            nakamoto[r, j] = _nakamoto_sorted(row, total, thresholds[j], inclusive)
+            nakamoto[r, j] = _nakamoto_sorted(row, total, thresholds[j, 0], thresholds[j, 1], inclusive)
     return values, nakamoto
 
 
@@ -304,7 +497,13 @@ def group_theil(x, codes, n_groups):
             v = row[i]
             if v > 0.0:
                 g = codes[i]
-                acc[g] += v * math.log(v / (totals[r, g] / counts[g]))
+                total = totals[r, g]
+                if total < _TINY:  # subnormal sizes: an exact power of two up, so nothing underflows
+                    acc[g] += (v * _TINY_SCALE) * math.log((v / total) * counts[g])
+                else:
+                    acc[g] += v * math.log(v / (total / counts[g]))
         for g in range(n_groups):
-            theil[r, g] = acc[g] / totals[r, g] if totals[r, g] > 0.0 else np.nan
+            total = totals[r, g]
+            scale = _TINY_SCALE if total < _TINY else 1.0
+            theil[r, g] = acc[g] / (total * scale) if total > 0.0 else np.nan
     return totals, theil

@@ -7,17 +7,19 @@ busy time per node and epoch) and codes everything into arrays.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from .._distributed import fold_ordered
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
-from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_TIERS
+from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_ROLES, NODE_TIERS, POOL_COLUMN, pool_column
 from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
-from .validate import Labels, check_table, check_unique, code_labels, rows_message
+from .validate import Labels, check_contiguous, check_table, check_unique, code_labels, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates",
-           "busy_per_epoch_node", "check_busy", "coder_for"]
+           "build_pools", "busy_per_epoch_node", "check_busy", "coder_for"]
 
 
 def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp | None]:
@@ -42,17 +44,25 @@ def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp |
     return seconds, origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
 
 
-def build_parts(nodes: pd.DataFrame, market: pd.DataFrame, models: pd.DataFrame | None) -> dict:
+def build_parts(nodes: pd.DataFrame, market: pd.DataFrame, models: pd.DataFrame | None,
+                pools: pd.DataFrame | None = None) -> dict:
     """Everything of a history but its task log, stake and uptime: validated and coded.
 
     Parameters
     ----------
     nodes, market : pandas.DataFrame
-        The nodes and market tables.
+        The nodes and market tables (the market may hold ``emission_<pool>_tokens`` columns).
     models : pandas.DataFrame or None
         The models table; None uses the built-in registry.
+    pools : pandas.DataFrame or None
+        The pools table (``pool``, ``pays``); None: one pool paying inference nodes, the market's
+        ``emission_tokens``.
     """
-    return {**build_nodes(nodes), **build_market(market), **build_models(models)}
+    pool_cols = [c for c in getattr(market, "columns", ()) if isinstance(c, str) and re.match(POOL_COLUMN, c)]
+    market_only = market.drop(columns=pool_cols) if pool_cols else market
+    parts = {**build_nodes(nodes), **build_market(market_only), **build_models(models)}
+    parts.update(build_pools(pools, market, pool_cols, parts))
+    return parts
 
 
 def build_nodes(nodes: pd.DataFrame) -> dict:
@@ -91,6 +101,16 @@ def build_nodes(nodes: pd.DataFrame) -> dict:
         seen = ", ".join(repr(v) for v in pd.unique(tier_labels[bad])[:5])
         raise SchemaError(rows_message("nodes", column, bad, f"hold unknown tiers ({seen})",
                                        f"Allowed tiers: {', '.join(NODE_TIERS)}."))
+    role_codes = None
+    if "role" in cols:
+        role_labels = cols.pop("role")
+        role_codes = pd.Index(NODE_ROLES).get_indexer(pd.Index(role_labels))
+        bad = role_codes < 0
+        if bad.any():
+            seen = ", ".join(repr(v) for v in pd.unique(role_labels[bad])[:5])
+            raise SchemaError(rows_message("nodes", "role", bad, f"hold unknown roles ({seen})",
+                                           f"Allowed roles: {', '.join(NODE_ROLES)}."))
+        role_codes = np.ascontiguousarray(role_codes.astype(np.int64))
     node_ids = pd.Index(cols.pop("node_id"), dtype=object, name="node_id")
     operator_labels = cols.pop("operator_id")
     operator_ids = pd.Index(sorted(pd.unique(operator_labels)), dtype=object, name="operator_id")
@@ -102,6 +122,7 @@ def build_nodes(nodes: pd.DataFrame) -> dict:
         "node_hardware": cols.pop("hardware"),
         "node_region": cols.pop("region"),
         "node_values": cols,
+        "node_role": role_codes,
     }
 
 
@@ -117,13 +138,7 @@ def build_market(market: pd.DataFrame) -> dict:
     check_unique(cols["epoch"], "market", "epoch")
     order = np.argsort(cols["epoch"], kind="stable")
     epochs = cols["epoch"][order]
-    gaps = np.setdiff1d(np.arange(epochs[0], epochs[-1] + 1), epochs)
-    if gaps.size:
-        shown = ", ".join(str(int(g)) for g in gaps[:5]) + (", ..." if gaps.size > 5 else "")
-        raise AlignmentError(
-            f"market.epoch: {gaps.size} epoch(s) between {epochs[0]} and {epochs[-1]} are missing "
-            f"({shown}). The market table must have one row for every epoch of the history."
-        )
+    check_contiguous(epochs, "market", "epoch")  # from the gaps: no allocation sized by the span
     return {
         "epochs": np.ascontiguousarray(epochs),
         "emission_tokens": np.ascontiguousarray(cols["emission_tokens"][order]),
@@ -149,6 +164,67 @@ def build_models(models: pd.DataFrame | None) -> dict:
     names, params = cols["model"].values, cols["active_params_b"]
     return {"model_names": pd.Index(names, dtype=object, name="model"), "model_params_b": params,
             "models_given": True}
+
+
+def build_pools(pools: pd.DataFrame | None, market: pd.DataFrame, pool_cols: list, parts: dict) -> dict:
+    """Emission pools: names, the roles each pays, and tokens per epoch ``(E, P)`` in epoch order.
+
+    Without a pools table and pool columns, the history has one pool, ``inference``, paying
+    inference nodes the market's ``emission_tokens`` (what every history had before pools).
+    With them, every pool has a market column ``emission_<pool>_tokens`` and a pools row, a
+    pool pays either nodes that serve (inference, gateway) or validators, and ``emission_tokens``
+    must equal the sum of the pools in every epoch (the rules split that sum).
+
+    Parameters
+    ----------
+    pools : pandas.DataFrame or None
+        The pools table (``pool``, ``pays``).
+    market : pandas.DataFrame
+        The market table as given (with its pool columns).
+    pool_cols : list of str
+        The market's ``emission_<pool>_tokens`` columns.
+    parts : dict
+        The coded nodes and market (``epochs``, ``emission_tokens``).
+    """
+    if pools is None and not pool_cols:
+        return {"pool_names": (), "pool_pays": (), "pool_emission_tokens": None}
+    if pools is None:
+        raise SchemaError(f"market: pool column(s) {', '.join(pool_cols)} without a pools table. Add a pools "
+                          "table (pool, pays) saying which roles each pool pays.")
+    cols = check_table(pools, "pools")
+    check_unique(cols["pool"], "pools", "pool")
+    names = [str(n) for n in cols["pool"].values]
+    missing = [n for n in names if pool_column(n) not in pool_cols]
+    extra = [c for c in pool_cols if re.match(POOL_COLUMN, c).group(1) not in names]
+    if missing or extra:
+        raise SchemaError(f"pools: pools {missing} have no market column emission_<pool>_tokens and market columns "
+                          f"{extra} have no pools row. Give each pool one market column and one pools row.")
+    pays = []
+    for i, text in enumerate(cols["pays"].values):
+        roles = str(text).split("+")
+        unknown = [r for r in roles if r not in NODE_ROLES]
+        if unknown or not roles or ("validator" in roles and len(roles) > 1):
+            raise SchemaError(f"pools.pays: row {i} ({text!r}) must name roles among {', '.join(NODE_ROLES)} joined "
+                              "by '+', and a validator pool pays validators only.")
+        pays.append("+".join(r for r in NODE_ROLES if r in roles))
+    order = np.argsort(market["epoch"].to_numpy(), kind="stable")
+    matrix = np.empty((parts["epochs"].size, len(names)))
+    for k, name in enumerate(names):
+        column = pool_column(name)
+        values = pd.to_numeric(market[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            raise RangeError(rows_message("market", column, bad, "are missing, infinite or negative",
+                                          "Emission per pool is a number of tokens >= 0."))
+        matrix[:, k] = values[order]
+    total = matrix.sum(axis=1)
+    off = ~np.isclose(total, parts["emission_tokens"], rtol=1e-12, atol=1e-9)
+    if off.any():
+        raise AlignmentError(rows_message("market", "emission_tokens", off[np.argsort(order)],
+                                          "differ from the sum of the pool columns",
+                                          "emission_tokens is what the rules split: the sum of the pools."))
+    return {"pool_names": tuple(names), "pool_pays": tuple(pays),
+            "pool_emission_tokens": np.ascontiguousarray(matrix)}
 
 
 def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.Index,

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import RangeError
+from ..errors import ConfigError, RangeError
 from . import build
+from .metadata import DatasetInfo, baseline_rule
 from .partitioned import DaskTasks, is_dask_frame
-from .schema import NODE_TIERS, VERIFICATION_MODES
+from .schema import NODE_ROLES, NODE_TIERS, VERIFICATION_MODES, pool_column
 from .source import LeftBehind, TaskSource
 from .validate import offending
 
@@ -79,6 +80,17 @@ class History:
     provenance : dict, optional
         Where the history came from: the files read and their SHA-256, or the built-in network's
         configuration and seed.
+    node_role : ndarray of int64, shape (N,), optional
+        Role code (position in :data:`~fairshare.data.schema.NODE_ROLES`) of each node; None when the
+        nodes table has no ``role`` column (every node an inference node).
+    pool_names, pool_pays : tuple of str
+        Emission pools and the roles each pays (``"validator"``, ``"inference+gateway"``, ...); empty when
+        the history has no pools table (one implicit pool paying inference nodes ``emission_tokens``).
+    pool_emission_tokens : ndarray, shape (E, P), optional
+        Tokens each pool emits in each epoch (their sum is ``emission_tokens``); None without pools.
+    metadata : DatasetInfo, optional
+        What the data are (network, synthetic or real, baseline rule, price basis); None for a user's
+        history that did not state it.
     """
 
     node_ids: pd.Index
@@ -101,6 +113,11 @@ class History:
     epoch_seconds: float = DEFAULT_EPOCH_SECONDS
     epoch_origin: pd.Timestamp | None = None
     provenance: dict = field(default_factory=dict)
+    node_role: np.ndarray | None = None
+    pool_names: tuple = ()
+    pool_pays: tuple = ()
+    pool_emission_tokens: np.ndarray | None = None
+    metadata: DatasetInfo | None = None
 
     def __post_init__(self):
         for value in self.__dict__.values():
@@ -111,7 +128,8 @@ class History:
     def from_frames(cls, nodes: pd.DataFrame, tasks: pd.DataFrame, market: pd.DataFrame, *,
                     models: pd.DataFrame | None = None, stake: pd.DataFrame | None = None,
                     uptime: pd.DataFrame | None = None, epoch_seconds: float = DEFAULT_EPOCH_SECONDS,
-                    epoch_origin=None, provenance: dict | None = None) -> "History":
+                    epoch_origin=None, provenance: dict | None = None, pools: pd.DataFrame | None = None,
+                    metadata: DatasetInfo | None = None) -> "History":
         """Validate pandas tables and build a history (the tables are not modified).
 
         Parameters
@@ -135,15 +153,25 @@ class History:
             Epoch length; busy time per node and epoch may not exceed it.
         epoch_origin : timestamp, optional
             Start of epoch 0, needed when tasks carry ``timestamp`` instead of ``epoch``.
+        provenance : dict, optional
+            Where the tables came from (kept as given).
+        pools : DataFrame, optional
+            ``pool``, ``pays``: the emission pools whose ``emission_<pool>_tokens`` columns the market
+            table holds, and the roles each pays (README "Data schema").
+        metadata : DatasetInfo, optional
+            What the data are (network, synthetic or real, baseline, price basis).
         """
+        if metadata is not None and not isinstance(metadata, DatasetInfo):
+            raise ConfigError(f"metadata must be a fairshare.data.DatasetInfo, got {type(metadata).__name__}.")
         epoch_seconds, origin = build.normalise_epochs(epoch_seconds, epoch_origin)
-        parts = build.build_parts(nodes, market, models)
+        parts = build.build_parts(nodes, market, models, pools)
         coder = build.coder_for(parts, epoch_seconds, origin)
         source = DaskTasks(tasks, coder) if is_dask_frame(tasks) else build.encode_frame(tasks, coder)
-        return cls._assemble(parts, source, stake, uptime, epoch_seconds, origin, provenance or {})
+        return cls._assemble(parts, source, stake, uptime, epoch_seconds, origin, provenance or {}, metadata)
 
     @classmethod
-    def _assemble(cls, parts, source, stake, uptime, epoch_seconds, origin, provenance) -> "History":
+    def _assemble(cls, parts, source, stake, uptime, epoch_seconds, origin, provenance,
+                  metadata=None) -> "History":
         epochs, node_ids = parts["epochs"], parts["node_ids"]
         active = _active_mask(epochs, parts["node_values"])
         online = np.where(active, float(epoch_seconds), 0.0)
@@ -164,7 +192,7 @@ class History:
         stake_updates = build.build_updates(stake, "stake", "stake_tokens", node_ids, epochs)
         return cls(**parts, online_seconds=online, stake_updates=stake_updates, uptime_given=up is not None,
                    tasks_source=source, epoch_seconds=float(epoch_seconds), epoch_origin=origin,
-                   provenance=dict(provenance))
+                   provenance=dict(provenance), metadata=metadata)
 
     @classmethod
     def read(cls, path, **options) -> "History":
@@ -227,6 +255,30 @@ class History:
         return np.asarray(NODE_TIERS, dtype=object)[self.node_tier]
 
     @property
+    def role_labels(self) -> np.ndarray:
+        """Role of each node, ``(N,)`` (``"inference"`` for every node of a table without roles)."""
+        codes = np.zeros(self.n_nodes, dtype=np.int64) if self.node_role is None else self.node_role
+        return np.asarray(NODE_ROLES, dtype=object)[codes]
+
+    @property
+    def baseline(self):
+        """The rule this network pays with today (``metadata.baseline``), as a reward rule.
+
+        :class:`~fairshare.errors.ConfigError` when the history does not name one (a user's history).
+        """
+        if self.metadata is None or not self.metadata.baseline:
+            raise ConfigError("this history names no baseline rule (metadata.baseline); pass the rule you compare "
+                              "against explicitly, or build the history with metadata=DatasetInfo(..., baseline=...).")
+        return baseline_rule(self.metadata.baseline)
+
+    @property
+    def pools(self) -> pd.DataFrame | None:
+        """The pools table (``pool``, ``pays``), or None for a history with the one implicit pool."""
+        if not self.pool_names:
+            return None
+        return pd.DataFrame({"pool": list(self.pool_names), "pays": list(self.pool_pays)})
+
+    @property
     def nodes(self) -> pd.DataFrame:
         """The nodes table as validated (tier filled in from hardware when it was absent)."""
         v = self.node_values
@@ -243,12 +295,19 @@ class History:
             "tier": self.tier_labels,
         })
         df.loc[np.isnan(v["left_epoch"]), "left_epoch"] = pd.NA
+        if self.node_role is not None:
+            df["role"] = self.role_labels
+        if "rent_usd_per_day" in v:
+            df["rent_usd_per_day"] = v["rent_usd_per_day"]
         return df
 
     @property
     def market(self) -> pd.DataFrame:
-        return pd.DataFrame({"epoch": self.epochs, "emission_tokens": self.emission_tokens,
-                             "token_price_usd": self.token_price_usd})
+        df = pd.DataFrame({"epoch": self.epochs, "emission_tokens": self.emission_tokens,
+                           "token_price_usd": self.token_price_usd})
+        for k, name in enumerate(self.pool_names):
+            df[pool_column(name)] = self.pool_emission_tokens[:, k]
+        return df
 
     @property
     def models(self) -> pd.DataFrame:
@@ -291,8 +350,8 @@ class History:
         })
 
     def table(self, name: str) -> pd.DataFrame | None:
-        """Any table by name: nodes, tasks, market, models, stake or uptime (None if absent)."""
-        if name in ("nodes", "tasks", "market", "models"):
+        """Any table by name: nodes, tasks, market, models, pools, stake or uptime (None if absent)."""
+        if name in ("nodes", "tasks", "market", "models", "pools"):
             return getattr(self, name)
         updates = {"stake": (self.stake_updates, "stake_tokens"), "uptime": (self._uptime_rows(), "online_seconds")}
         data, column = updates[name]
@@ -312,7 +371,7 @@ class History:
         """True when both histories hold the same data, bit for bit."""
         if not isinstance(other, History):
             return False
-        names = ("nodes", "tasks", "market", "models", "stake", "uptime")
+        names = ("nodes", "tasks", "market", "models", "pools", "stake", "uptime")
         same = all(_frames_equal(self.table(n), other.table(n)) for n in names)
         return same and self.epoch_seconds == other.epoch_seconds and self.epoch_origin == other.epoch_origin
 

@@ -2,45 +2,52 @@
 
 Layout of a history directory::
 
-    history.json          epoch_seconds, epoch_origin, label dtypes, format (optional on read)
+    history.json          epoch_seconds, epoch_origin, label dtypes, format, dataset (what the data are;
+                          optional on read)
     nodes.csv|parquet     required
     market.csv|parquet    required
     tasks.csv|parquet     required; or tasks/ holding *.parquet parts (a partitioned dataset)
     models.csv|parquet    optional
+    pools.csv|parquet     optional (emission pools of the market's emission_<pool>_tokens columns)
     stake.csv|parquet     optional
     uptime.csv|parquet    optional
 
-Writes go to a temporary directory beside the target that is renamed into
-place at the end, so a reader never sees half a history. Input files are only
-ever opened for reading.
+Writes go through :class:`fairshare._atomic.atomic_directory` (re-exported
+here): a temporary directory beside the target put in place in one step at
+the end, so a reader never sees half a history. Input files are only ever
+opened for reading. CSV tables read back exactly as written: text columns
+stay text (``"NA"``, ``"null"``, ``"None"``, ``"01"`` are labels like any
+other) and only an empty field is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_directory
 from .._version import version
 from ..errors import ConfigError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
+from .metadata import DatasetInfo
 from .partitioned import ParquetTasks
 from .schema import TABLES
 
-__all__ = ["read_history", "write_history", "read_table", "atomic_directory"]
+__all__ = ["read_history", "write_history", "read_table"]  # atomic_directory: imported from fairshare._atomic
 
-_TABLE_NAMES = ("nodes", "tasks", "market", "models", "stake", "uptime")
+_TABLE_NAMES = ("nodes", "tasks", "market", "models", "pools", "stake", "uptime")
 _LABELS = ("node_id", "operator_id", "model")
 _FORMATS = ("csv", "parquet")
 # pandas >= 3 parses floats round-trip exactly by default (and deprecates the option).
 _EXACT_FLOATS = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+# pandas' default missing-value spellings, kept for numeric CSV columns only
+_NUMERIC_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 
 
 def write_history(history: History, directory: Path, format: str = "parquet", overwrite: bool = False) -> Path:
@@ -53,8 +60,8 @@ def write_history(history: History, directory: Path, format: str = "parquet", ov
     ----------
     history : History
         The history; its nodes, tasks and market tables are written, with its models table when it
-        was given and its stake and uptime tables when present, and ``history.json`` (epoch length
-        and origin, label types, provenance).
+        was given, its pools, stake and uptime tables when present, and ``history.json`` (epoch length
+        and origin, label types, provenance, and ``dataset``: the history's ``metadata`` when it has one).
     directory : str or pathlib.Path
         The directory to write (created with its parents).
     format : {"parquet", "csv"}, default "parquet"
@@ -76,6 +83,8 @@ def write_history(history: History, directory: Path, format: str = "parquet", ov
         "tables": [],
         "provenance": history.provenance,
     }
+    if history.metadata is not None:
+        meta["dataset"] = history.metadata.to_dict()
     with atomic_directory(directory, overwrite=overwrite) as tmp:
         for name in _TABLE_NAMES:
             df = history.table(name)
@@ -90,47 +99,6 @@ def write_history(history: History, directory: Path, format: str = "parquet", ov
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "history.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return directory
-
-
-class atomic_directory:
-    """Context manager: a temporary directory renamed to ``target`` on success.
-
-    On an exception the temporary directory is removed and ``target`` is left
-    as it was. With ``overwrite=False`` an existing non-empty ``target`` is an
-    error; with ``overwrite=True`` it is replaced in one rename.
-
-    Parameters
-    ----------
-    target : str or pathlib.Path
-        The directory to create (or replace).
-    overwrite : bool, default False
-        Replace an existing non-empty ``target`` in one rename; an error otherwise.
-    """
-
-    def __init__(self, target: Path, overwrite: bool = False):
-        self.target = Path(target)
-        self.overwrite = overwrite
-
-    def __enter__(self) -> Path:
-        if self.target.exists() and any(self.target.iterdir()) and not self.overwrite:
-            raise ConfigError(f"{self.target} exists and is not empty. Choose another directory or pass "
-                              "overwrite=True (--overwrite on the command line).")
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return False
-        old = None
-        if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return False
 
 
 def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | None = None,
@@ -168,20 +136,22 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
                               "nodes, tasks and market tables.")
     task_parts = _parquet_task_parts(path)
     provenance = {**meta.get("provenance", {}), "source": str(path), "input_sha256": input_hashes(path)}
+    info = DatasetInfo.from_dict(meta["dataset"]) if meta.get("dataset") is not None else None
     if not stream:
         tasks = read_table(path, "tasks", types) if not task_parts else pd.concat(
-            [pd.read_parquet(p) for p in task_parts], ignore_index=True)
+            [_read_parquet(p) for p in task_parts], ignore_index=True)
         if tasks is None:
             raise SchemaError(f"{path}: no tasks table (tasks.csv, tasks.parquet or tasks/*.parquet).")
         return History.from_frames(tables["nodes"], tasks, tables["market"], models=tables["models"],
                                    stake=tables["stake"], uptime=tables["uptime"], epoch_seconds=seconds,
-                                   epoch_origin=origin, provenance=provenance)
+                                   epoch_origin=origin, provenance=provenance, pools=tables["pools"],
+                                   metadata=info)
     if not task_parts:
         raise ConfigError(f"{path}: stream=True needs Parquet tasks (tasks.parquet or tasks/*.parquet).")
     seconds, origin = build.normalise_epochs(seconds, origin)
-    parts = build.build_parts(tables["nodes"], tables["market"], tables["models"])
+    parts = build.build_parts(tables["nodes"], tables["market"], tables["models"], tables["pools"])
     source = ParquetTasks(tuple(task_parts), build.coder_for(parts, seconds, origin))
-    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance)
+    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance, info)
 
 
 def read_table(directory: Path, name: str, label_types: dict | None = None) -> pd.DataFrame | None:
@@ -198,23 +168,37 @@ def read_table(directory: Path, name: str, label_types: dict | None = None) -> p
         read from ``<name>.parquet`` or ``<name>.csv``.
     label_types : dict of str to str, optional
         ``"str"`` or ``"int"`` by label column (``node_id``, ``operator_id``, ``model``), as recorded in
-        ``history.json``; a CSV's label columns are read as that type (str when not given).
-        Parquet keeps its own types.
+        ``history.json``; a CSV's label columns are read as that type (str when not given), its other
+        text columns as str. In a CSV only an empty field is missing (``NA``, ``null``, ``None`` are
+        text). Parquet keeps its own types.
     """
     csv, parquet = directory / f"{name}.csv", directory / f"{name}.parquet"
     if csv.exists() and parquet.exists():
         raise SchemaError(f"{directory}: both {csv.name} and {parquet.name} exist. Keep one of them.")
     if parquet.exists():
-        return pd.read_parquet(parquet)
+        return _read_parquet(parquet)
     if not csv.exists():
         return None
     types = label_types or {}
-    dtype = {c.name: (str if types.get(c.name, "str") == "str" else np.int64)
-             for c in TABLES[name] if c.name in _LABELS}
+    # every text column of the schema is read as text, where only an empty field is missing; numeric
+    # columns keep pandas' usual missing-value spellings (NA, NaN, null, ...)
+    dtype = {c.name: (np.int64 if c.name in _LABELS and types.get(c.name, "str") == "int" else str)
+             for c in TABLES[name] if c.kind == "str"}
     try:
-        return pd.read_csv(csv, dtype=dtype, **_EXACT_FLOATS)
+        header = pd.read_csv(csv, nrows=0).columns
+        missing = {c: [""] if dtype.get(c) is str else list(_NUMERIC_NA) for c in header}
+        return pd.read_csv(csv, dtype=dtype, keep_default_na=False, na_values=missing, **_EXACT_FLOATS)
     except ValueError as err:
         raise SchemaError(f"{csv}: could not read as CSV with the fairshare schema ({err}).") from err
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """``pd.read_parquet``, with a truncated, corrupt or mislabelled file named in a :class:`SchemaError`."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise SchemaError(f"{path}: could not read as Parquet ({type(err).__name__}: {err}). Write the file "
+                          "again or remove it.") from None
 
 
 def input_hashes(directory: Path) -> dict[str, str]:

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .models import active_params_by_name
+
 __all__ = [
     "Column",
     "TABLES",
     "VERIFICATION_MODES",
     "NODE_TIERS",
+    "NODE_ROLES",
+    "POOL_COLUMN",
+    "pool_column",
     "HARDWARE_TIERS",
     "MODEL_ACTIVE_PARAMS_B",
     "table_columns",
@@ -31,7 +36,29 @@ VERIFICATION_MODES: tuple[str, ...] = ("vanilla", "tee", "zkml")
 #: Node tiers (the setting a node runs in), in the order of their integer codes.
 NODE_TIERS: tuple[str, ...] = ("home", "colocation", "datacenter", "proxy")
 
-#: Tier of the hardware archetypes fairshare knows (domain-facts.md §8, node
+#: Roles of a node, in the order of their integer codes: an inference node serves tasks on its
+#: own hardware, a gateway relays requests to hosted models (its work is 0; its value is the fee
+#: margin), a validator runs consensus (DESIGN.md "Units, time and identity"). A nodes table
+#: without a ``role`` column holds inference nodes only.
+NODE_ROLES: tuple[str, ...] = ("inference", "gateway", "validator")
+
+#: Market columns holding one emission pool each: ``emission_<pool>_tokens`` (e.g.
+#: ``emission_svip_tokens``); the ``pools`` table says which roles each pool pays.
+POOL_COLUMN = r"^emission_([a-z][a-z0-9_]*)_tokens$"
+
+
+def pool_column(pool: str) -> str:
+    """The market column of emission pool ``pool`` (``"svip"`` -> ``"emission_svip_tokens"``).
+
+    Parameters
+    ----------
+    pool : str
+        Pool name: lower-case letters, digits and underscores, starting with a letter.
+    """
+    return f"emission_{pool}_tokens"
+
+
+#: Tier of the hardware archetypes fairshare knows (fairshare's node
 #: archetypes). A nodes table with other hardware must carry a ``tier`` column.
 HARDWARE_TIERS: dict[str, str] = {
     "rtx3090": "home",
@@ -46,19 +73,12 @@ HARDWARE_TIERS: dict[str, str] = {
     "tee_proxy": "proxy",
 }
 
-#: Active parameters (billions) of models fairshare knows; a history whose
-#: tasks name other models must carry a ``models`` table. Open models from
-#: their model cards (Llama 3.1 8B / 70B, Llama 3.3 70B, Mistral 7B). Hosted
-#: proxy models do not publish sizes: a proxy node's work is priced by its
-#: rate card, so they carry a nominal 8B-equivalent size (factor 1), stated
-#: here so it is never implicit.
-MODEL_ACTIVE_PARAMS_B: dict[str, float] = {
-    "llama-3.1-8b": 8.0,
-    "llama-3.1-70b": 70.0,
-    "llama-3.3-70b": 70.0,
-    "mistral-7b": 7.0,
-    "proxy-hosted": 8.0,
-}
+#: Active parameters (billions) of every model name fairshare knows (:mod:`fairshare.data.models`:
+#: open models by their usual identifiers, closed models at 0); a history whose tasks name other
+#: models must carry a ``models`` table. The names of the first registry keep their values
+#: (``llama-3.1-8b`` 8, ``llama-3.1-70b`` and ``llama-3.3-70b`` 70, ``mistral-7b`` 7, and
+#: ``proxy-hosted``, a hosted model of unknown size, a nominal 8B equivalent).
+MODEL_ACTIVE_PARAMS_B: dict[str, float] = active_params_by_name()
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("region", "str", "", "electricity / jurisdiction region label"),
         Column("tier", "str", "", "setting: home, colocation, datacenter or proxy; "
                "derived from hardware when absent", required=False),
+        Column("role", "str", "", "inference, gateway or validator; inference when absent", required=False),
+        _nonneg("rent_usd_per_day", "USD/day", "rent of a rented instance (e.g. a cloud enclave) while active; "
+                "0 when absent", required=False),
     ),
     "tasks": (
         Column("epoch", "int", "epoch", "epoch the task was settled in (or give a timestamp column)"),
@@ -151,13 +174,18 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "market": (
         Column("epoch", "int", "epoch", "epoch index; the market table defines the history's epochs"),
-        _nonneg("emission_tokens", "tokens", "tokens emitted to inference nodes in the epoch"),
+        _nonneg("emission_tokens", "tokens", "tokens the reward rules split among the history's nodes in the "
+                "epoch (the sum of the pools when a pools table is given)"),
         _nonneg("token_price_usd", "USD/token", "token price in the epoch"),
     ),
     "models": (
         Column("model", "str", "", "model name as in the tasks table"),
-        Column("active_params_b", "float", "billions", "active parameters per token",
-               low=0.0, low_open=True),
+        Column("active_params_b", "float", "billions", "active parameters per token; 0 for a closed model "
+               "relayed to its provider (no work on the node)", low=0.0),
+    ),
+    "pools": (
+        Column("pool", "str", "", "emission pool; the market table holds its emission_<pool>_tokens column"),
+        Column("pays", "str", "", "roles the pool pays, joined by '+' (e.g. validator, inference+gateway)"),
     ),
     "stake": (
         Column("epoch", "int", "epoch", "epoch from which the value holds"),

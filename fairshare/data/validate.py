@@ -16,7 +16,8 @@ import pandas as pd
 from ..errors import AlignmentError, NaNError, RangeError, SchemaError
 from .schema import TABLES, Column
 
-__all__ = ["Labels", "check_table", "check_unique", "code_labels", "column_values", "offending", "rows_message"]
+__all__ = ["Labels", "check_table", "check_unique", "check_contiguous", "code_labels", "column_values", "offending",
+           "rows_message"]
 
 _SHOW = 5
 
@@ -100,6 +101,10 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
         )
     specs = TABLES[table]
     names = {c.name for c in specs}
+    repeated = pd.unique(df.columns[df.columns.duplicated()])
+    if len(repeated):
+        raise SchemaError(f"{table}: column(s) {', '.join(map(str, repeated))} appear more than once. "
+                          "Keep one column of each name before loading.")
     missing = [c.name for c in specs if c.required and c.name not in df.columns]
     if missing:
         raise SchemaError(
@@ -192,6 +197,9 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
             f"{table}.{spec.name}: expected numbers ({spec.unit or spec.kind}), got dtype "
             f"{series.dtype}. Convert the column with pd.to_numeric before loading."
         )
+    if spec.kind == "int" and isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        # whole numbers as given: checked as integers, no float64 round trip
+        return _integer_values(series.to_numpy(), table, spec, positions)
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     nan = np.isnan(values)
     if nan.any() and not spec.nullable:
@@ -207,6 +215,11 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
         if frac.any():
             raise SchemaError(rows_message(table, spec.name, frac, "are not whole numbers",
                                            f"{spec.name} counts {spec.unit or 'units'}; round or fix them.", positions))
+        inexact = finite & (np.abs(np.where(finite, values, 0.0)) > _FLOAT_EXACT)
+        if inexact.any():
+            raise RangeError(rows_message(
+                table, spec.name, inexact, "are above 2**53 in magnitude in a float column, where not every "
+                "whole number exists (2**53 + 1 reads as 2**53)", "Fix the values at the source.", positions))
     if spec.low is not None:
         below = finite & ((values <= spec.low) if spec.low_open else (values < spec.low))
         if below.any():
@@ -220,8 +233,76 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
                                           f"are out of range (must be <= {spec.high:g})",
                                           "Fix the values at the source.", positions))
     if spec.kind == "int" and not spec.nullable:
-        return np.ascontiguousarray(values.astype(np.int64))
+        return np.ascontiguousarray(values.astype(np.int64))  # |values| <= 2**53: exact
     return np.ascontiguousarray(values)
+
+
+#: Largest magnitude below which a float64 holds every whole number exactly.
+_FLOAT_EXACT = 2.0**53
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _integer_values(raw: np.ndarray, table: str, spec: Column, positions) -> np.ndarray:
+    """An integer column checked as integers: int64 range, the schema's bounds, exactness where kept as float."""
+    if raw.dtype.kind == "u":
+        huge = raw > np.uint64(_INT64_MAX)
+        if huge.any():
+            raise RangeError(rows_message(table, spec.name, huge, f"are above the int64 maximum {_INT64_MAX:,}",
+                                          "Fix the values at the source.", positions))
+    values = raw.astype(np.int64)
+    if spec.low is not None:  # bounds are small numbers: comparing in float64 decides them exactly
+        below = (values <= spec.low) if spec.low_open else (values < spec.low)
+        if below.any():
+            bound = f"> {spec.low:g}" if spec.low_open else f">= {spec.low:g}"
+            raise RangeError(rows_message(table, spec.name, below, f"are out of range (must be {bound})",
+                                          "Fix the values at the source.", positions))
+    if spec.high is not None:
+        above = values > spec.high
+        if above.any():
+            raise RangeError(rows_message(table, spec.name, above, f"are out of range (must be <= {spec.high:g})",
+                                          "Fix the values at the source.", positions))
+    # counts are summed and epochs compared in float64 downstream: beyond 2**53 neither stays exact
+    inexact = np.abs(values) > int(_FLOAT_EXACT)
+    if inexact.any():
+        raise RangeError(rows_message(table, spec.name, inexact, "are above 2**53 in magnitude, beyond which "
+                                      "fairshare cannot keep whole numbers exact", "Fix the values at the source.",
+                                      positions))
+    return np.ascontiguousarray(values.astype(np.float64) if spec.nullable else values)
+
+
+def check_contiguous(epochs: np.ndarray, table: str, column: str) -> None:
+    """Raise :class:`AlignmentError` unless the sorted, unique ``epochs`` run without a gap.
+
+    Counts and shows the missing values from the gaps between neighbours, so the
+    time and memory taken do not grow with the span (a mistyped 1e8 among
+    epochs 0-2 fails at once).
+
+    Parameters
+    ----------
+    epochs : int64 ndarray
+        Sorted, unique epochs.
+    table : str
+        Table name, for the message.
+    column : str
+        Column name, for the message.
+    """
+    if epochs.size < 2:
+        return
+    steps = np.diff(epochs)
+    holes = np.flatnonzero(steps > 1)
+    if not holes.size:
+        return
+    missing = int((steps[holes] - 1).sum())  # at most the span: |epochs| <= 2**53, no overflow
+    shown = []
+    for i in holes:
+        start, stop = int(epochs[i]) + 1, int(epochs[i + 1])
+        shown.extend(range(start, min(stop, start + _SHOW - len(shown))))
+        if len(shown) >= _SHOW:
+            break
+    text = ", ".join(str(v) for v in shown) + (", ..." if missing > len(shown) else "")
+    raise AlignmentError(
+        f"{table}.{column}: {missing} epoch(s) between {int(epochs[0])} and {int(epochs[-1])} are missing "
+        f"({text}). The {table} table must have one row for every epoch of the history.")
 
 
 def check_unique(values, table: str, column: str) -> None:

@@ -5,17 +5,20 @@ Traffic comes in four classes, each a stream of *units* the router places on nod
 =========  ================  ============  ===================================================
 class      model             verification  unit
 =========  ================  ============  ===================================================
-``large``  llama-3.3-70b     vanilla       one whole large-model job (§5.4: big operators take
-                                           whole large-model jobs; §1.2: vanilla is the mode for
+``large``  llama-3.3-70b     vanilla       one whole large-model job ([sources: azure-llm-trace-2023, syfi-tracelab]:
+                                           big operators take
+                                           whole large-model jobs; [sources: og-docs]: vanilla is the mode for
                                            "generative AI and other large models")
 ``small``  llama-3.1-8b      tee           a parcel of small chat requests settled together
-                                           (§1.1 ``SETTLE_BATCH``); §1.2: "all LLM inference
-                                           defaults to TEE"; §7 uses an 8B model for retail tasks
+                                           ([sources: og-settlement-relay] ``SETTLE_BATCH``); [sources: og-docs]: "all
+                                           LLM inference
+                                           defaults to TEE"; retail rigs serve 8B models [sources: gpu-benchmarks-llm]
 ``zkml``   mistral-7b        zkml          one request, settled on its own with its proof
-                                           (§1.1 ``SETTLE_INDIVIDUAL``); §1.2: ZKML is for
+                                           ([sources: og-settlement-relay] ``SETTLE_INDIVIDUAL``); [sources: og-docs]:
+                                           ZKML is for
                                            "smaller models in high-impact use cases"
 ``proxy``  hosted models     tee           a parcel of requests to a hosted model, relayed by
-                                           a TEE proxy node (§1.1, §1.3)
+                                           a TEE proxy node ([sources: og-docs, og-tee-gateway])
 =========  ================  ============  ===================================================
 
 Parameters
@@ -23,35 +26,40 @@ Parameters
 =============================  ===================  ==========================================
 parameter                      default              source
 =============================  ===================  ==========================================
-prompt tokens, lognormal       mu 6.63, sigma 0.99  §5.3 Azure conversation trace fit (H)
-output tokens, lognormal       mu 5.02, sigma 0.86  §5.3 (H)
-corr(prompt, output)           -0.11                §5.3; drawn as a log-correlation of -0.189,
+prompt tokens, lognormal       mu 6.63, sigma 0.99  [sources: azure-llm-trace-2023] Azure conversation trace fit (H)
+output tokens, lognormal       mu 5.02, sigma 0.86  [sources: azure-llm-trace-2023] (H)
+corr(prompt, output)           -0.11                [sources: azure-llm-trace-2023]; drawn as a log-correlation of
+                                                    -0.189,
                                                     which gives -0.11 between the raw sizes
-large job size, Pareto alpha   1.3                  §8 (range 1.1-1.5, §5.4)
-large job minimum              100 small requests   §5.4 ("x_min about 100x a small task"); in
+large job size, Pareto alpha   1.3                  [sources: syfi-tracelab] (range 1.1-1.5,
+                                                    [sources: azure-llm-trace-2023, syfi-tracelab])
+large job minimum              100 small requests   [sources: azure-llm-trace-2023, syfi-tracelab] ("x_min about 100x a
+                                                    small task"); in
                                                     tokens 100 x (1,237 + 219) = 145,567
 large job maximum              0.25 epoch of the    assumption: a whole job settles within one
                                fastest 70B node     epoch on one node (about 3,400 x x_min)
-large job prompt share         0.849                a small request's mean prompt share (§5.3)
-token share of large jobs      0.60                 §5.4 (50-70%)
-verification overhead          vanilla 1, tee 2.5,  §8 (§1.2: TEE 2-3x, ZKML 100-1000x); ZK-CRV
+large job prompt share         0.849                a small request's mean prompt share
+                                                    ([sources: azure-llm-trace-2023])
+token share of large jobs      0.60                 [sources: azure-llm-trace-2023, syfi-tracelab] (50-70%)
+verification overhead          vanilla 1, tee 2.5,  [sources: og-docs] (TEE 2-3x, ZKML 100-1000x); ZK-CRV
                                zkml 300             (1.5x) is not a mode of the schema
-fee, open 8B (blended)         $0.05 / 1M tokens    §8 (0.03-0.6)
-fee, open 70B (blended)        $0.30 / 1M tokens    §8 (0.13-0.9)
-fee, hosted models (in / out)  rate card            §1.3 tee-gateway ``model_registry.py`` (H):
+fee, open 8B (blended)         $0.05 / 1M tokens    [sources: open-model-prices] (0.03-0.6)
+fee, open 70B (blended)        $0.30 / 1M tokens    [sources: open-model-prices] (0.13-0.9)
+fee, hosted models (in / out)  rate card            [sources: og-tee-gateway] tee-gateway ``model_registry.py`` (H):
                                                     GPT-4.1 2/8, Claude Sonnet 4.5 3/15, Gemini
                                                     2.5 Flash 0.30/2.50, Grok-4-fast 0.20/0.50
-proxy upstream cost            equal to the fee     §1.3: proxy revenue is a pass-through of the
+proxy upstream cost            equal to the fee     [sources: og-tee-gateway]: proxy revenue is a pass-through of the
                                                     provider's list price
-hosted model mix               equal shares         assumption (no public mix, §9)
-ZKML requests per small one    1e-5                 assumption (no public task mix, §9)
+hosted model mix               equal shares         assumption (no public mix)
+ZKML requests per small one    1e-5                 assumption (no public task mix)
 =============================  ===================  ==========================================
 
 Units are a representation choice, not a fact: a small or proxy parcel holds 1,024
 requests and a large unit 8 jobs of one client (each job drawn on its own), so a year of a
 busy network routes tens of millions of units rather than billions of requests.
 
-Where sources conflict. §5.4 also says about 95% of task *count* is small, and SyFI
+Where sources conflict. [sources: azure-llm-trace-2023, syfi-tracelab] also says about 95% of task *count* is small,
+and SyFI
 sessions have p99/p50 of about 300. With Pareto alpha 1.3 and a minimum of 100 small
 requests, a mean large job is about 4 x 100 small requests (396 with the cap), so a 5%
 count share would put about 95% of tokens in large jobs, not 50-70%. The generator keeps
@@ -85,7 +93,7 @@ __all__ = [
     "lognormal_log_correlation",
 ]
 
-#: Busy-time multiplier of each verification mode (§8; §1.2 gives TEE 2-3x, ZKML 100-1000x).
+#: Busy-time multiplier of each verification mode ([sources: og-docs] gives TEE 2-3x, ZKML 100-1000x).
 VERIFICATION_OVERHEAD: dict[str, float] = {"vanilla": 1.0, "tee": 2.5, "zkml": 300.0}
 
 #: Traffic classes in routing order (large jobs are booked first: whole-job contracts).
@@ -113,7 +121,7 @@ class ModelSpec:
         True for a hosted model relayed by a TEE proxy: its fee is paid upstream in full
         (``upstream_cost_usd`` equals ``fee_usd``).
     source : str
-        Where the fee comes from (domain-facts section).
+        Where the fee comes from (a ``docs/sources.md`` key).
     """
 
     name: str
@@ -128,13 +136,13 @@ class ModelSpec:
 #: Model catalogue. Open-model sizes from their model cards (as in ``schema.MODEL_ACTIVE_PARAMS_B``);
 #: hosted models publish no size and carry the schema's nominal 8B-equivalent.
 MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("llama-3.1-8b", "8b", 8.0, 0.05, 0.05, False, "fee §8 (blended)"),
-    ModelSpec("llama-3.3-70b", "70b", 70.0, 0.30, 0.30, False, "fee §8 (blended)"),
-    ModelSpec("mistral-7b", "8b", 7.0, 0.05, 0.05, False, "fee §8 (open 8B class)"),
-    ModelSpec("gpt-4.1", "hosted", 8.0, 2.0, 8.0, True, "§1.3 rate card"),
-    ModelSpec("claude-sonnet-4.5", "hosted", 8.0, 3.0, 15.0, True, "§1.3 rate card"),
-    ModelSpec("gemini-2.5-flash", "hosted", 8.0, 0.30, 2.50, True, "§1.3 rate card"),
-    ModelSpec("grok-4-fast", "hosted", 8.0, 0.20, 0.50, True, "§1.3 rate card"),
+    ModelSpec("llama-3.1-8b", "8b", 8.0, 0.05, 0.05, False, "fee [sources: open-model-prices] (blended)"),
+    ModelSpec("llama-3.3-70b", "70b", 70.0, 0.30, 0.30, False, "fee [sources: open-model-prices] (blended)"),
+    ModelSpec("mistral-7b", "8b", 7.0, 0.05, 0.05, False, "fee [sources: open-model-prices] (open 8B class)"),
+    ModelSpec("gpt-4.1", "hosted", 8.0, 2.0, 8.0, True, "[sources: og-tee-gateway] rate card"),
+    ModelSpec("claude-sonnet-4.5", "hosted", 8.0, 3.0, 15.0, True, "[sources: og-tee-gateway] rate card"),
+    ModelSpec("gemini-2.5-flash", "hosted", 8.0, 0.30, 2.50, True, "[sources: og-tee-gateway] rate card"),
+    ModelSpec("grok-4-fast", "hosted", 8.0, 0.20, 0.50, True, "[sources: og-tee-gateway] rate card"),
 )
 
 #: Model and verification mode of each class (the proxy class draws among hosted models).
@@ -185,7 +193,7 @@ def lognormal_log_correlation(raw_corr: float, sigma_a: float, sigma_b: float) -
     ----------
     raw_corr : float
         Target correlation between the variables themselves (e.g. -0.11 between prompt and
-        output tokens, §5.3).
+        output tokens, [sources: azure-llm-trace-2023]).
     sigma_a, sigma_b : float
         Standard deviations of the two variables' logs.
 
@@ -199,18 +207,18 @@ def lognormal_log_correlation(raw_corr: float, sigma_a: float, sigma_b: float) -
 
 @dataclass(frozen=True)
 class RequestSizes:
-    """Prompt and output tokens of one small request: a correlated lognormal pair (§5.3).
+    """Prompt and output tokens of one small request: a correlated lognormal pair ([sources: azure-llm-trace-2023]).
 
     Parameters
     ----------
     prompt_mu : float, default 6.63
-        Mean of log prompt tokens (Azure conversation trace fit, §5.3).
+        Mean of log prompt tokens (Azure conversation trace fit, [sources: azure-llm-trace-2023]).
     prompt_sigma : float, default 0.99
-        Standard deviation of log prompt tokens (§5.3).
+        Standard deviation of log prompt tokens ([sources: azure-llm-trace-2023]).
     output_mu : float, default 5.02
-        Mean of log output tokens (§5.3).
+        Mean of log output tokens ([sources: azure-llm-trace-2023]).
     output_sigma : float, default 0.86
-        Standard deviation of log output tokens (§5.3).
+        Standard deviation of log output tokens ([sources: azure-llm-trace-2023]).
     corr : float, default -0.11
         Correlation between a request's prompt and output tokens (the raw sizes, not their logs;
         see :func:`lognormal_log_correlation`).
@@ -285,9 +293,10 @@ class LargeJobs:
     Parameters
     ----------
     alpha : float
-        Pareto tail exponent (> 1 for a finite mean; 1.3 in the built-in network, §8).
+        Pareto tail exponent (> 1 for a finite mean; 1.3 in the built-in network, [sources: syfi-tracelab]).
     min_tokens : float
-        Smallest job, tokens (x_min: 100 mean small requests in the built-in network, §5.4).
+        Smallest job, tokens (x_min: 100 mean small requests in the built-in network,
+        [sources: azure-llm-trace-2023, syfi-tracelab]).
     max_tokens : float
         Largest job, tokens: the truncation point of the tail.
     prompt_share : float

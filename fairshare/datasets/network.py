@@ -1,8 +1,11 @@
-"""The built-in network: :func:`default_network` builds a calibrated, seeded history.
+"""The open-inference what-if network: :func:`open_inference_network` builds a calibrated, seeded history.
 
-The network is an OpenGradient-style inference network over one year from TGE: home GPUs
-and Macs run by retail operators, colocation A100 / L40S and datacenter 8xH100 fleets, and
-TEE proxies reselling hosted models. Every default cites ``shared/reference/domain-facts.md``
+The network is **hypothetical**: permissionless local-inference nodes as OpenGradient's
+documentation describes them [sources: og-docs] (no public software or reward formula for such
+nodes exists), over one year from TGE: home GPUs and Macs run by retail operators, colocation
+A100 / L40S and datacenter 8xH100 fleets, and TEE proxies reselling hosted models. It is where
+attacks, the optimiser and simulations of permissionless designs run; OpenGradient as deployed
+is :func:`fairshare.datasets.opengradient_2026`. Every default cites a key of ``docs/sources.md`` (``[sources: key]``)
 in the module that owns it: :mod:`.archetypes` (hardware, power, prices, sites),
 :mod:`.supply` (operators, churn, stake, reputation), :mod:`.demand` (models, sizes,
 verification, fees), :mod:`.routing` (the router), :mod:`.traffic` (calibrated demand) and
@@ -22,6 +25,7 @@ import pandas as pd
 
 from .._version import version
 from ..data.history import History
+from ..data.metadata import DatasetInfo
 from ..data.schema import VERIFICATION_MODES
 from ..errors import ConfigError
 from .archetypes import ARCHETYPES
@@ -31,8 +35,14 @@ from .supply import Population, SupplySpec, build_population
 from .token import PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD, PRICE_USD, check_price_parameters, emission_schedule, price_path
 from .traffic import TrafficSpec, calibrate_demand, generate_tasks
 
-__all__ = ["NetworkConfig", "NetworkParts", "SCALES", "default_network", "network_config", "build_parts",
-           "recorded_config"]
+__all__ = ["NetworkConfig", "NetworkParts", "SCALES", "open_inference_network", "network_config", "build_parts",
+           "recorded_config", "GENERATOR", "WHAT_IF_GENERATORS", "what_if_info"]
+
+#: ``provenance["generator"]`` of the what-if network.
+GENERATOR = "fairshare.datasets.open_inference_network"
+#: Generators of the what-if network: the current name and the one it had before the rename (saved
+#: histories and results carry it).
+WHAT_IF_GENERATORS = (GENERATOR, "fairshare.datasets.default_network")
 
 #: Size presets: nodes (keys over the whole run), epochs and rows mode. ``small`` is for tests
 #: and examples, ``default`` is the year-long demo network, ``large`` a stress size.
@@ -43,7 +53,7 @@ SCALES: dict[str, dict] = {
     "large": {"n_nodes": 3000, "n_epochs": 365},
 }
 
-#: Start of epoch 0: OPG's TGE on 21 April 2026 (§1.4).
+#: Start of epoch 0: OPG's TGE on 21 April 2026 ([sources: opg-tokenomics]).
 EPOCH_ORIGIN = "2026-04-21"
 #: Epochs are days (the emission, price, churn and utilisation figures are per day).
 EPOCH_SECONDS = 86_400.0
@@ -53,7 +63,7 @@ _STREAMS = ("population", "demand", "routing", "price")
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Everything :func:`default_network` needs besides the seed.
+    """Everything :func:`open_inference_network` needs besides the seed.
 
     ``n_nodes`` counts node keys over the whole run (some join late, some leave);
     ``emission`` is a schedule name of :mod:`.token`, a number of tokens per epoch or one
@@ -74,9 +84,9 @@ class NetworkConfig:
         Tokens emitted per epoch: a schedule of :data:`~fairshare.datasets.token.EMISSION_SCHEDULES`,
         a constant number of tokens per epoch, or ``n_epochs`` values.
     price_usd : float, default 0.16
-        Centre of the token price path, USD per token (§1.4); > 0.
+        Centre of the token price path, USD per token ([sources: opg-market]); > 0.
     price_log_sd : float, default 0.587
-        Stationary standard deviation of the log price (makes $0.05-$0.50 the 95% band, §8); >= 0.
+        Stationary standard deviation of the log price (makes $0.05-$0.50 the 95% band, [sources: opg-market]); >= 0.
     price_half_life_days : float, default 30
         Mean-reversion half-life of the log price, days (assumption); > 0.
     rows : {"epoch", "unit"}, default "epoch"
@@ -208,9 +218,41 @@ def network_config(scale: str = "default", **options) -> NetworkConfig:
     return cfg.validate()
 
 
-def default_network(seed: int = 0, scale: str = "default", *, config: NetworkConfig | None = None,
-                    **options) -> History:
-    """The built-in, calibrated network as a validated :class:`~fairshare.data.History`.
+def what_if_info(config: NetworkConfig | None = None) -> DatasetInfo:
+    """What the what-if network's data are: its :class:`~fairshare.data.DatasetInfo`.
+
+    Parameters
+    ----------
+    config : NetworkConfig, optional
+        The configuration (its emission schedule is named in the description); default settings when None.
+    """
+    emission = "staking" if config is None else config.emission
+    pool = emission if isinstance(emission, str) else "custom"
+    return DatasetInfo(
+        network="open_inference_network", synthetic=True,
+        description=("A hypothetical OpenGradient-style network of permissionless local-inference nodes (home "
+                     "GPUs, Macs, colocation and datacenter fleets, TEE proxies), as OpenGradient's docs describe "
+                     "such nodes; no public software pays them, so it is a what-if, not the deployed network. "
+                     f"Emission: the {pool!r} schedule paid to inference nodes; baseline rule STAKE_WORK_50_50, "
+                     "fairshare's invented stand-in (50% stake, 50% work)."),
+        baseline="STAKE_WORK_50_50",
+        price_basis="USD at each epoch's OPG price, a seeded path around $0.16 (mid-June 2026)",
+        # a key of a permissionless node costs its registration only: about 520k gas with attestation
+        # [sources: og-evm-tee-architecture] at the genesis base fee of 1 gwei [sources: og-mainnet-genesis],
+        # about 0.0005 OPG once; no stake is required [sources: og-tee-registry]. Per epoch: 0.
+        identity_cost_usd=0.0)
+
+
+def open_inference_network(seed: int = 0, scale: str = "default", *, config: NetworkConfig | None = None,
+                           **options) -> History:
+    """The hypothetical open-inference network: calibrated, seeded, as a validated :class:`~fairshare.data.History`.
+
+    **Hypothetical.** Permissionless local-inference nodes as OpenGradient's documentation describes
+    them; no public software or reward formula for such nodes exists [sources: og-docs], so this is a
+    what-if, not OpenGradient as deployed (that is :func:`~fairshare.datasets.opengradient_2026`). Its
+    baseline, ``history.baseline``, is :data:`~fairshare.datasets.STAKE_WORK_50_50` (50% stake, 50%
+    work), fairshare's stand-in, not a rule any network pays with; ``history.metadata`` says so.
+    This network was called ``default_network`` before (that name works, with a warning, until 0.3).
 
     Parameters
     ----------
@@ -238,28 +280,30 @@ def default_network(seed: int = 0, scale: str = "default", *, config: NetworkCon
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> h.n_epochs
     30
+    >>> h.metadata.synthetic
+    True
     """
     if config is not None and options:
         raise ConfigError(f"give either config or options, not both (options: {', '.join(sorted(options))}).")
     cfg = network_config(scale, **options) if config is None else config
     parts = build_parts(seed, cfg)
     provenance = {
-        "generator": "fairshare.datasets.default_network", "fairshare_version": version, "seed": int(seed),
+        "generator": GENERATOR, "fairshare_version": version, "seed": int(seed),
         "scale": scale if config is None else "custom", "config": _plain(asdict(cfg)),
         "demand_means_per_epoch": {c: float(v) for c, v in zip(CLASSES, parts.demand_means.mean(axis=0))},
         "late_capital_factor": parts.population.late_capital_factor, **parts.routing_stats,
     }
     return History.from_frames(_nodes_frame(parts.population), _tasks_frame(parts.tasks, parts.population),
                                parts.market, models=models_table(), epoch_seconds=EPOCH_SECONDS,
-                               epoch_origin=EPOCH_ORIGIN, provenance=provenance)
+                               epoch_origin=EPOCH_ORIGIN, provenance=provenance, metadata=what_if_info(cfg))
 
 
 @dataclass(frozen=True)
 class NetworkParts:
-    """What :func:`default_network` builds before validation: the population, the calibrated
+    """What :func:`open_inference_network` builds before validation: the population, the calibrated
     demand means ``(E, C)``, the coded task columns, routing statistics and the market table.
 
     Parameters
@@ -362,7 +406,7 @@ def _tasks_frame(data: dict, pop: Population) -> pd.DataFrame:
 def recorded_config(provenance: dict) -> NetworkConfig | None:
     """The :class:`NetworkConfig` recorded in a built-in history's ``provenance``, or None.
 
-    None when the history is not :func:`default_network`'s or its recorded configuration cannot
+    None when the history is not :func:`open_inference_network`'s or its recorded configuration cannot
     be rebuilt exactly (the rebuilt one must give the same provenance record).
 
     Parameters
@@ -370,7 +414,7 @@ def recorded_config(provenance: dict) -> NetworkConfig | None:
     provenance : dict
         A history's ``provenance``; its ``generator``, ``scale`` and ``config`` entries are read.
     """
-    if provenance.get("generator") != "fairshare.datasets.default_network" or "config" not in provenance:
+    if provenance.get("generator") not in WHAT_IF_GENERATORS or "config" not in provenance:
         return None
     scale = provenance.get("scale")
     scale = scale if scale in SCALES else "default"

@@ -5,14 +5,14 @@ epoch at a time. Each unit belongs to a traffic class; each class has its own el
 nodes and its own ``random_share`` r:
 
 * with probability ``1 - r`` the unit goes to a node drawn in proportion to its **stake**
-  (stake-weighted selection, as Livepeer's orchestrator selection, domain-facts §2.4);
+  (stake-weighted selection, as Livepeer's orchestrator selection, [sources: livepeer-protocol]);
 * otherwise to a node drawn in proportion to its **free-slot capacity** (a random free
-  slot: the "random part" of §2.4, through which small nodes win work). A node's capacity
+  slot: the "random part" of [sources: livepeer-protocol], through which small nodes win work). A node's capacity
   for a class is the inverse of the busy time a mean unit of the class takes on it, so
   this draw alone fills nodes to equal utilisation.
 
 Both draws are weighted by **reputation** as well, the score of og-evm's
-``TEE_REPUTATION_GUIDE`` (§1.2): 50% success rate + 35% uptime ratio + 15% response quality
+``TEE_REPUTATION_GUIDE`` ([sources: og-tee-reputation]): 50% success rate + 35% uptime ratio + 15% response quality
 on a 0-10,000 scale, whose "future enhancements" give high-reputation TEEs priority; a class
 may require a minimum score (tiers: Poor < 4,000 <= Fair < 7,000 <= Good < 9,000 <=
 Excellent, as ``getTopTEEsByReputation(type, minTier, limit)`` filters them).
@@ -43,7 +43,7 @@ from ..errors import ConfigError
 __all__ = ["REPUTATION_TIERS", "RouteResult", "reputation_score", "unit_busy_seconds", "class_mean_busy",
            "selection_probability", "route", "expected_allocation"]
 
-#: Lower bounds of the reputation tiers on the 0-10,000 scale (§1.2).
+#: Lower bounds of the reputation tiers on the 0-10,000 scale ([sources: og-tee-reputation]).
 REPUTATION_TIERS: dict[str, float] = {"poor": 0.0, "fair": 4000.0, "good": 7000.0, "excellent": 9000.0}
 
 
@@ -72,7 +72,9 @@ class RouteResult:
 
 
 def reputation_score(success_rate, uptime_ratio, quality) -> np.ndarray:
-    """TEE reputation on the 0-10,000 scale: 10,000 x (0.5 success + 0.35 uptime + 0.15 quality) (§1.2).
+    """TEE reputation on the 0-10,000 scale: 10,000 x (0.5 success + 0.35 uptime + 0.15 quality).
+
+    [sources: og-tee-reputation]
 
     Parameters
     ----------

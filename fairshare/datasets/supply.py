@@ -2,37 +2,37 @@
 
 The population is built from the archetype catalogue (:mod:`.archetypes`) in five steps:
 
-1. **Node counts** per archetype: ``n_nodes`` times the population shares (§8), apportioned
+1. **Node counts** per archetype: ``n_nodes`` times the population shares (an assumption), apportioned
    by largest remainder with at least one node per archetype that has a share (so a small
    network still has every kind of node). Counts are a specification, not a draw.
 2. **Operators.** Home nodes (GPUs and Macs) belong to retail operators of 1, 2 or 3 nodes
-   with chances in proportion to 1, 1/4, 1/9 (assumption: the reference gives no size mix;
+   with chances in proportion to 1, 1/4, 1/9 (assumption: no public source gives a size mix;
    DESIGN.md calls an operator retail up to 3 nodes). Colocation, datacenter and proxy
    nodes belong to operators whose sizes follow a rank-size law (size of the k-th largest
    proportional to 1/k): with exponent 1 the top three of Filecoin's 267 operators would
-   hold 29.7% of power against the reported 30.2% (§6). The number of such operators is
+   hold 29.7% of power against the reported 30.2% ([sources: concentration-reports]). The number of such operators is
    the node count over a mean size (assumption: datacenter 20, colocation 5, proxy 2).
 3. **Nodes**: purchase price drawn uniformly in the archetype's range, one region per
    operator (its tariff), PUE, life and residual value from the archetype.
-4. **Churn** (assumption; §9: no public node counts): over a year, 30% of operators join
+4. **Churn** (assumption: no public node counts): over a year, 30% of operators join
    after the first epoch (a shorter run has proportionally fewer entrants, 30% x run /
    365 days, and at least one), at a uniformly drawn epoch and with all their nodes; each node leaves with a
    hazard of 5% per 30 days at home and 2% elsewhere.
-5. **Stake** is heavy-tailed as Livepeer's delegators (§6): the top 6% of holders hold 92%
+5. **Stake** is heavy-tailed as Livepeer's delegators ([sources: livepeer-delegation]): the top 6% of holders hold 92%
    of stake, the next 9% hold 6%, the other 85% hold 2%; mean 5,562 tokens per holder
    (17.92M bonded LPT over 3,222 delegators). The operators present at the first epoch
    (incumbents) are ranked by the hardware value they put at risk (sum of purchase prices)
    and, within a bracket, stake in proportion to it; a node bonds its operator's stake in
    proportion to its own price (a proxy enclave, bought for nothing, bonds nothing).
    **Late capital**: total bonded stake grows with the unlocked OPG supply, 190M at TGE to
-   300M at month 12 (§1.4). Operators that join later (entrants) bond, per dollar of
+   300M at month 12 ([sources: opg-tokenomics]). Operators that join later (entrants) bond, per dollar of
    hardware, the incumbents' mean stake per dollar times one factor, chosen so that the
    stake active at the last epoch is the first epoch's times the supply growth to that
    epoch; a factor above 1 is capital arriving faster than hardware.
 
-Reputation (§1.2 formula, :func:`.routing.reputation_score`) has three inputs the reference
-does not measure (assumption): failure rate uniform on 0-10% at home (BurstGPT reports over
-5% for some services, §5.3) and 0-2% elsewhere; uptime ratio uniform on 0.80-1.00 at home
+Reputation ([sources: og-tee-reputation] formula, :func:`.routing.reputation_score`) has three inputs no public source
+gives (assumptions): failure rate uniform on 0-10% at home (BurstGPT reports over
+5% for some services, [sources: burstgpt]) and 0-2% elsewhere; uptime ratio uniform on 0.80-1.00 at home
 and 0.98-1.00 elsewhere; response quality uniform on 0.5-1.0.
 """
 
@@ -47,7 +47,7 @@ from .routing import reputation_score
 
 __all__ = ["SupplySpec", "Population", "apportion", "rank_size", "build_population", "unlocked_supply_growth"]
 
-#: Unlocked OPG supply at TGE and 12 months after (millions, §1.4 derived schedule).
+#: Unlocked OPG supply at TGE and 12 months after (millions, [sources: opg-tokenomics] derived schedule).
 _UNLOCKED_M0, _UNLOCKED_M12 = 190.0, 300.0
 
 
@@ -59,7 +59,7 @@ class SupplySpec:
     ----------
     shares : tuple of float, default the archetypes' shares
         Share of node keys per archetype, in :data:`~fairshare.datasets.archetypes.ARCHETYPES` order
-        (§8 mix); normalised, so they need not sum to 1.
+        (the assumed mix); normalised, so they need not sum to 1.
     retail_size_weights : tuple of float, default (1, 1/4, 1/9)
         Relative chances of a retail (home) operator running 1, 2, 3, ... nodes (assumption).
     operator_mean_nodes : tuple of (str, float) pairs, default colocation 5, datacenter 20, proxy 2
@@ -70,12 +70,14 @@ class SupplySpec:
     leave_hazard_30d : tuple of (str, float) pairs, default home 0.05, others 0.02
         Chance that a node leaves within 30 days, by tier (assumption).
     stake_brackets : tuple of (float, float) pairs, default ((0.06, 0.92), (0.09, 0.06), (0.85, 0.02))
-        (share of holders, share of stake) of each bracket, richest first (Livepeer, §6); each
+        (share of holders, share of stake) of each bracket, richest first (Livepeer, [sources: livepeer-delegation]);
+        each
         column sums to 1.
     mean_stake_tokens : float, default 5,562
-        Mean stake per incumbent operator, tokens (17.92M bonded LPT over 3,222 delegators, §6).
+        Mean stake per incumbent operator, tokens (17.92M bonded LPT over 3,222 delegators,
+        [sources: livepeer-delegation]).
     late_capital : bool, default True
-        Scale entrants' stake so active stake grows with the unlocked OPG supply (§1.4).
+        Scale entrants' stake so active stake grows with the unlocked OPG supply ([sources: opg-tokenomics]).
     failure_rate_max : tuple of (str, float) pairs, default home 0.10, other 0.02
         Upper end of the uniform failure rate, at home and elsewhere (a reputation input).
     uptime_min : tuple of (str, float) pairs, default home 0.80, other 0.98
@@ -211,7 +213,9 @@ def rank_size(n_nodes: int, n_operators: int) -> np.ndarray:
 
 
 def unlocked_supply_growth(epoch_days: np.ndarray) -> np.ndarray:
-    """Unlocked OPG supply relative to TGE after ``epoch_days`` days (linear 190M -> 300M over 12 months, §1.4).
+    """Unlocked OPG supply relative to TGE after ``epoch_days`` days (linear 190M -> 300M over 12 months).
+
+    [sources: opg-tokenomics]
 
     Parameters
     ----------
@@ -362,7 +366,7 @@ def _bracket_stake(rng, spec, capital):
 
 
 def _late_capital(stake, joined, left, n_epochs, epoch_days):
-    """Scale joiners' stake so active stake grows with unlocked supply (§1.4) by the last epoch."""
+    """Scale joiners' stake so active stake grows with unlocked supply ([sources: opg-tokenomics]) by the last epoch."""
     last = n_epochs - 1
     active_end = (joined <= last) & ((left < 0) | (left >= last))
     active_start = joined == 0

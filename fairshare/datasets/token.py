@@ -1,27 +1,27 @@
 """Token side of the built-in network: the emission that funds inference nodes, and the price.
 
-Emission schedules (tokens per epoch; domain-facts §1.4)
+Emission schedules (tokens per epoch; [sources: opg-tokenomics])
 --------------------------------------------------------
 =================  ===========================================================================
 ``"staking"``      the OPG staking-rewards pool, 10% of the 1B supply (100M tokens) linear over
                    96 months: 100M / 96 = 1.0417M tokens a month, 34,223 a day (default)
 ``"staking_svip"`` the same pool under og-evm's ``x/svip`` exponential decay,
                    ``rate(t) = (ln 2 / T) pool e^(-t ln 2 / T)``, with the half-life T = 48 months
-                   so that half the pool is emitted in 48 months (§8); 47,432 tokens on day 0
+                   so that half the pool is emitted in 48 months ([sources: og-svip-doc]); 47,432 tokens on day 0
 ``"ecosystem"``    the ecosystem bucket, 40% of supply (400M) with 10% unlocked at TGE and the
                    rest linear over 60 months: 6M tokens a month, 197,125 a day
 =================  ===========================================================================
 
 A number (tokens per epoch) or an array with one value per epoch gives a custom schedule.
-A month is 365.25 / 12 days. Epoch 0 starts at TGE (21 April 2026, §1.4).
+A month is 365.25 / 12 days. Epoch 0 starts at TGE (21 April 2026, [sources: opg-tokenomics]).
 
 Price path (USD per OPG)
 ------------------------
 The log price follows a seeded mean-reverting (Ornstein-Uhlenbeck) path around ln $0.16
-(the mid-June 2026 price, §1.4). Its stationary standard deviation 0.587 makes $0.05-$0.50
-(§8's range) the central 95% band: ln(0.50 / 0.05) / (2 x 1.96) = 0.587; the band's
+(the mid-June 2026 price, [sources: opg-market]). Its stationary standard deviation 0.587 makes $0.05-$0.50
+([sources: opg-market]'s range) the central 95% band: ln(0.50 / 0.05) / (2 x 1.96) = 0.587; the band's
 geometric centre, $0.158, is the quoted price. Mean reversion has a half-life of 30 days
-(assumption: the reference gives no volatility). The path starts at the centre price.
+(assumption: no public source gives a volatility). The path starts at the centre price.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from math import exp, log, sqrt
 
 import numpy as np
 
+from ..economics.svip import svip_emission
 from ..errors import ConfigError
 
 __all__ = ["EMISSION_SCHEDULES", "DAYS_PER_MONTH", "emission_schedule", "price_path", "check_price_parameters",
@@ -38,14 +39,14 @@ __all__ = ["EMISSION_SCHEDULES", "DAYS_PER_MONTH", "emission_schedule", "price_p
 
 DAYS_PER_MONTH = 365.25 / 12
 _SUPPLY = 1_000_000_000.0
-#: (pool tokens, months) of the linear schedules (§1.4 allocation table).
+#: (pool tokens, months) of the linear schedules ([sources: opg-tokenomics] allocation table).
 _LINEAR = {"staking": (0.10 * _SUPPLY, 96.0), "ecosystem": (0.40 * _SUPPLY * 0.90, 60.0)}
 _SVIP_HALF_LIFE_MONTHS = 48.0
 EMISSION_SCHEDULES: tuple[str, ...] = ("staking", "staking_svip", "ecosystem")
 
-#: Centre of the price path, USD per OPG (§1.4, mid-June 2026).
+#: Centre of the price path, USD per OPG ([sources: opg-market], mid-June 2026).
 PRICE_USD = 0.16
-#: Stationary standard deviation of the log price: $0.05-$0.50 as the 95% band (§8).
+#: Stationary standard deviation of the log price: $0.05-$0.50 as the 95% band ([sources: opg-market]).
 PRICE_LOG_SD = log(0.50 / 0.05) / (2 * 1.96)
 #: Mean-reversion half-life of the log price, days (assumption).
 PRICE_HALF_LIFE_DAYS = 30.0
@@ -79,10 +80,8 @@ def emission_schedule(schedule, n_epochs: int, epoch_seconds: float = 86_400.0) 
             pool, months = _LINEAR[schedule]
             return np.full(n_epochs, pool / (months * DAYS_PER_MONTH) * days)
         if schedule == "staking_svip":
-            pool = _LINEAR["staking"][0]
-            lam = log(2.0) / (_SVIP_HALF_LIFE_MONTHS * DAYS_PER_MONTH)  # per day
-            t = np.arange(n_epochs + 1) * days
-            return pool * -np.diff(np.exp(-lam * t))
+            return svip_emission(int(n_epochs), activation_epoch=0, pool_tokens=_LINEAR["staking"][0],
+                                 half_life_days=_SVIP_HALF_LIFE_MONTHS * DAYS_PER_MONTH, epoch_seconds=epoch_seconds)
         raise ConfigError(f"emission: unknown schedule {schedule!r}; allowed: {', '.join(EMISSION_SCHEDULES)}, "
                           "a number of tokens per epoch, or one value per epoch.")
     values = np.asarray(schedule, dtype=np.float64)
@@ -128,9 +127,9 @@ def price_path(rng: np.random.Generator, n_epochs: int, *, center_usd: float = P
     n_epochs : int
         Length of the path.
     center_usd : float, default 0.16
-        Centre m of the log price (its long-run median), USD per token (§1.4).
+        Centre m of the log price (its long-run median), USD per token ([sources: opg-market]).
     log_sd : float, default 0.587
-        Stationary standard deviation of the log price (§8's $0.05-$0.50 as the 95% band).
+        Stationary standard deviation of the log price ([sources: opg-market]'s $0.05-$0.50 as the 95% band).
     half_life_days : float, default 30
         Mean-reversion half-life, days (assumption).
     start_usd : float, optional

@@ -6,13 +6,13 @@ whatever nodes are active that epoch (demand follows supply):
 * the mean number of small parcels ``D_small`` is solved (regula falsi on the fluid
   allocation of :func:`.routing.expected_allocation`) so that the **datacenter** tier is busy
   ``target_datacenter_utilisation`` of the epoch (0.725, the middle of the 60-85% range of
-  §3.4); in an epoch without active datacenter nodes the colocation tier is the anchor, and
+  [sources: gpu-rental-utilisation]); in an epoch without active datacenter nodes the colocation tier is the anchor, and
   without either there is no local demand;
-* large jobs follow from the **token share of large jobs** (0.60, §5.4):
+* large jobs follow from the **token share of large jobs** (0.60, [sources: azure-llm-trace-2023, syfi-tracelab]):
   ``D_large x mean job tokens = share / (1 - share) x (small + zkml tokens)``;
 * ZKML requests are ``zkml_per_small_request`` times the small requests (assumption);
 * proxy parcels are set so TEE proxies are busy ``target_proxy_utilisation`` (they run on EC2,
-  §1.3, a datacenter setting, so the same 0.725).
+  [sources: og-tee-gateway], a datacenter setting, so the same 0.725).
 
 Everything else (home, Mac and colocation utilisation, who gets which job) follows from
 the router. Unit counts are Poisson draws around the calibrated means, so a node's busy
@@ -55,28 +55,29 @@ class TrafficSpec:
     """Demand and routing parameters (sources in :mod:`.demand`, this module and :mod:`.routing`).
 
     Per-class tuples follow :data:`~fairshare.datasets.demand.CLASSES` (large, small, zkml,
-    proxy). ``random_share``: large jobs 0.3, Livepeer's random part (§2.4); the request
-    classes 1.0, because OpenGradient routes TEE requests by reputation, not stake (§1.2).
-    ``min_reputation_tier``: Good for large jobs, Fair otherwise (§1.2 tiers).
+    proxy). ``random_share``: large jobs 0.3, Livepeer's random part ([sources: livepeer-protocol]); the request
+    classes 1.0, because OpenGradient routes TEE requests by reputation, not stake ([sources: og-tee-reputation]).
+    ``min_reputation_tier``: Good for large jobs, Fair otherwise ([sources: og-tee-reputation] tiers).
     ``parcel_requests`` and ``large_jobs_per_unit`` size the routed units (a representation
     choice). ``max_tries`` bounds the router's redraws before its exact draw.
 
     Parameters
     ----------
     request_sizes : RequestSizes, default RequestSizes()
-        Prompt and output tokens of one small request (§5.3 lognormal fits).
+        Prompt and output tokens of one small request ([sources: azure-llm-trace-2023] lognormal fits).
     large_alpha : float, default 1.3
-        Pareto exponent of large-job sizes (§8); > 1.
+        Pareto exponent of large-job sizes ([sources: syfi-tracelab]); > 1.
     large_min_requests : float, default 100
-        Smallest large job, in mean small requests (x_min, §5.4).
+        Smallest large job, in mean small requests (x_min, [sources: azure-llm-trace-2023, syfi-tracelab]).
     large_max_epoch_share : float, default 0.25
         Largest large job: the tokens the fastest 70B node serves in this share of a day (86,400 s;
         assumption), in (0, 1]; at least 2 x the smallest job.
     large_token_share : float, default 0.60
-        Share of local-inference tokens in large jobs (§5.4), in (0, 1); sets the large-job demand.
+        Share of local-inference tokens in large jobs ([sources: azure-llm-trace-2023, syfi-tracelab]), in (0, 1); sets
+        the large-job demand.
     target_datacenter_utilisation : float, default 0.725
         Busy share of the datacenter tier (colocation when no datacenter node is active) that
-        calibrates the small-parcel demand (§3.4), in (0, 1].
+        calibrates the small-parcel demand ([sources: gpu-rental-utilisation]), in (0, 1].
     target_proxy_utilisation : float, default 0.725
         Busy share of the TEE proxies that calibrates the proxy demand, in (0, 1].
     zkml_per_small_request : float, default 1e-5

@@ -1,4 +1,4 @@
-"""The cost model: energy, depreciation and upstream cost per node, and each entity's P&L.
+"""The cost model: energy, depreciation, instance rent and upstream cost per node, and each entity's P&L.
 
 Definitions in :mod:`fairshare.economics`.
 """
@@ -36,12 +36,16 @@ class Costs:
         Depreciation of each entity in each active epoch, USD (0 where inactive).
     depreciation : {"straight_line", "declining_balance"}
         The depreciation method the costs were computed with.
+    rent_usd : ndarray, shape (E, K), optional
+        Rent of rented instances (e.g. a cloud enclave) in each active epoch, USD; None when no node of
+        the history rents (then nothing is added, bit for bit).
     """
 
     features: Features
     energy_usd: np.ndarray
     depreciation_usd: np.ndarray
     depreciation: str
+    rent_usd: np.ndarray | None = None
 
     @property
     def upstream_usd(self) -> np.ndarray:
@@ -49,15 +53,22 @@ class Costs:
 
     @property
     def total_usd(self) -> np.ndarray:
-        """Energy plus depreciation: the cost that coverage compares earned value with."""
-        return self.energy_usd + self.depreciation_usd
+        """Energy plus depreciation (plus rent where nodes rent): the cost coverage compares earned value with."""
+        total = self.energy_usd + self.depreciation_usd
+        return total if self.rent_usd is None else total + self.rent_usd
+
+    @property
+    def cash_usd(self) -> np.ndarray:
+        """The bills paid in cash each epoch: energy (plus rent where nodes rent)."""
+        return self.energy_usd if self.rent_usd is None else self.energy_usd + self.rent_usd
 
     def by_operator(self) -> "Costs":
         if self.features.level == "operator":
             return self
         f = self.features
+        rent = None if self.rent_usd is None else _to_operators(self.rent_usd, f)
         return replace(self, features=f.by_operator(), energy_usd=_to_operators(self.energy_usd, f),
-                       depreciation_usd=_to_operators(self.depreciation_usd, f))
+                       depreciation_usd=_to_operators(self.depreciation_usd, f), rent_usd=rent)
 
 
 def _to_operators(matrix: np.ndarray, f: Features) -> np.ndarray:
@@ -66,7 +77,10 @@ def _to_operators(matrix: np.ndarray, f: Features) -> np.ndarray:
 
 
 def node_costs(history: History, features: Features, depreciation: str = "straight_line") -> Costs:
-    """Energy and depreciation of every node in every epoch (node-level features).
+    """Energy, depreciation and rent of every node in every epoch (node-level features).
+
+    Rent is ``rent_usd_per_day`` (nodes table) times the epoch length in days in every active
+    epoch; a history without that column has no rent term (``Costs.rent_usd`` None).
 
     Parameters
     ----------
@@ -92,8 +106,11 @@ def node_costs(history: History, features: Features, depreciation: str = "straig
         lost = capex * (1.0 - residual) * (end - start)
     else:
         lost = capex * (residual ** start - residual ** end)
+    rent = None
+    if "rent_usd_per_day" in v:
+        rent = np.where(history.active, v["rent_usd_per_day"][None, :] * epoch_days, 0.0)
     return Costs(features=features, energy_usd=energy, depreciation_usd=np.where(history.active, lost, 0.0),
-                 depreciation=depreciation)
+                 depreciation=depreciation, rent_usd=rent)
 
 
 def operator_classes(history: History, max_retail_nodes: int = 3,
@@ -227,14 +244,14 @@ class PnL:
         ``inf`` where the mean cash margin is not positive.
         """
         active_epochs = np.maximum(self.features.active.sum(axis=0), 1.0)
-        cash = (self.earned_usd - self.costs.energy_usd).sum(axis=0) / active_epochs
+        cash = (self.earned_usd - self.costs.cash_usd).sum(axis=0) / active_epochs
         with np.errstate(divide="ignore"):
             return np.where(cash > 0, capex_usd / cash, np.inf)
 
     def must_sell(self) -> np.ndarray:
         """``(K,)`` True where fees do not pay the cash bills (energy + upstream), so rewards must be sold."""
         f = self.features
-        return (self.costs.energy_usd + f.upstream_cost_usd).sum(axis=0) > f.fees_usd.sum(axis=0)
+        return (self.costs.cash_usd + f.upstream_cost_usd).sum(axis=0) > f.fees_usd.sum(axis=0)
 
     def funding_gap_usd(self) -> np.ndarray:
         """``(K,)`` largest running shortfall of liquid value against cash bills (0 when never short).
@@ -242,7 +259,7 @@ class PnL:
         With vesting, locked rewards cannot pay bills; this is what the
         operator must finance from elsewhere.
         """
-        cash_costs = self.costs.energy_usd
+        cash_costs = self.costs.cash_usd
         running = np.cumsum(self.liquid_usd - cash_costs, axis=0)
         return np.maximum(-running.min(axis=0), 0.0)
 

@@ -36,7 +36,7 @@ class Vesting:
 
     Examples
     --------
-    The OPG staking-rewards bucket (domain-facts.md §1.4): linear over 96 months,
+    The OPG staking-rewards bucket ([sources: opg-tokenomics]): linear over 96 months,
     no cliff: ``Vesting(linear_epochs=96 * 30)`` with daily epochs. Core
     contributors: 12-month cliff then 36 months linear.
     """

@@ -21,12 +21,14 @@ import pandas as pd
 
 from .._distributed import check_client, map_ordered, n_workers, share, spans
 from .._version import version
+from ..attacks import AttackCosts, LinearAttacks, Target, attack_columns
 from ..data.history import History
 from ..economics.costs import PnL, node_costs, operator_classes, pnl
 from ..economics.fake_demand import fake_demand_purchase
 from ..errors import ConfigError
 from ..features import Features, aggregate, sum_by_operator
 from ..formulas import Allocation, Formula
+from ..trend import trend as trend_of
 from .gaming import driven_shares, merge_gain, purchase_gain, sample_operators, split_gain
 from .linear import LinearBasis, as_linear
 from .scoreboard import (
@@ -46,8 +48,7 @@ __all__ = ["evaluate", "Evaluation", "LEVELS"]
 LEVELS = ("operator", "node")
 
 HEADLINE = ("gini", "hhi", "nakamoto_1/3", "top_10pct_share", "coverage_share", "median_retail_coverage")
-HEADLINE_TAIL = ("stake_driven_share", "sybil_gain_k2", "sybil_gain_k10", "merge_gain", "fake_demand_gain",
-                 "winners_share", "largest_loss_pct")
+HEADLINE_TAIL = ("stake_driven_share", "best_attack_net_gain", "best_attack", "winners_share", "largest_loss_pct")
 
 #: From this many Linear rules on, evaluate batches them (see ``batch_linear``).
 BATCH_LINEAR = 3
@@ -105,8 +106,8 @@ class Evaluation:
             lines.append(
                 f"{name}: gini {row['gini']:.3f}, top-10% share {row['top_10pct_share']:.1%}, Nakamoto(1/3) "
                 f"{row['nakamoto_1/3']:.0f}; {row['coverage_share']:.1%} of active {self.level}s cover energy + "
-                f"depreciation; Sybil gain (k=2) {row['sybil_gain_k2']:.3f}; fake-demand gain "
-                f"{row['fake_demand_gain']:.2f}. {self.trend.loc[name, 'statement']}"
+                f"depreciation; best attack nets {row['best_attack_net_gain']:.3g}x its cost "
+                f"({row['best_attack']}). {self.trend.loc[name, 'statement']}"
             )
         return "\n".join(lines)
 
@@ -115,7 +116,8 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
              features: Features | None = None, depreciation: str = "straight_line", vesting=None,
              max_retail_nodes: int = 3, sybil_k=(2, 10), sybil_sample: int = 8, fake_fraction: float = 0.1,
              keep_detail: int | None = 20, trend_resamples: int = 1000, seed: int = 0,
-             batch_linear: bool | None = None, client=None) -> Evaluation:
+             batch_linear: bool | None = None, client=None, identity_cost_usd: float | None = None,
+             attack_costs=None) -> Evaluation:
     """Replay reward rules over ``history`` and score them.
 
     Parameters
@@ -152,6 +154,14 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     client : dask.distributed.Client, optional
         Score blocks of rules on this cluster's workers (the history, features and
         bases are sent once to each worker); the result is the same as without.
+    identity_cost_usd : float, optional
+        What the protocol makes one more key cost, USD per key per epoch (a protocol parameter). None:
+        the value the history's dataset states, else 0 (the provenance says which). Ignored when
+        ``attack_costs`` is given.
+    attack_costs : fairshare.attacks.AttackCosts, optional
+        Every cost the attack library is priced at (:mod:`fairshare.attacks`); the scoreboard's
+        ``net_gain_<attack>``, ``best_attack_net_gain`` and ``best_attack`` columns. The gross
+        ``sybil_gain_k*``, ``merge_gain`` and ``fake_demand_gain`` columns stay as extra columns.
     """
     check_client(client)
     rules = _named(formulas)
@@ -163,11 +173,16 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     if any(int(k) != k or k < 2 for k in sybil_k):
         raise ConfigError(f"sybil_k must be whole numbers >= 2, got {sybil_k!r}.")
     f = aggregate(history) if features is None else features
+    if attack_costs is None:
+        attack_costs = AttackCosts.for_history(history, identity_cost_usd)
+    elif not isinstance(attack_costs, AttackCosts):
+        raise ConfigError(f"attack_costs must be fairshare.attacks.AttackCosts, got {type(attack_costs).__name__}.")
     costs = node_costs(history, f, depreciation)
     classes_op = operator_classes(history, max_retail_nodes).to_numpy()
     node_tiers = history.tier_labels
     context = _Context(history, f, costs, classes_op, node_tiers, level, vesting,
-                       sample_operators(f, sybil_sample), tuple(int(k) for k in sybil_k), fake_fraction)
+                       sample_operators(f, sybil_sample), tuple(int(k) for k in sybil_k), fake_fraction,
+                       Target(f, history, attack_costs, max_retail_nodes))
     base_window = context.entity_tokens(rules[baseline](f)).sum(axis=0)
     linear = {name: lin for name, rule in rules.items() if (lin := as_linear(rule)) is not None}
     batched = len(linear) >= BATCH_LINEAR if batch_linear is None else bool(batch_linear and linear)
@@ -179,7 +194,8 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
             for i, (name, rule) in enumerate(rules.items())]
     blocks = [jobs[lo:hi] for lo, hi in spans(len(jobs), 2 * n_workers(client) if client is not None else 1)]
     if client is not None:  # workers get everything but the history's task log
-        context = replace(context, history=history.without_tasks())
+        light = history.without_tasks()
+        context = replace(context, history=light, target=replace(context.target, history=light))
         if basis is not None:
             basis.ctx = context
     scored = map_ordered(client, _score_block, blocks, share(client, _Scorer(context, basis, base_window)))
@@ -193,6 +209,7 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     provenance = {"fairshare_version": version, "history": repr(history), **history.provenance,
                   "level": level, "depreciation": depreciation, "sybil_k": list(context.sybil_k),
                   "sybil_sample": int(context.sample.size), "fake_fraction": fake_fraction, "seed": seed,
+                  "attack_costs": attack_costs.describe(),
                   "rules": {n: repr(r) for n, r in rules.items()}}
     return Evaluation(scoreboard, detail, paths, trend, rules, level, baseline, provenance)
 
@@ -257,6 +274,7 @@ class _Context:
     sample: np.ndarray
     sybil_k: tuple
     fake_fraction: float
+    target: Target
 
     def __post_init__(self):
         f = self.features
@@ -280,6 +298,16 @@ class _Context:
         self.node_active_days = f.active.sum(axis=0) * self.epoch_days
         self.whole_months = monthly(self.features.active, self.epoch_days) >= month_blocks(
             self.features.shape[0], self.epoch_days)[0]
+
+    @cached_property
+    def linear_attacks(self) -> LinearAttacks:
+        """Closed forms of every standard attack (built once, on first use by a Linear rule)."""
+        return LinearAttacks(self.target)
+
+    def attack_columns(self, rule: Formula, rewards: np.ndarray | None = None) -> dict:
+        """``net_gain_<attack>``, ``best_attack_net_gain`` and ``best_attack`` of one rule."""
+        linear = self.linear_attacks if as_linear(rule) is not None else None
+        return attack_columns(rule, self.target, linear=linear, rewards=rewards)
 
     @cached_property
     def purchase(self):
@@ -316,6 +344,7 @@ class _Context:
                **{f"sybil_gain_k{k}": split_gain(rule, f, k, self.sample, alloc.rewards) for k in self.sybil_k},
                "merge_gain": merge_gain(rule, f, alloc.rewards),
                "fake_demand_gain": purchase_gain(rule, f, self.purchase, alloc.rewards),
+               **self.attack_columns(rule, alloc.rewards),
                **winners_losers(window_tokens, base_window, self.present),
                "unallocated_share": float(alloc.unallocated.sum() / emission) if emission > 0 else float("nan")}
         return row
@@ -350,40 +379,17 @@ def _to_entities(matrix: np.ndarray, f: Features, present_ops: np.ndarray) -> np
 
 
 def _trend(share: np.ndarray, epoch_seconds: float, resamples: int, seed: int) -> dict:
-    """OLS slope of the retail share per 30 days with a seeded moving-block bootstrap 95% interval.
+    """Trend of the retail share per 30 days, by :func:`fairshare.trend` (one implementation of trends).
 
-    Blocks of 30 days of consecutive epochs (at most a third of the series)
-    keep the autocorrelation of the path in each resample, so the interval is
-    not narrowed by treating neighbouring epochs as independent.
+    The interval is fairshare.trend's data-chosen block bootstrap; epochs without a share are left out.
     """
-    t = np.flatnonzero(np.isfinite(share)).astype(np.float64)
-    y = share[np.isfinite(share)]
-    per_month = DAYS_PER_MONTH * 86_400.0 / epoch_seconds
-    if t.size < 3 or np.ptp(t) == 0:
+    finite = np.isfinite(share)
+    if finite.sum() < 4:
         return {"slope_per_month": np.nan, "low": np.nan, "high": np.nan,
                 "statement": "Too few paid epochs for a trend."}
-    slope = _slopes(t[None, :], y[None, :])[0] * per_month
-    n = t.size
-    block = int(min(max(round(per_month), 1), max(n // 3, 1)))
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, n - block + 1, size=(resamples, -(-n // block)))
-    idx = (starts[:, :, None] + np.arange(block)).reshape(resamples, -1)[:, :n]
-    boot = _slopes(t[idx], y[idx]) * per_month
-    low, high = np.nanpercentile(boot, [2.5, 97.5])
-    if low > 0:
-        verdict = "moves toward retail operators"
-    elif high < 0:
-        verdict = "moves away from retail operators"
-    else:
-        verdict = "shows no clear trend toward or away from retail operators"
-    statement = (f"The retail share of rewards {verdict}: {100 * slope:+.2f} percentage points per 30 days "
-                 f"(95% moving-block bootstrap interval {100 * low:+.2f} to {100 * high:+.2f}).")
-    return {"slope_per_month": slope, "low": low, "high": high, "statement": statement}
-
-
-def _slopes(t: np.ndarray, y: np.ndarray) -> np.ndarray:
-    tc = t - t.mean(axis=1, keepdims=True)
-    yc = y - y.mean(axis=1, keepdims=True)
-    denom = (tc * tc).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, (tc * yc).sum(axis=1) / denom, np.nan)
+    tr = trend_of(pd.Series(share, index=np.arange(share.size)), "retail share", epoch_seconds=epoch_seconds,
+                  resamples=resamples, seed=seed, label="the retail share of rewards", changes=False,
+                  about="the retail share of a rule replayed over the history")
+    per_month = DAYS_PER_MONTH / 365.25
+    return {"slope_per_month": tr.slope_per_year * per_month, "low": tr.low * per_month,
+            "high": tr.high * per_month, "statement": tr.statement}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..attacks import NAMES
 from ..features import sum_by_operator
 from ..formulas import FloorPlusProportional, Formula, Linear
 from ..formulas.components import PER_IDENTITY, component, component_shares
@@ -100,6 +101,13 @@ class LinearBasis:
         self.fake_value = None if purchase is None else np.array([fake_demand_value(r, f, purchase) for r in rules])
         self.knockouts = np.array([knockout_payouts(r, f) for r in rules])  # (C, 3)
 
+    def attack_theta(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` over :data:`fairshare.attacks.NAMES` (the attack closed forms' component order)."""
+        full = np.zeros(len(NAMES))
+        for name, w in zip(self.components, theta):
+            full[NAMES.index(name)] = w
+        return full
+
     def theta(self, rule: Linear) -> np.ndarray:
         return np.array([rule.weights.get(name, 0.0) for name in self.components])
 
@@ -125,6 +133,7 @@ class LinearBasis:
         row["merge_gain"] = after / before if before > 0 else float("nan")
         value = theta @ self.fake_value if self.fake_value is not None else float("nan")
         row["fake_demand_gain"] = value / self.fake_spend if self.fake_spend > 0 else float("nan")
+        row.update(ctx.linear_attacks.columns(self.attack_theta(theta)))
         row.update(winners_losers(window, base_window, ctx.present))
         row["unallocated_share"] = float((theta @ self.unallocated).sum() / emission) if emission > 0 else float("nan")
         return row

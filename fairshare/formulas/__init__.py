@@ -29,11 +29,13 @@ module          job
 ``rules``       the library of rules and the reference set
 ``components``  the components of ``Linear`` and the optimiser, per epoch and node
 ``payouts``     integer payouts in base units (largest remainder)
+``onchain``     ``export``: a ``Linear`` rule as integer arithmetic (Python reference, Vyper, bounds)
 ==============  ==================================================================
 """
 
 from .base import REGISTRY, Allocation, Formula, ScoreFormula, proportional
 from .components import COMPONENTS, PER_IDENTITY, component, component_shares
+from .onchain import IntegerRule, export, quantise_weights
 from .payouts import to_base_units
 from .rules import (
                     STATUS_QUO,
@@ -54,4 +56,5 @@ from .rules import (
 __all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "PER_IDENTITY", "component",
            "component_shares", "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power",
            "VerificationWeighted", "SmallTaskBonus", "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap",
-           "to_base_units", "STATUS_QUO", "reference_rules", "proportional"]
+           "to_base_units", "STATUS_QUO", "reference_rules", "proportional", "export", "IntegerRule",
+           "quantise_weights"]

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import FormulaError
 from ..features import Features
 
-__all__ = ["COMPONENTS", "PER_IDENTITY", "component", "component_shares"]
+__all__ = ["COMPONENTS", "PER_IDENTITY", "MARGINS", "component", "component_shares"]
 
 #: name -> what it measures (the quantity is read off Features by :func:`component`).
 COMPONENTS: dict[str, str] = {
@@ -27,7 +27,7 @@ COMPONENTS: dict[str, str] = {
     "availability": "online seconds while active",
     "stake": "stake bonded while active",
     "identity_floor": "1 for every identity (node key) with work in the epoch: an equal share per active identity",
-    "fees": "fees paid by clients (USD)",
+    "fees": "fee margin: fees paid by clients minus the upstream cost passed on to providers (USD, at least 0)",
 }
 
 #: Components every identity can claim in full, whatever its size: splitting an identity multiplies them.
@@ -41,8 +41,10 @@ _FIELD = {
     "tasks": "requests",
     "availability": "online_seconds",
     "stake": "stake_tokens",
-    "fees": "fees_usd",
 }
+
+#: Components read off two fields: name -> (field, field subtracted), floored at 0 per cell.
+MARGINS = {"fees": ("fees_usd", "upstream_cost_usd")}
 
 
 def component(features: Features, name: str) -> np.ndarray:
@@ -57,6 +59,9 @@ def component(features: Features, name: str) -> np.ndarray:
     """
     if name == "identity_floor":
         return (features.work_units > 0).astype(np.float64)
+    if name in MARGINS:  # revenue a node keeps: a proxy's pass-through to its provider is not its own
+        gross, passed = MARGINS[name]
+        return np.maximum(getattr(features, gross) - getattr(features, passed), 0.0)
     if name not in _FIELD:
         raise FormulaError(f"unknown component {name!r}; the components are: {', '.join(COMPONENTS)}.")
     return getattr(features, _FIELD[name])

@@ -380,8 +380,9 @@ class FeeLinkedCap(Formula):
 
 
 #: fairshare's reference status quo: half of emission by stake, half by work. OpenGradient's emission
-#: pool pays stakers pro rata to bonded stake (domain-facts.md §1.4, x/svip) and work-value shares pay
-#: compute (Render, §2.3); no public per-task formula for inference nodes exists (§1.4), so this
+#: pool pays stakers pro rata to bonded stake ([sources: og-svip-module], x/svip) and work-value shares pay
+#: compute (Render, [sources: render-bme]); no public per-task formula for inference nodes exists ([sources: og-docs]),
+#: so this
 #: stake-and-work mix stands in for the status quo. Every study can pass its own.
 STATUS_QUO = Linear({"stake": 0.5, "work": 0.5})
 

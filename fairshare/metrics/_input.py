@@ -13,15 +13,16 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from .._kernels.inequality import row_stats
+from .._kernels.inequality import MAX_DENOMINATOR, row_stats
 from ..errors import AlignmentError, ConfigError, DataError, NaNError, RangeError
 
-__all__ = ["Prepared", "prepare_holdings", "finish", "check_number", "check_count", "fill_doc", "measure_rows",
-           "NAN_POLICIES"]
+__all__ = ["Prepared", "prepare_holdings", "finish", "check_number", "check_count", "check_threshold", "fill_doc",
+           "measure_rows", "NAN_POLICIES", "FLOAT_DENOMINATOR", "holder_counts", "effective_from_theil"]
 
 NAN_POLICIES = ("raise", "omit")
 
@@ -96,6 +97,36 @@ def check_number(func, name, value, *, low=-math.inf, high=math.inf, low_open=Fa
     return value
 
 
+#: A float threshold is read as the nearest fraction with a denominator at most this.
+FLOAT_DENOMINATOR = 1000
+
+
+def check_threshold(func, name, value) -> Fraction:
+    """``value`` as a rational strictly between 0 and 1, else :class:`ConfigError`.
+
+    A :class:`fractions.Fraction` (any :class:`numbers.Rational`) is taken as
+    it is; a float is read as the nearest fraction with a denominator at most
+    :data:`FLOAT_DENOMINATOR` (``0.5`` is 1/2, ``1 / 3`` is 1/3, ``0.33`` is
+    33/100). Numerator and denominator must not exceed ``2**31 - 1``.
+    """
+    if isinstance(value, numbers.Rational) and not isinstance(value, (bool, np.bool_)):
+        fraction = Fraction(int(value.numerator), int(value.denominator))
+    elif isinstance(value, (float, np.floating)) and math.isfinite(value):
+        fraction = Fraction(float(value)).limit_denominator(FLOAT_DENOMINATOR)
+    else:
+        raise ConfigError(f"{func}: {name} must be a number strictly between 0 and 1 (a float or a "
+                          f"fractions.Fraction), got {value!r}.")
+    if not 0 < fraction < 1:
+        read = "" if fraction == value else (
+            f" (read as {fraction}, the nearest fraction with a denominator at most {FLOAT_DENOMINATOR}; "
+            f"pass a fractions.Fraction for a finer threshold)")
+        raise ConfigError(f"{func}: {name} must be strictly between 0 and 1, got {value!r}{read}.")
+    if fraction.denominator > MAX_DENOMINATOR:
+        raise ConfigError(f"{func}: {name} {value!r} has a denominator above {MAX_DENOMINATOR}; pass "
+                          f"Fraction(...).limit_denominator({MAX_DENOMINATOR}) or a float.")
+    return fraction
+
+
 def check_count(func, name, value, *, low, high, what="") -> int:
     """``value`` as an int in ``[low, high]`` (``what`` describes ``high``), else :class:`ConfigError`."""
     if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= high):
@@ -105,15 +136,24 @@ def check_count(func, name, value, *, low, high, what="") -> int:
 
 
 def _to_float(func, name, values) -> np.ndarray:
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged nesting
+        raise DataError(f"{func}: {name} must be a list or array of numbers with rows of equal length; got a "
+                        f"ragged {type(values).__name__}. Pad the rows or measure them one at a time.") from None
     if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64) if arr.dtype.kind == "O" else None
         except (TypeError, ValueError):
             arr = None
         if arr is None:
-            raise DataError(f"{func}: {name} must hold numbers, got dtype {np.asarray(values).dtype}.")
+            raise DataError(f"{func}: {name} must hold numbers, got dtype {arr_dtype(values)}.")
     return np.asarray(arr, dtype=np.float64)
+
+
+def arr_dtype(values):
+    """The dtype numpy gives ``values`` (for messages)."""
+    return np.asarray(values).dtype
 
 
 def _from_input(func, x, axis):
@@ -272,6 +312,18 @@ def _check_totals(p: Prepared) -> None:
             raise DataError(f"{p.func}: the total of {text} overflows float64; rescale x "
                             f"(every measure here is scale invariant).")
         start += block.shape[0]
+
+
+def holder_counts(p):
+    """Number of holders of each row of the validated ``p`` (its own after ``nan_policy="omit"``)."""
+    if p.rows is None:
+        return np.full(p.values.shape[0], float(p.values.shape[-1]))
+    return np.array([float(row.size) for row in p.rows])
+
+
+def effective_from_theil(n, theil):
+    """``exp(entropy) = n exp(-T)``: at most ``n`` since ``T >= 0``; rounding kept at least 1."""
+    return np.maximum(n * np.exp(-np.asarray(theil)), 1.0)
 
 
 def finish(p: Prepared, out: np.ndarray, name: str):

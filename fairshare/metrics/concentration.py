@@ -15,7 +15,17 @@ import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, lorenz_share_sorted_rows, nakamoto_sorted_rows
 from ..errors import ConfigError
-from ._input import check_count, check_number, fill_doc, finish, measure_rows, prepare_holdings
+from ._input import (
+    check_count,
+    check_number,
+    check_threshold,
+    effective_from_theil,
+    fill_doc,
+    finish,
+    holder_counts,
+    measure_rows,
+    prepare_holdings,
+)
 
 __all__ = ["hhi", "entropy", "effective_number", "nakamoto_coefficient", "top_k_share", "top_share",
            "palma", "lorenz_curve", "LorenzCurve"]
@@ -38,7 +48,9 @@ def hhi(x, *, axis=-1, nan_policy="raise"):
 
     Notes
     -----
-    ``HHI = sum_i s_i^2`` with ``s_i = x_i / sum x``; ``1 / HHI`` is an effective
+    ``HHI = sum_i s_i^2`` with ``s_i = x_i / sum x``, computed as
+    ``(1 + (1/n) sum_i (x_i / mu - 1)^2) / n`` (a compensated sum of squares),
+    so it is never below ``1/n``; ``1 / HHI`` is an effective
     number of holders (see :func:`effective_number`). Hirschman, A. O. (1964),
     "The paternity of an index", *American Economic Review* 54(5): 761.
 
@@ -69,9 +81,10 @@ def entropy(x, base=math.e, *, axis=-1, nan_policy="raise"):
 
     Notes
     -----
-    ``H = -sum_i s_i log(s_i)`` with ``0 log 0 = 0``, computed from the same
-    logarithm per holder as :func:`theil` (``-ln s_i = ln n - ln(x_i / mu)``,
-    absolute error about ``1e-16 ln n``). Shannon, C. E. (1948), "A
+    ``H = -sum_i s_i log(s_i)`` with ``0 log 0 = 0``, computed as ``ln n - T``
+    from :func:`theil`'s compensated sum of non-negative terms, so it never
+    exceeds ``ln n`` (n equal holders give ``ln n`` to the last bit); absolute
+    error at most ``1e-15 ln n`` (natural log). Shannon, C. E. (1948), "A
     mathematical theory of communication", *Bell System Technical Journal* 27:
     379-423. Theil T equals ``ln n - H`` (natural log).
 
@@ -103,7 +116,8 @@ def effective_number(x, *, axis=-1, nan_policy="raise"):
 
     Notes
     -----
-    ``exp(-sum_i s_i ln s_i)``. The other common "effective number",
+    ``exp(-sum_i s_i ln s_i)``, computed as ``n exp(-T)`` with :func:`theil`'s
+    ``T >= 0``, so it never exceeds n. The other common "effective number",
     ``1 / hhi(x)`` (Hill number of order 2; the effective number of parties of
     Laakso and Taagepera 1979), weighs large holders more and is never larger.
     Hill, M. O. (1973), "Diversity and evenness: a unifying notation and its
@@ -115,9 +129,10 @@ def effective_number(x, *, axis=-1, nan_policy="raise"):
     >>> round(fs.effective_number([5, 5, 0]), 12)
     2.0
     """
-    p, out = measure_rows("effective_number", x, ROW_STATS["entropy"], axis=axis,
-                       nan_policy=nan_policy)
-    return finish(p, np.exp(out), "effective_number")
+    p, theil = measure_rows("effective_number", x, ROW_STATS["theil"], axis=axis,
+                            nan_policy=nan_policy)
+    return finish(p, effective_from_theil(holder_counts(p), theil), "effective_number")
+
 
 
 def _sorted_apply(p, kernel):
@@ -131,8 +146,11 @@ def nakamoto_coefficient(x, threshold=0.5, inclusive=False, *, axis=-1, nan_poli
     Parameters
     ----------
     %(common)s
-    threshold : float, default 0.5
-        Share in (0, 1); 1/3 is the usual safety bound of BFT consensus.
+    threshold : float or fractions.Fraction, default 0.5
+        Share strictly between 0 and 1; 1/3 is the usual safety bound of BFT
+        consensus. A rational: a ``Fraction`` is used as it is, a float is read
+        as the nearest fraction with a denominator at most 1000 (``1 / 3`` is
+        exactly one third, ``0.33`` is 33/100).
     inclusive : bool, default False
         Count the fewest holders whose share reaches (>=) the threshold.
 
@@ -142,7 +160,10 @@ def nakamoto_coefficient(x, threshold=0.5, inclusive=False, *, axis=-1, nan_poli
 
     Notes
     -----
-    Holders are taken largest first. Srinivasan, B. S. and Lee, L. (2017),
+    Holders are taken largest first. The share of the top k holders is
+    compared with the threshold exactly on the given holdings (no float
+    rounding decides a tie): 300 equal holders need 151 to pass a strict 1/2
+    and 100 to reach an inclusive 1/3. Srinivasan, B. S. and Lee, L. (2017),
     "Quantifying Decentralization" (the strict form, "more than 50%"); the
     Edinburgh Decentralisation Index counts entities reaching the threshold
     (``inclusive=True``).
@@ -153,12 +174,12 @@ def nakamoto_coefficient(x, threshold=0.5, inclusive=False, *, axis=-1, nan_poli
     >>> fs.nakamoto_coefficient([1, 2, 3]), fs.nakamoto_coefficient([1, 2, 3], inclusive=True)
     (2, 1)
     """
-    threshold = check_number("nakamoto_coefficient", "threshold", threshold, low=0.0, high=1.0,
-                             low_open=True, high_open=True)
+    threshold = check_threshold("nakamoto_coefficient", "threshold", threshold)
     if not isinstance(inclusive, (bool, np.bool_)):
         raise ConfigError(f"nakamoto_coefficient: inclusive must be True or False, got {inclusive!r}.")
     p = prepare_holdings("nakamoto_coefficient", x, axis=axis, nan_policy=nan_policy)
-    out = _sorted_apply(p, lambda xs: nakamoto_sorted_rows(xs, threshold, bool(inclusive)))
+    num, den = threshold.numerator, threshold.denominator
+    out = _sorted_apply(p, lambda xs: nakamoto_sorted_rows(xs, num, den, bool(inclusive)))
     return finish(p, out, "nakamoto_coefficient")
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._kernels.inequality import ROW_STATS, SUITE_FIXED, group_sums, group_theil, row_stats, suite_sorted_rows
 from ..errors import AlignmentError, ConfigError
-from ._input import Prepared, finish, prepare_holdings
+from ._input import Prepared, effective_from_theil, finish, prepare_holdings
 
 __all__ = ["group_holdings", "theil_decomposition", "TheilDecomposition", "summary", "SUITE_COLUMNS"]
 
@@ -26,6 +26,8 @@ SUITE_COLUMNS = (
     "bottom_40pct_share", "palma",
 )
 _COUNT_COLUMNS = ("holders", "nakamoto_1/3", "nakamoto_1/2")
+#: The Nakamoto thresholds of the suite as exact ``(num, den)``: 1/3 and 1/2.
+_SUITE_THRESHOLDS = np.array([[1, 3], [1, 2]], dtype=np.int64)
 
 
 def _codes(p: Prepared, labels, argument: str):
@@ -212,15 +214,14 @@ def _suite(values: np.ndarray, weights=None) -> np.ndarray:
     xs = np.sort(values, axis=-1)
     n = xs.shape[-1]
     tops = np.array([1.0, 0.01 * n, 0.1 * n])
-    vals, naka = suite_sorted_rows(xs, 0.5, tops, np.array([0.4 * n]), np.array([1.0 / 3.0, 0.5]),
-                                   False)
+    vals, naka = suite_sorted_rows(xs, 0.5, tops, np.array([0.4 * n]), _SUITE_THRESHOLDS, False)
     col = dict(zip(SUITE_FIXED, vals.T))
     max_share, top1, top10, bottom40 = vals[:, len(SUITE_FIXED):].T
     with np.errstate(divide="ignore"):
         palma = top10 / bottom40
     return np.column_stack([
         np.full(len(xs), float(n)), col["total"], col["gini"], col["theil"],
-        1.0 - col["atkinson_ratio"], col["hhi"], col["entropy"], np.exp(col["entropy"]),
+        1.0 - col["atkinson_ratio"], col["hhi"], col["entropy"], effective_from_theil(float(n), col["theil"]),
         naka[:, 0], naka[:, 1], max_share, top1, top10, bottom40, palma])
 
 

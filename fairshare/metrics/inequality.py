@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._kernels.inequality import ROW_STATS, gini_sorted_rows
@@ -189,5 +191,7 @@ def ede(x, epsilon=0.5, *, axis=-1, nan_policy="raise"):
     2.0
     """
     p, ratio = _atkinson_ratio("ede", x, epsilon, axis, nan_policy)
-    mean = p.apply(lambda v, w: v.mean(axis=-1))
-    return finish(p, mean * ratio, "ede")
+    # correctly rounded means; ede <= mean <= the largest holding, kept there through rounding
+    mean = p.apply(lambda v, w: np.array([math.fsum(row) for row in v]) / v.shape[-1])
+    largest = p.apply(lambda v, w: v.max(axis=-1))
+    return finish(p, np.minimum(mean * ratio, largest), "ede")

@@ -11,8 +11,9 @@ module                 job
 ``basis``              operator rewards as linear maps of the weights (one window)
 ``objectives``         HHI, largest share, top-k share, Gini (cutting planes), Theil,
                        alpha-fairness; composable by ``+`` and ``*``
-``constraints``        coverage (hard / soft / CVaR), Sybil bound, fee-linked cap, and
-                       the share constraints (cap, Nakamoto, floors, losses, weights)
+``constraints``        coverage (hard / soft / CVaR), no attack pays (the attack library's
+                       closed forms), Sybil bound, fee-linked cap, and the share
+                       constraints (cap, Nakamoto, floors, losses, weights)
 ``problem``            one DPP problem: build once, change Parameters, re-solve
 ``diagnostics``        infeasibility (smallest budget / price, uncoverable operators,
                        conflicting constraints), shadow prices in words
@@ -34,6 +35,7 @@ from .._deprecation import renamed
 from .basis import Basis
 from .constraints import (
                           VERIFIED,
+                          ConcentrationCap,
                           Constraint,
                           ContributionFloor,
                           Coverage,
@@ -42,7 +44,9 @@ from .constraints import (
                           MaxUnallocated,
                           MinWeight,
                           NakamotoAtLeast,
+                          NoAttackPays,
                           ShareCap,
+                          SubsidyCap,
                           SybilBound,
                           WeightBounds,
                           default_constraints,
@@ -60,7 +64,8 @@ __all__ = [
     "TransitionPath", "EmissionProblem", "Basis", "STATUS_QUO_WEIGHTS", "CITED_RANGES",
     "Term", "Objective", "HHI", "LargestShare", "TopKShare", "Gini", "Theil", "AlphaFair",
     "Constraint", "Coverage", "SybilBound", "FakeDemandBound", "ShareCap", "NakamotoAtLeast", "ContributionFloor",
-    "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED", "default_constraints",
+    "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED", "default_constraints", "NoAttackPays",
+    "SubsidyCap", "ConcentrationCap",
 ]
 
 __getattr__ = renamed(__name__, {

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from ..data.history import History
 from ..economics.fake_demand import fake_demand_purchase
@@ -13,7 +12,7 @@ from ..errors import ConfigError
 from ..features import QUANTITIES, Features
 from ..formulas import component
 
-__all__ = ["window_mask", "window_features", "identity_cost_hint", "identity_tokens", "fake_demand"]
+__all__ = ["window_mask", "window_features", "identity_tokens", "fake_demand"]
 
 
 def window_mask(epochs: np.ndarray, window) -> np.ndarray:
@@ -49,17 +48,6 @@ def window_features(f: Features, sel: np.ndarray) -> Features:
     arrays = {q: np.ascontiguousarray(getattr(f, q)[sel]) for q in QUANTITIES}
     return replace(f, epochs=f.epochs[sel], emission_tokens=f.emission_tokens[sel],
                    token_price_usd=f.token_price_usd[sel], **arrays)
-
-
-def identity_cost_hint(f: Features, cost: np.ndarray, classes: pd.Series | None) -> float:
-    """Highest mean cost per active epoch of a working retail node key (any working key without retail)."""
-    working = f.work_units.sum(axis=0) > 0
-    per_epoch = np.where(working, cost.sum(axis=0) / np.maximum(f.active.sum(axis=0), 1.0), np.nan)
-    if classes is not None:
-        retail = classes.reindex(f.operator_ids).to_numpy(dtype=object)[f.entity_operator] == "retail"
-        if (retail & working).any():
-            return float(np.nanmax(per_epoch[retail & working]))
-    return float(np.nanmax(per_epoch)) if working.any() else float("nan")
 
 
 def identity_tokens(f: Features, comps, epoch_seconds: float) -> np.ndarray:

@@ -33,7 +33,7 @@ from ..economics.costs import Costs, node_costs, operator_classes
 from ..errors import ConfigError
 from ..features import Features, aggregate
 from ..formulas import COMPONENTS, component_shares
-from ._basis_build import fake_demand, identity_cost_hint, identity_tokens, window_features, window_mask
+from ._basis_build import fake_demand, identity_tokens, window_features, window_mask
 
 __all__ = ["Basis"]
 
@@ -65,10 +65,6 @@ class Basis:
     identity_tokens : (E, C)
         Tokens per unit weight that one more identity (node key) with work earns in each epoch:
         an equal share of ``identity_floor`` and, online all epoch, of ``availability``.
-    identity_cost_hint_usd : float, default nan
-        The default cost of standing up one identity: the highest mean full cost per active
-        epoch of a working retail node key in the window (of any working node key when there
-        are no retail operators). See :class:`~fairshare.optimization.constraints.SybilBound`.
     fake_tokens : (E, C) or None, optional
         Extra tokens per unit weight, per epoch, that the fake demand ``fs.evaluate`` measures earns
         (the median working node buys ``fake_fraction`` more of its own work).
@@ -106,7 +102,6 @@ class Basis:
     margin_usd: np.ndarray
     energy_kwh: np.ndarray
     identity_tokens: np.ndarray
-    identity_cost_hint_usd: float = float("nan")
     fake_tokens: np.ndarray | None = None
     fake_spend_usd: float = float("nan")
     epoch_tokens: np.ndarray | None = None
@@ -255,11 +250,12 @@ class Basis:
             if not (np.isfinite(v) and v > 0):
                 raise ConfigError(f"{name} must be a finite number > 0, got {v!r}.")
             values[column] = np.full(n, float(v) * unit)
-        costs = node_costs(replace(self.history, node_values=values), self.features,
-                           self.provenance.get("depreciation", "straight_line"))
+        repriced = replace(self.history, node_values=values)
+        costs = node_costs(repriced, self.features, self.provenance.get("depreciation", "straight_line"))
         energy, dep = self._operator_costs(costs)
+        # the re-priced history goes along: what attacks cost (their electricity) is derived from it too
         return replace(self, energy_usd=energy.sum(axis=0), depreciation_usd=dep.sum(axis=0),
-                       epoch_energy_usd=energy, epoch_depreciation_usd=dep)
+                       epoch_energy_usd=energy, epoch_depreciation_usd=dep, history=repriced)
 
     def _operator_costs(self, costs: Costs) -> tuple[np.ndarray, np.ndarray]:
         f, sel, present = self.features, self.epoch_mask, self.present_mask
@@ -344,7 +340,6 @@ class Basis:
         if epoch_seconds is None:
             epoch_seconds = history.epoch_seconds if history is not None else 86_400.0
         fake = fake_demand(fw, comps, history, fake_fraction) if history is not None else (None, float("nan"))
-        identity_hint = identity_cost_hint(fw, w_energy + w_dep, classes)
         window_label = (int(fw.epochs[0]), int(fw.epochs[-1]))
         return cls(
             components=comps, operator_ids=ids, classes=labels,
@@ -355,7 +350,6 @@ class Basis:
             energy_usd=epoch_energy.sum(axis=0), depreciation_usd=epoch_dep.sum(axis=0),
             margin_usd=epoch_margin.sum(axis=0), energy_kwh=ops(fw.energy_kwh).sum(axis=0)[present],
             identity_tokens=identity_tokens(fw, comps, float(epoch_seconds)),
-            identity_cost_hint_usd=identity_hint,
             fake_tokens=fake[0], fake_spend_usd=fake[1],
             epoch_tokens=epoch_tokens, epoch_energy_usd=epoch_energy, epoch_depreciation_usd=epoch_dep,
             epoch_margin_usd=epoch_margin, history=history, features=f, epoch_mask=sel, present_mask=present,
@@ -369,7 +363,7 @@ class Basis:
     def from_arrays(cls, tokens, *, components=None, value_usd=None, price_usd: float = 1.0, energy_usd=None,
                     depreciation_usd=None, margin_usd=None, classes=None, active=None, operator_ids=None,
                     emission_tokens: float | None = None, identity_tokens=None, fake_tokens=None,
-                    fake_spend_usd: float = float("nan"), identity_cost_hint_usd: float = float("nan")) -> "Basis":
+                    fake_spend_usd: float = float("nan")) -> "Basis":
         """A one-epoch basis from window matrices (synthetic instances, tests, benchmarks).
 
         ``tokens`` is ``(K, C)``; each column should sum to ``emission_tokens``
@@ -399,7 +393,6 @@ class Basis:
             margin_usd=vec(margin_usd, zeros), energy_kwh=zeros,
             identity_tokens=(np.zeros((1, c)) if identity_tokens is None
                              else np.atleast_2d(np.asarray(identity_tokens, dtype=np.float64))),
-            identity_cost_hint_usd=float(identity_cost_hint_usd),
             fake_tokens=None if fake_tokens is None else np.atleast_2d(np.asarray(fake_tokens, dtype=np.float64)),
             fake_spend_usd=float(fake_spend_usd), window=(0, 0),
             provenance={"fairshare_version": version, "source": "arrays"},

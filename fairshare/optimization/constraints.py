@@ -33,6 +33,7 @@ from ..errors import ConfigError
 from .base import Built, Constraint, check_fraction
 from .share_constraints import (
     VERIFIED,
+    ConcentrationCap,
     ContributionFloor,
     MaxLoss,
     MaxUnallocated,
@@ -44,7 +45,8 @@ from .share_constraints import (
 
 __all__ = ["Constraint", "Coverage", "SybilBound", "FakeDemandBound", "ShareCap", "NakamotoAtLeast",
            "ContributionFloor", "MaxLoss", "MinWeight", "WeightBounds", "MaxUnallocated", "VERIFIED",
-           "default_constraints", "COVERAGE_MODES"]
+           "default_constraints", "COVERAGE_MODES", "NoAttackPays",
+           "SubsidyCap", "ConcentrationCap"]
 
 COVERAGE_MODES = ("hard", "soft", "cvar")
 
@@ -142,14 +144,21 @@ class Coverage(Constraint):
                 return Built(self, label, [], {}, data)
         need_p = ctx.parameter(base / ctx.scale)
         data["per_scale"] = {"need": base}
-        short = need_p - v @ ctx.theta  # relative shortfall d, divided by the scale
+        data["flat_price"] = ctx.flat_price
         params = {"need": need_p}
+        if not ctx.presolve:  # costs may change (frontiers over cost inputs): the normalised rows are Parameters
+            params["v"] = ctx.parameter(v)
+        short = need_p - (params["v"] if "v" in params else v) @ ctx.theta  # relative shortfall d, over the scale
         if self.mode == "hard":
             return Built(self, label, [short <= 0], params, data)
         if self.mode == "soft":  # penalty * s * weights @ pos(short), through u >= short, u >= 0
             data["weights"] = cost / cost.sum()
             data["times_scale"] = {"penalty": self.penalty}
             u = cp.Variable(len(labels), nonneg=True)
+            if "v" in params:  # costs may change: the weighted penalty is one Parameter vector (DPP)
+                data["times_scale"] = {"weighted": self.penalty * data["weights"]}
+                params["weighted"] = ctx.parameter(self.penalty * ctx.scale * data["weights"], nonneg=True)
+                return Built(self, label, [u >= short], params, data, penalty=params["weighted"] @ u)
             pen = ctx.parameter(self.penalty * ctx.scale, nonneg=True)
             params["penalty"] = pen
             return Built(self, label, [u >= short], params, data, penalty=pen * (data["weights"] @ u))
@@ -184,11 +193,17 @@ class Coverage(Constraint):
                               "change costs (frontiers over cost inputs do).")
         if "need" not in built.params:
             return
-        _, need, cost, _ = self.rows(basis, False)
+        v, need, cost, _ = self.rows(basis, built.data.get("flat_price", False))
         if need.shape != built.params["need"].shape:
             raise ConfigError("the new costs change which operators have a cost to cover; rebuild the problem.")
         safety = SAFETY if self.mode == "hard" else 0.0
-        built.data["per_scale"]["need"] = need * cost / built.data["cost"] + safety  # normalised by build-time cost
+        # every row is normalised by its new cost, as a fresh build would (the CVaR and soft forms weigh by it)
+        built.params["v"].value = v
+        built.data.update(v=v, cost=cost)
+        if "weighted" in built.params:
+            built.data["weights"] = cost / cost.sum()
+            built.data["times_scale"]["weighted"] = self.penalty * built.data["weights"]
+        built.data["per_scale"]["need"] = need + safety
         self.rescale(built, built.data["scale"])
 
     def sensitivities(self, built, theta, scale):
@@ -239,24 +254,22 @@ class SybilBound(Constraint):
     the window's mean pay per epoch, or in every epoch with ``per_epoch=True``
     (stricter when prices move).
 
-    Default ``identity_cost_usd`` (``None``): the highest mean full cost per active
-    epoch of a working retail node key in the window
-    (``Basis.identity_cost_hint_usd``): per-identity pay may reach what keeping
-    the dearest retail node running costs, and no more. Set it to what the
-    protocol makes an identity cost (registration, attestation, bonded stake).
+    ``identity_cost_usd`` is what the protocol makes one more key cost (registration
+    burn, bonded stake times the cost of capital, attestation): a protocol parameter,
+    never derived from honest operators' running costs. Unstated it is 0, and then no
+    per-identity pay is allowed. :class:`NoAttackPays` bounds these and every other attack.
 
     Parameters
     ----------
-    identity_cost_usd : float, optional
-        What standing up one more identity costs, USD per epoch; finite and >= 0. None (default) uses
-        ``Basis.identity_cost_hint_usd`` (see above).
+    identity_cost_usd : float, default 0.0
+        What standing up one more identity costs, USD per epoch; finite and >= 0.
     include_availability : bool, default True
         Count the ``availability`` component as a per-identity claim (only ``identity_floor`` when False).
     per_epoch : bool, default False
         Bound the pay of every epoch instead of the window's mean pay per epoch.
     """
 
-    identity_cost_usd: float | None = None
+    identity_cost_usd: float = 0.0
     include_availability: bool = True
     per_epoch: bool = False
     knobs: ClassVar[tuple] = ("identity_cost_usd",)
@@ -264,14 +277,12 @@ class SybilBound(Constraint):
 
     def __post_init__(self):
         c = self.identity_cost_usd
-        if c is not None and not (np.isfinite(c) and c >= 0):
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not (
+                np.isfinite(c) and c >= 0):
             raise ConfigError(f"SybilBound identity_cost_usd must be a finite number >= 0, got {c!r}.")
 
     def cost(self, basis) -> float:
-        c = basis.identity_cost_hint_usd if self.identity_cost_usd is None else float(self.identity_cost_usd)
-        if not np.isfinite(c):
-            raise ConfigError("SybilBound needs identity_cost_usd: the basis has no working node to derive it from.")
-        return c
+        return float(self.identity_cost_usd)
 
     def rows(self, basis, flat_price: bool) -> np.ndarray:
         """``(R, C)`` USD per unit weight one more identity earns (per epoch, or the window mean)."""
@@ -316,7 +327,7 @@ class SybilBound(Constraint):
                 "identity_cost_usd": float(-mu.sum() / (built.data["norm"] * scale))}
 
     def describe(self):
-        c = "the dearest retail node's cost" if self.identity_cost_usd is None else f"${self.identity_cost_usd:g}"
+        c = f"${self.identity_cost_usd:g}"
         when = "in every epoch" if self.per_epoch else "per epoch on average"
         return f"Sybil bound: one more identity earns at most {c} {when}"
 
@@ -375,27 +386,332 @@ class FakeDemandBound(Constraint):
         return f"fee-linked cap: fake-demand gain <= {self.max_gain:g}"
 
 
-def default_constraints(identity_cost_usd: float | None = None, cvar_level: float = 0.9,
-                        contribution_floor: float = 0.25, max_gain: float = 1.0) -> list[Constraint]:
+@dataclass(frozen=True)
+class SubsidyCap(Constraint):
+    """No operator class is paid more than ``(1 + margin)`` times its full cost by subsidy components.
+
+    Subsidy components are every component not proportional to verified work (all but
+    :data:`~fairshare.optimization.share_constraints.VERIFIED`): pay they route to a class beyond what
+    keeps it running is a transfer the rule chose, not a reward for verified work. One row per class
+    of active operators: ``s * sum_k V_k,sub theta_sub <= (1 + margin) * sum_k cost_k``.
+
+    Parameters
+    ----------
+    margin : float, default 0.25
+        Share above the class's full cost (energy + depreciation) subsidy pay may reach; finite, >= 0.
+        A stated assumption (docs/attacks.md): enough to keep a marginal operator in, not to fund growth.
+    """
+
+    margin: float = 0.25
+    knobs: ClassVar[tuple] = ("subsidy_margin",)
+    money: ClassVar[bool] = True
+
+    def __post_init__(self):
+        m = self.margin
+        if isinstance(m, bool) or not isinstance(m, (int, float, np.integer, np.floating)) or not (
+                np.isfinite(m) and m >= 0):
+            raise ConfigError(f"SubsidyCap margin must be a finite number >= 0, got {m!r}.")
+
+    def rows(self, basis, flat_price: bool):
+        """``(value (R, C), cost (R,), labels)``: per class, the USD a unit of each subsidy weight pays it."""
+        sub = np.array([c not in VERIFIED for c in basis.components])
+        value = (basis.tokens if flat_price else basis.value_usd) * sub[None, :]
+        cost = basis.cost("full")
+        labels = sorted(set(basis.classes[basis.active].tolist()))
+        v = np.array([value[basis.active & (basis.classes == c)].sum(axis=0) for c in labels])
+        v = v.reshape(-1, value.shape[1])
+        k = np.array([cost[basis.active & (basis.classes == c)].sum() for c in labels])
+        return v, k, labels
+
+    def build(self, ctx):
+        v, cost, labels = self.rows(ctx.basis, ctx.flat_price)
+        label = ctx.label(self.describe())
+        live = (v.max(axis=1) > 0) if v.size else np.zeros(0, dtype=bool)
+        if not live.any():
+            return Built(self, label, [], {}, {"labels": []})
+        v, cost = v[live], cost[live]
+        norm = v.max(axis=1)
+        base = (1.0 + self.margin) * cost / norm
+        bound = ctx.parameter(base / ctx.scale)
+        return Built(self, label, [(v / norm[:, None]) @ ctx.theta <= bound], {"bound": bound},
+                     {"labels": [x for x, keep in zip(labels, live) if keep], "norm": norm, "cost": cost,
+                      "per_scale": {"bound": base}, "scale": ctx.scale, "flat_price": ctx.flat_price})
+
+    def slack(self, basis, theta, *, scale=1.0, flat_price=False, status_quo=None):
+        v, cost, _ = self.rows(basis, flat_price)
+        if not v.size:
+            return np.zeros(1)
+        norm = np.maximum(v.max(axis=1), 1e-300)
+        return ((1.0 + self.margin) * cost - scale * (v @ theta)) / norm
+
+    def set_knob(self, built, knob, value):
+        if knob != "subsidy_margin":
+            super().set_knob(built, knob, value)
+        value = float(value)
+        if not (np.isfinite(value) and value >= 0):
+            raise ConfigError(f"subsidy_margin must be a finite number >= 0, got {value!r}.")
+        if "bound" in built.params:
+            built.data["margin"] = value
+            built.data["per_scale"]["bound"] = (1.0 + value) * built.data["cost"] / built.data["norm"]
+            self.rescale(built, built.data["scale"])
+
+    def set_costs(self, built, basis):
+        if "bound" not in built.params:
+            return
+        _, cost, labels = self.rows(basis, built.data["flat_price"])
+        by = dict(zip(labels, cost))
+        built.data["cost"] = np.array([by[x] for x in built.data["labels"]])
+        margin = built.data.get("margin", self.margin)
+        built.data["per_scale"]["bound"] = (1.0 + margin) * built.data["cost"] / built.data["norm"]
+        self.rescale(built, built.data["scale"])
+
+    def sensitivities(self, built, theta, scale):
+        if "bound" not in built.params:
+            return {"scale": 0.0}
+        mu = built.duals()[0]  # L = f + mu (v theta - b / s)
+        return {"scale": float((mu * built.params["bound"].value).sum() / scale),
+                "subsidy_margin": float(-(mu * built.data["cost"] / built.data["norm"]).sum() / scale)}
+
+    def describe(self):
+        return f"subsidy components pay no class more than {1 + self.margin:.2f}x its full cost"
+
+
+@dataclass(frozen=True)
+class NoAttackPays(Constraint):
+    """No attack of the library nets more than it costs: ``best_attack_net_gain <= 1``.
+
+    One row per attacker and size of every standard attack (:func:`fairshare.attacks.attack_rows`):
+    splits, merges, tiny requests, fake work, self-paid fees, model misreports (insiders, every
+    working operator), idle keys and stake timing (outsiders, every epoch). The rows are the
+    scoreboard's own closed forms, so a rule meeting them scores ``best_attack_net_gain <= 1``
+    against the same attacks and costs.
+
+    Under a flat token price (the scale carries the price) the stake-timing rows are left out:
+    their cost moves with the price and the scale cannot say which part of it is price; the
+    result's constraint list says so.
+
+    Parameters
+    ----------
+    costs : fairshare.attacks.AttackCosts, optional
+        Identity cost, protocol take, gas, cost of capital, capacity proofs and attack sizes
+        (default ``AttackCosts()``: identity cost 0, which no per-key pay can survive).
+    custom : tuple of fairshare.attacks.CustomAttack, default ()
+        User-defined attacks; those with ``unit_costs`` add rows, the others are scored only (the
+        description says which).
+    """
+
+    costs: object = None
+    custom: tuple = ()
+    knobs: ClassVar[tuple] = ("identity_cost_usd", "take_rate")
+    money: ClassVar[bool] = True
+
+    def __post_init__(self):
+        from ..attacks import AttackCosts
+
+        if self.costs is not None and not isinstance(self.costs, AttackCosts):
+            raise ConfigError(f"NoAttackPays costs must be fairshare.attacks.AttackCosts, got {self.costs!r}.")
+        from ..attacks import CustomAttack
+
+        custom = tuple(self.custom) if isinstance(self.custom, (list, tuple)) else (self.custom,)
+        if not all(isinstance(a, CustomAttack) for a in custom):
+            raise ConfigError(f"NoAttackPays custom must be fairshare.attacks.CustomAttack objects, got "
+                              f"{self.custom!r}.")
+        object.__setattr__(self, "custom", custom)
+
+    @property
+    def attack_costs(self):
+        from ..attacks import AttackCosts
+
+        return AttackCosts() if self.costs is None else self.costs
+
+    def rows(self, basis, flat_price: bool):
+        """The :class:`~fairshare.attacks.AttackRows` over the basis' components at its price basis."""
+        from dataclasses import replace as _replace
+
+        from ..attacks import Target, attack_rows, standard_attacks
+
+        if basis.history is None or basis.features is None:
+            raise ConfigError("NoAttackPays replays attacks on node keys: build the problem from a History "
+                              "(fs.optimize(history)), or drop the constraint.")
+        cache = basis.__dict__.setdefault("_attack_rows", {})
+        key = (bool(flat_price), _replace(self.attack_costs, identity_cost_usd=0.0, take_rate=0.0),  # rows take any
+               self.custom)
+        if key not in cache:
+            f = basis.features
+            mask = basis.epoch_mask if basis.epoch_mask is not None else np.ones(f.shape[0], dtype=bool)
+            target = Target(f, basis.history, self.attack_costs).window(mask)
+            sub = _replace(target.features, emission_tokens=np.asarray(basis.emission_per_epoch, dtype=np.float64),
+                           token_price_usd=np.asarray(basis.epoch_prices(flat_price), dtype=np.float64))
+            attacks = [a for a in standard_attacks(self.attack_costs.split_k)
+                       if not (flat_price and a.attack == "stake_timing")] + list(self.custom)
+            cache[key] = attack_rows(Target(sub, basis.history, self.attack_costs), attacks).columns(basis.components)
+        return cache[key]
+
+    def build(self, ctx):
+        rows = self.rows(ctx.basis, ctx.flat_price)
+        label = ctx.label(self.describe())
+        pruned = False
+        if ctx.presolve and len(rows.labels) > 1:
+            rows, pruned = self._presolve(rows, ctx), True
+        if not rows.labels:
+            return Built(self, label, [], {}, {"rows": rows, "norm": np.ones(0), "pruned": pruned})
+        norm = np.abs(rows.gain).max(axis=1)
+        base = rows.cost(self.attack_costs.identity_cost_usd, self.attack_costs.take_rate) / norm
+        cost = ctx.parameter(base / ctx.scale)
+        cons = [(rows.gain / norm[:, None]) @ ctx.theta <= cost]
+        return Built(self, label, cons, {"cost": cost},
+                     {"rows": rows, "norm": norm, "per_scale": {"cost": base}, "scale": ctx.scale,
+                      "flat_price": ctx.flat_price, "identity_cost_usd": self.attack_costs.identity_cost_usd,
+                      "take_rate": self.attack_costs.take_rate, "pruned": pruned})
+
+    def _presolve(self, rows, ctx):
+        """The rows without those another row implies, at this problem's fixed attack costs.
+
+        With ``theta >= 0``, a row ``g theta <= c`` (``c > 0``) is implied by any row whose ``g / c`` is
+        at least as large in every component; rows of zero cost with no negative gain say only that their
+        components get no weight, so they merge into one row (their sum).
+        """
+        from ..attacks import AttackRows
+
+        cost = rows.cost(self.attack_costs.identity_cost_usd, self.attack_costs.take_rate)
+        free = (cost <= 0) & (rows.gain >= 0).all(axis=1)
+        paid = np.flatnonzero(cost > 0)
+        keep = np.zeros(len(rows.labels), dtype=bool)
+        keep[(cost <= 0) & ~free] = True
+        if paid.size:
+            keep[paid[ctx.prune(rows.gain[paid] / cost[paid, None], sense=-1)]] = True
+        idx = np.flatnonzero(keep)
+        gain, base = rows.gain[idx], cost[idx]
+        labels = [rows.labels[i] for i in idx]
+        if free.any():
+            g = rows.gain[free]
+            gain = np.vstack([gain, (g / g.max(axis=1, keepdims=True)).sum(axis=0, keepdims=True)])
+            base = np.r_[base, 0.0]
+            names = sorted({rows.labels[i].split(" by ")[0].split(" in epoch")[0] for i in np.flatnonzero(free)})
+            labels.append("free attacks (" + ", ".join(names) + ")")
+        zero = np.zeros(len(labels))
+        return AttackRows(np.ascontiguousarray(gain), base, zero, zero, labels)
+
+    def slack(self, basis, theta, *, scale=1.0, flat_price=False, status_quo=None):
+        rows = self.rows(basis, flat_price)
+        if not rows.labels:
+            return np.zeros(1)
+        norm = np.abs(rows.gain).max(axis=1)
+        cost = rows.cost(self.attack_costs.identity_cost_usd, self.attack_costs.take_rate)
+        return (cost - scale * (rows.gain @ theta)) / norm
+
+    def set_knob(self, built, knob, value):
+        if knob not in self.knobs:
+            super().set_knob(built, knob, value)
+        if built.data.get("pruned"):
+            raise ConfigError("this problem was presolved for fixed attack costs; build it with presolve=False to "
+                              f"change {knob} (frontiers over it do).")
+        value = float(value)
+        ok = np.isfinite(value) and value >= 0 and (knob != "take_rate" or value <= 1)
+        if not ok:
+            raise ConfigError(f"{knob} must be a finite number >= 0{' and <= 1' if knob == 'take_rate' else ''}, "
+                              f"got {value!r}.")
+        built.data[knob] = value
+        self._recost(built)
+
+    @staticmethod
+    def _recost(built):
+        rows = built.data["rows"]
+        if rows.labels:
+            built.data["per_scale"]["cost"] = rows.cost(built.data["identity_cost_usd"],
+                                                        built.data["take_rate"]) / built.data["norm"]
+            built.owner.rescale(built, built.data["scale"])
+
+    def set_costs(self, built, basis):
+        """Re-derive what each attack costs from a re-priced basis (its history's tariffs); the gains stay."""
+        if "cost" not in built.params:
+            return
+        if built.data.get("pruned"):
+            raise ConfigError("this problem was presolved for fixed attack costs; build it with presolve=False to "
+                              "change costs (frontiers over cost inputs do).")
+        rows = self.rows(basis, built.data["flat_price"])
+        old = built.data["rows"]
+        if rows.gain.shape != old.gain.shape or not np.array_equal(rows.gain, old.gain):
+            raise ConfigError("the new costs change what the attacks earn; rebuild the problem.")
+        built.data["rows"] = rows
+        self._recost(built)
+
+    def sensitivities(self, built, theta, scale):
+        if "cost" not in built.params:
+            return {"scale": 0.0}
+        mu = built.duals()[0]  # L = f + mu (rows theta - c / s)
+        rows, norm = built.data["rows"], built.data["norm"]
+        return {"scale": float((mu * built.params["cost"].value).sum() / scale),
+                "identity_cost_usd": float(-(mu * rows.per_identity / norm).sum() / scale),
+                "take_rate": float(-(mu * rows.per_take / norm).sum() / scale)}
+
+    def binding_attacks(self, built, theta, scale, tol: float = 1e-6) -> list[str]:
+        """Labels of the rows the weights ``theta`` meet with (normalised) slack below ``tol`` (rows the
+        weights pay nothing on are left out: they hold at any cost).
+
+        Parameters
+        ----------
+        built : Built
+            This constraint as built into the solved problem.
+        theta : ndarray, shape (C,)
+            The weights.
+        scale : float
+            The budget multiplier (times the flat price when the price is flat).
+        tol : float, default 1e-6
+            Slack at or below which a row binds.
+        """
+        rows, norm = built.data["rows"], built.data["norm"]
+        if not rows.labels:
+            return []
+        cost = rows.cost(built.data["identity_cost_usd"], built.data["take_rate"])
+        paid = scale * (rows.gain @ theta)
+        slack = (cost - paid) / norm
+        return [rows.labels[i] for i in np.flatnonzero((slack <= tol) & (paid > tol * norm))]
+
+    def describe(self):
+        c = self.attack_costs
+        scored = [a.name for a in self.custom if not a.unit_costs]
+        extra = f"; {', '.join(scored)} scored only (no unit costs)" if scored else ""
+        return (f"no attack pays (identity cost ${c.identity_cost_usd:g} per key per epoch, "
+                f"take {c.take_rate:.1%}, {c.capacity_proofs} capacity proofs{extra})")
+
+
+def default_constraints(identity_cost_usd: float = 0.0, cvar_level: float = 0.9,
+                        contribution_floor: float = 0.25, attack_costs=None,
+                        subsidy_margin: float = 0.25) -> list[Constraint]:
     """The default problem's constraints (see :func:`fairshare.optimization.optimize`).
 
     Hard full-cost coverage for active retail operators; energy-only coverage
     for the other active operators at a CVaR level; a contribution floor on
-    work-proportional rewards; the Sybil bound; the fee-linked cap.
+    work-proportional rewards; concentration no higher than the status quo's
+    (:class:`ConcentrationCap`); subsidy components paying no class more than
+    ``1 + subsidy_margin`` times its cost (:class:`SubsidyCap`); no attack of the
+    library pays (:class:`NoAttackPays`).
 
     Parameters
     ----------
-    identity_cost_usd : float, optional
-        Passed to :class:`SybilBound` (None: its default, the dearest retail node's cost per epoch).
+    identity_cost_usd : float, default 0.0
+        What the protocol makes one more key cost, USD per key per epoch (a protocol parameter; 0
+        when unstated). Ignored when ``attack_costs`` is given (which carries its own).
     cvar_level : float, default 0.9
         CVaR level, in [0, 1), of the energy-only coverage of non-retail operators.
     contribution_floor : float, default 0.25
         ``fraction`` of the :class:`ContributionFloor` on work-proportional rewards.
-    max_gain : float, default 1.0
-        ``max_gain`` of the :class:`FakeDemandBound`.
+    attack_costs : fairshare.attacks.AttackCosts, optional
+        Every cost the attacks are priced at (default: ``AttackCosts(identity_cost_usd=identity_cost_usd)``).
+    subsidy_margin : float, default 0.25
+        ``margin`` of the :class:`SubsidyCap`.
     """
+    from ..attacks import AttackCosts
+
+    if attack_costs is None:
+        attack_costs = AttackCosts(identity_cost_usd=identity_cost_usd)
+    elif identity_cost_usd != attack_costs.identity_cost_usd and identity_cost_usd:
+        raise ConfigError(f"identity_cost_usd={identity_cost_usd!r} disagrees with attack_costs' "
+                          f"{attack_costs.identity_cost_usd!r}; give it once, in attack_costs.")
     return [Coverage(who="retail", cost="full", mode="hard"),
             Coverage(who="non_retail", cost="energy", mode="cvar", level=cvar_level),
             ContributionFloor(fraction=contribution_floor),
-            SybilBound(identity_cost_usd=identity_cost_usd),
-            FakeDemandBound(max_gain=max_gain)]
+            ConcentrationCap(),
+            SubsidyCap(margin=subsidy_margin),
+            NoAttackPays(attack_costs)]

@@ -20,6 +20,7 @@ Shadow prices come from the duals of the last solve (envelope theorem, see
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InfeasibleError
 from ._solver import cvxpy, solve
@@ -33,7 +34,9 @@ _BIG = 1e6
 
 
 class ScaleRange(dict):
-    """``{"min": s_min, "max": s_max, "feasible": bool, "conflicts": [...], "uncoverable": [...]}``."""
+    """``{"min", "max", "feasible", "conflicts", "uncoverable", "relaxed"}``: ``relaxed`` maps each hard
+    constraint's description to the ``(min, max)`` scale of the others (``(nan, 0)`` when they fail too),
+    filled when the whole set is infeasible."""
 
 
 def _homogeneous(spec: dict, constraints, flat_price) -> EmissionProblem:
@@ -62,13 +65,16 @@ def scale_range(spec: dict, constraints, flat: bool = False) -> ScaleRange:
         history's prices.
     """
     lo, hi = _interval(spec, constraints, flat)
-    out = ScaleRange(min=lo, max=hi, feasible=hi > 0, conflicts=[], uncoverable=uncoverable(spec, constraints))
+    out = ScaleRange(min=lo, max=hi, feasible=hi > 0, conflicts=[], uncoverable=uncoverable(spec, constraints),
+                     relaxed={})
     if not out["feasible"]:
         for i, con in enumerate(constraints):
-            if con.soft:
+            if con.soft or type(con).__name__ == "MaxUnallocated":
                 continue
             rest = [c for j, c in enumerate(constraints) if j != i]
-            if _interval(spec, rest, flat)[1] > 0:
+            lo_i, hi_i = _interval(spec, rest, flat)
+            out["relaxed"][con.describe()] = (lo_i, hi_i)
+            if hi_i > 0:
                 out["conflicts"].append(con.describe())
     return out
 
@@ -133,8 +139,10 @@ def infeasible_error(spec: dict, constraints, state: dict) -> InfeasibleError:
                  "min_price_multiplier": float("nan"), "max_price_multiplier": float("nan"),
                  "min_budget_tokens_per_epoch": float("nan"), "min_flat_price_usd": float("nan")}
     price = f"a flat price of ${state['flat_price']:.4g}" if flat else "the history's token prices"
+    others = [n for n in spec["bases"] if n not in ("", "history")]
+    every = f" (and in the scenarios {', '.join(others)})" if others else ""
     lines = [f"No emission weights satisfy the constraints ({names}) at this budget "
-             f"({b0 * state['mean_emission']:,.0f} tokens per epoch) and {price}."]
+             f"({b0 * state['mean_emission']:,.0f} tokens per epoch) and {price}{every}."]
     if rng["feasible"]:
         ratio = rng["min"] / s0
         err_attrs.update(min_price_multiplier=ratio, max_price_multiplier=rng["max"] / s0,
@@ -151,8 +159,10 @@ def infeasible_error(spec: dict, constraints, state: dict) -> InfeasibleError:
                          f"tokens per epoch ({ratio:.3f}x this one), or at token prices {ratio:.3f}x these"
                          f"{at_flat}.")
         if rng["max"] < s0:
-            lines.append(f"Upper limits (Sybil bound, fee-linked cap) hold only up to {rng['max'] / s0:.3f}x this "
-                         "budget: lower the budget or price, or raise identity_cost_usd / max_gain.")
+            lines.append(f"Upper limits (no attack pays, Sybil bound, fee-linked cap) hold only up to "
+                         f"{rng['max'] / s0:.3f}x this budget ({rng['max'] / s0 * b0 * state['mean_emission']:,.0f} "
+                         "tokens per epoch): lower the budget or price, leave emission unallocated, or make "
+                         "attacks dearer (identity_cost_usd, the protocol's take of fees, verified work).")
         if rng["min"] <= s0 <= rng["max"]:
             lines.append("The diagnosis finds weights at this budget, so the solver's verdict is numerical: "
                          "retry with solver='SCS'.")
@@ -167,6 +177,15 @@ def infeasible_error(spec: dict, constraints, state: dict) -> InfeasibleError:
         lines.append(f"{len(rng['uncoverable'])} operators cannot be covered by any rule in the family (no allowed "
                      f"component pays them, e.g. no work): {shown}{more}. Leave them out of hard coverage "
                      "(Coverage(who=[...])) or allow a component that pays them.")
+    lines += _attack_changes(spec, constraints, s0, flat, err_attrs)
+    per_scale = b0 * state["mean_emission"] / s0  # tokens per epoch of one unit of scale
+    err_attrs["relaxations"] = pd.DataFrame(
+        [{"dropped": name, "others_feasible": bool(hi > 0),
+          "from_budget_tokens_per_epoch": lo * per_scale if hi > 0 else float("nan"),
+          "to_budget_tokens_per_epoch": ((hi * per_scale if hi < _BIG * s0 else float("inf")) if hi > 0
+                                         else float("nan"))}
+         for name, (lo, hi) in rng.get("relaxed", {}).items()],
+        columns=["dropped", "others_feasible", "from_budget_tokens_per_epoch", "to_budget_tokens_per_epoch"])
     extra = [c for c in constraints if type(c).__name__ == "MaxUnallocated"]
     err_attrs["full_coverage"] = full_coverage(spec, extra)
     fc = err_attrs["full_coverage"]
@@ -178,6 +197,64 @@ def infeasible_error(spec: dict, constraints, state: dict) -> InfeasibleError:
     for k, v in err_attrs.items():
         setattr(err, k, v)
     return err
+
+
+def _feasible_at(spec: dict, constraints, scale: float, flat: bool) -> bool:
+    lo, hi = _interval(spec, constraints, flat)
+    return hi > 0 and lo <= scale * (1 + 1e-9) and scale <= hi * (1 + 1e-9)
+
+
+def _attack_changes(spec: dict, constraints, s0: float, flat: bool, attrs: dict) -> list[str]:
+    """What would make a problem with ``NoAttackPays`` feasible at this budget: the identity cost the protocol
+    must enforce (searched over $0.001 to $1,000,000 per key per epoch), or the share of fees it must keep.
+
+    Sets ``min_identity_cost_usd`` (NaN when no identity cost is enough) and ``min_take_rate`` (the protocol's
+    share of fees that would do with keys priced out; NaN when none would) on ``attrs``.
+    """
+    from dataclasses import replace
+
+    from .constraints import NoAttackPays
+
+    attrs.update(min_identity_cost_usd=float("nan"), min_take_rate=float("nan"))
+    found = [i for i, c in enumerate(constraints) if isinstance(c, NoAttackPays)]
+    if not found:
+        return []
+    i = found[0]
+    con = constraints[i]
+
+    def with_costs(**change):
+        out = list(constraints)
+        out[i] = NoAttackPays(replace(con.attack_costs, **change))
+        return out
+
+    lines = []
+    top = 1e6
+    if _feasible_at(spec, with_costs(identity_cost_usd=top), s0, flat):
+        lo, hi = max(con.attack_costs.identity_cost_usd, 1e-3), top
+        for _ in range(24):  # bisection on a log scale, to about 0.2% of the answer
+            mid = float(np.sqrt(lo * hi))
+            lo, hi = (lo, mid) if _feasible_at(spec, with_costs(identity_cost_usd=mid), s0, flat) else (mid, hi)
+        attrs["min_identity_cost_usd"] = hi
+        lines.append(f"An identity cost of ${hi:,.4g} per key per epoch enforced by the protocol would make them "
+                     "feasible at this budget (other attack costs as stated).")
+    else:
+        lines.append("No identity cost alone makes them feasible: attacks that need no new key (fake demand, "
+                     "self-paid fees, model misreports, stake timing) pay at this budget.")
+        take = con.attack_costs.take_rate
+        if take < 1.0 and _feasible_at(spec, with_costs(identity_cost_usd=top, take_rate=1.0), s0, flat):
+            lo, hi = take, 1.0
+            for _ in range(10):  # to 0.1% of the fees
+                mid = 0.5 * (lo + hi)
+                lo, hi = (lo, mid) if _feasible_at(spec, with_costs(identity_cost_usd=top, take_rate=mid), s0,
+                                                   flat) else (mid, hi)
+            attrs["min_take_rate"] = hi
+            lines.append(f"With keys priced out (a prohibitive identity cost), a protocol keeping {hi:.1%} of every "
+                         "fee (so fake demand costs what it earns) would make them feasible.")
+        else:
+            attrs["min_take_rate"] = float("nan")
+            lines.append("Not even a protocol keeping every fee with keys priced out would: verify work (TEE or "
+                         "ZKML), lower the budget or leave emission unallocated.")
+    return lines
 
 
 def full_coverage(spec: dict, extra=()) -> dict:
@@ -282,7 +359,9 @@ _STEPS = {
     "coverage_level": (0.01, "raising the coverage level by 1 point"),
     "contribution_floor": (0.01, "raising the contribution floor by 1 point"),
     "identity_cost_usd": (1.0, "allowing $1 more per identity per epoch"),
+    "take_rate": (0.01, "the protocol keeping 1 point more of every fee"),
     "max_gain": (0.1, "allowing 0.1 more fake-demand gain"),
+    "subsidy_margin": (0.1, "allowing subsidy pay 0.1 more of a class's cost"),
     "max_share": (0.01, "raising the share cap by 1 point"),
     "nakamoto_threshold": (0.01, "raising the Nakamoto threshold by 1 point"),
     "max_loss_pct": (1.0, "allowing 1 more percent of loss"),

@@ -15,6 +15,8 @@ term              minimised                           convex form
 ``Gini``          ``sum_i (2i - n - 1) x_(i) / n``    cutting planes over theta (below)
 ``Theil``         ``ln n + sum(x ln x)``              ``ln n - sum(entr(S theta))``
 ``AlphaFair``     ``-sum(w u_alpha(x))``              ``log`` and power cones
+``DistanceFrom    ``sum(|x - p|) / 2``, ``p`` the     ``norm1(S theta - p)``
+Proportional``    shares of a proportional rule
 ================  ==================================  ==============================================
 
 Gini without pairwise terms: by the rearrangement inequality the sorted form
@@ -48,7 +50,7 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["Term", "Objective", "HHI", "LargestShare", "TopKShare", "Gini", "Theil", "AlphaFair", "as_objective",
-           "OBJECTIVES"]
+           "OBJECTIVES", "DistanceFromProportional"]
 
 
 class Term(abc.ABC):
@@ -330,9 +332,49 @@ class AlphaFair(Term):
         return f"alpha_fair({self.alpha:g})"
 
 
+@dataclass(frozen=True)
+class DistanceFromProportional(Term):
+    """How far operators' rewards are from a proportional rule: ``sum(|x - p|) / 2``.
+
+    ``p`` are the shares ``Linear({to: 1.0})`` pays; the distance is the share of the emission that
+    moves between operators against it (total variation, between 0 and 1). Proportional to work is
+    the one rule that gives no incentive to split or merge anonymous identities (Leshno and Strack
+    [4]_), so staying close to it keeps a proposal's departures small and visible.
+
+    Parameters
+    ----------
+    to : str, default "work"
+        The component the reference rule pays in proportion to (one of the problem's components).
+
+    References
+    ----------
+    .. [4] J. D. Leshno, P. Strack, "Bitcoin: An axiomatic approach and an impossibility theorem",
+       American Economic Review: Insights 2(3), 2020.
+    """
+
+    to: str = "work"
+    name: ClassVar[str] = "distance_from_proportional"
+
+    def _reference(self, basis) -> np.ndarray:
+        return basis.shares[:, basis.index(self.to)]
+
+    def build(self, ctx):
+        p = self._reference(ctx.basis)
+        return 0.5 * ctx.cp.norm1(ctx.shares @ ctx.theta - p * ctx.total), [], None
+
+    def measure(self, x):  # pragma: no cover - value() passes the reference
+        raise ConfigError("DistanceFromProportional needs the basis: use value(basis, theta).")
+
+    def value(self, basis, theta, allowed=None):
+        return float(0.5 * np.abs(basis.shares @ theta - self._reference(basis)).sum())
+
+    def describe(self) -> str:
+        return f"distance_from_proportional({self.to})"
+
+
 #: Objective names accepted as strings.
 OBJECTIVES = {"hhi": HHI, "max_share": LargestShare, "top_k_share": TopKShare, "gini": Gini, "theil": Theil,
-              "alpha_fair": AlphaFair}
+              "alpha_fair": AlphaFair, "distance_from_proportional": DistanceFromProportional}
 
 
 def as_objective(spec) -> Objective:
@@ -342,7 +384,8 @@ def as_objective(spec) -> Objective:
     ----------
     spec : str, Term, Objective or dict
         An objective name (``"hhi"``, ``"max_share"``, ``"top_k_share"``, ``"gini"``, ``"theil"``,
-        ``"alpha_fair"``), a term, an objective (returned as is) or ``{name or term: coefficient}``.
+        ``"alpha_fair"``, ``"distance_from_proportional"``), a term, an objective (returned as is) or
+        ``{name or term: coefficient}``.
     """
     if isinstance(spec, Objective):
         return spec

@@ -27,7 +27,7 @@ References
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -292,6 +292,51 @@ class EmissionProblem:
         self.theta.value = center
         return Solution(center, status if pred <= self.gini_tol * max(1.0, abs(f_center)) else "optimal_inaccurate",
                         info.solver, *self._times, time.perf_counter() - start, rounds, max(pred, 0.0), f_center)
+
+    def unique(self, sol: "Solution", rel: float = 1e-7) -> tuple["Solution", float]:
+        """The optimum closest to the status quo among the optima of ``sol``, and how far the solver's was.
+
+        A strictly convex second stage: minimise ``||theta - status_quo||**2`` (``||theta||**2`` without a
+        status quo) over the weights that meet every constraint with the objective within ``rel`` of
+        ``sol.objective`` (relative, plus 1e-10). Returns the solution with those weights and the largest
+        weight change from ``sol``: above about 1e-4 (``optimization.solve.SEVERAL``) the first stage's
+        optimum was one of several. Problems with Gini terms
+        (cutting planes) are returned as they are, with NaN.
+
+        Parameters
+        ----------
+        sol : Solution
+            An optimal solution of this problem at its current knobs.
+        rel : float, default 1e-7
+            Relative slack on the objective that still counts as optimal.
+        """
+        if self.cuts or sol.status == "infeasible" or not np.isfinite(sol.objective):
+            return sol, float("nan")
+        cp = cvxpy()
+        target = self.status_quo if self.status_quo is not None else np.zeros(len(self.components))
+        bound = sol.objective + rel * abs(sol.objective) + 1e-10
+        second = cp.Problem(cp.Minimize(cp.sum_squares(self.theta - target)),
+                            list(self.problem.constraints) + [self.problem.objective.expr <= bound])
+        first = self.theta.value.copy()
+        # the second stage shares the first's constraints and variables: keep the first stage's duals and
+        # auxiliary values (sensitivities read them; any optimum has the same dual certificate)
+        duals = [c.dual_value for c in self.problem.constraints]
+        others = [(v, v.value) for v in self.problem.variables() if v is not self.theta]
+        try:
+            info = solve(second, self.solver)
+        except OptimizationError:  # the second stage only picks among optima: keep the first stage's
+            info = None
+        for c, d in zip(self.problem.constraints, duals):
+            c.save_dual_value(d)
+        for v, value in others:
+            v.value = value
+        if info is None or info.status not in ("optimal", "optimal_inaccurate"):
+            self.theta.value = first
+            return sol, float("nan")
+        theta = np.where(self.allowed, self._theta(), 0.0)  # zero outside the allowed components, exactly
+        self.theta.value = theta
+        spread = float(np.max(np.abs(theta - np.clip(first, 0.0, None))))
+        return replace(sol, theta=theta), spread
 
     def _solve_once(self, warm_start: bool):
         info = solve(self.problem, self.solver, warm_start=warm_start and self.solves > 0)

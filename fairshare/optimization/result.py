@@ -76,7 +76,10 @@ class EmissionResult:
         The oracle's objective under the hard floors and caps and the price of simplicity (empty when
         not computed; a ``note`` where the comparison does not apply).
     solver : dict
-        Solver name, status, compile, solve and wall seconds, Gini cut rounds and gap.
+        Solver name, status, compile, solve and wall seconds, Gini cut rounds and gap; ``optimum_spread``
+        (the largest weight change the second stage made: above 1e-4 several weight vectors reach
+        the optimum and the one closest to the status quo is returned; NaN for Gini objectives) and
+        ``several_optima``.
     provenance : dict
         Version, input hash, objective, constraints, components, window, budget, flat price, status quo
         and scenarios.
@@ -163,6 +166,13 @@ class EmissionResult:
                          f"{abs(per_token):.3g}; $0.01 more token price "
                          f"{'lowers' if self.sensitivities['per_price_cent'] < 0 else 'raises'} it by "
                          f"{abs(self.sensitivities['per_price_cent']):.3g}.")
+        several = self.solver.get("several_optima")
+        if several:
+            lines.append(f"Several weight vectors reach this optimum (they differ by up to "
+                         f"{self.solver['optimum_spread']:.3g} in a weight); this is the one closest to the "
+                         "status quo.")
+        elif several is None:
+            lines.append("Whether other weights reach the same optimum was not checked (Gini objectives).")
         for _, row in self.binding.iterrows():
             lines.append(f"Binding: {row['constraint']}: {row['reading']}")
         ops = self.operators

@@ -36,8 +36,8 @@ import numpy as np
 from ..errors import ConfigError
 from .base import Built, Constraint, RowConstraint, check_fraction
 
-__all__ = ["ShareCap", "NakamotoAtLeast", "ContributionFloor", "MaxLoss", "MinWeight", "WeightBounds",
-           "MaxUnallocated", "VERIFIED"]
+__all__ = ["ConcentrationCap", "ShareCap", "NakamotoAtLeast", "ContributionFloor", "MaxLoss", "MinWeight",
+           "WeightBounds", "MaxUnallocated", "VERIFIED"]
 
 #: The verified-work components.
 VERIFIED = ("verified_work_tee", "verified_work_zkml")
@@ -241,6 +241,56 @@ class NakamotoAtLeast(Constraint):
 
     def describe(self):
         return f"Nakamoto coefficient >= {self.count} (threshold {self.threshold:.0%})"
+
+
+@dataclass(frozen=True)
+class ConcentrationCap(Constraint):
+    """HHI of operators' window rewards at most ``hhi``: ``||S theta||**2 <= hhi`` (a second-order cone).
+
+    Parameters
+    ----------
+    hhi : float, optional
+        The largest Herfindahl-Hirschman index allowed, in (0, 1]. None (default): the status quo's,
+        so a proposal may not concentrate rewards more than the rule it replaces.
+    """
+
+    hhi: float | None = None
+    knobs: ClassVar[tuple] = ("hhi_at_most",)
+
+    def __post_init__(self):
+        if self.hhi is not None:
+            check_fraction(self.hhi, "ConcentrationCap hhi", open_low=True)
+
+    def bound(self, basis, status_quo) -> float:
+        if self.hhi is not None:
+            return float(self.hhi)
+        if status_quo is None:
+            raise ConfigError("ConcentrationCap() caps HHI at the status quo's: give the problem a status quo, "
+                              "or a number (ConcentrationCap(hhi=0.1)).")
+        x = basis.shares @ status_quo
+        return float(x @ x) / max(float(status_quo.sum()), 1e-300) ** 2
+
+    def build(self, ctx):
+        cp = ctx.cp
+        r = np.linalg.qr(ctx.shares, mode="r")  # ||S theta|| == ||R theta||, R is C x C
+        root = ctx.parameter(np.sqrt(self.bound(ctx.basis, ctx.status_quo)) + 1e-12, nonneg=True)
+        return Built(self, ctx.label(self.describe()), [cp.norm(r @ ctx.theta, 2) <= root * ctx.total],
+                     {"root": root}, {})
+
+    def slack(self, basis, theta, *, scale=1.0, flat_price=False, status_quo=None):
+        x = basis.shares @ theta
+        return np.array([self.bound(basis, status_quo) * theta.sum() ** 2 - float(x @ x)])
+
+    def set_knob(self, built, knob, value):
+        if knob != "hhi_at_most":
+            super().set_knob(built, knob, value)
+        built.params["root"].value = np.sqrt(check_fraction(value, "hhi_at_most", open_low=True)) + 1e-12
+
+    def sensitivities(self, built, theta, scale):
+        return {"scale": 0.0}
+
+    def describe(self):
+        return "HHI at most the status quo's" if self.hhi is None else f"HHI at most {self.hhi:g}"
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,24 @@
-"""``fs.optimize``: the least concentrated emission weights that meet the constraints.
+"""``fs.optimize``: the emission weights closest to a defensible rule that meet the constraints.
 
 The default problem (every part can be changed):
 
-- objective: operator-level HHI of window rewards (:class:`~fairshare.optimization.objectives.HHI`);
+- objective: stay as close as possible to proportional-to-work, the one rule with no incentive to split
+  or merge anonymous identities (:class:`~fairshare.optimization.objectives.DistanceFromProportional`:
+  the share of the emission that moves between operators against it);
 - hard full-cost coverage for active retail operators;
 - energy-only coverage for the other active operators at CVaR level 0.9;
 - a contribution floor: every active operator keeps 25% of its work-proportional reward;
-- the Sybil bound (one more identity earns at most what the dearest retail node costs to run per epoch);
-- the fee-linked cap (fake demand gains at most $1 of reward per $1 spent);
+- robust over a price band: every constraint also holds with the history's prices halved and doubled
+  (:data:`DEFAULT_PRICE_BAND`), and the objective is the worst of the three;
+- no attack of the library pays (:class:`~fairshare.optimization.constraints.NoAttackPays`) at the stated
+  identity cost (0 when unstated) and protocol take;
 - nothing unallocated.
 
-At the built-in network's numbers emission cannot pay every operator's full
-cost; this problem asks for what a governance debate can defend instead. When
-it cannot be had, :class:`~fairshare.errors.InfeasibleError` says from which
-budget or price it can, and for whom it cannot at all.
+When no rule of the family meets it, :class:`~fairshare.errors.InfeasibleError` says what would
+have to change: the budget or price, the identity cost the protocol must enforce, the share of
+fees it must keep, and for whom coverage cannot be had at all. On the built-in open-inference
+network with nothing stated it cannot be had: emission pays more per unit of work, task or fee than
+faking that unit costs.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import version
+from ..attacks import AttackCosts
 from ..data.history import History
 from ..errors import ConfigError, InfeasibleError
 from ..features import Features
@@ -37,16 +43,25 @@ from .result import EmissionResult, clean_weights
 
 __all__ = ["optimize", "STATUS_QUO_WEIGHTS", "problem_spec"]
 
+#: Token price multipliers the default problem holds over (its worst case): the price halving or doubling over
+#: the window, a stated assumption (change it with ``price_band=``).
+DEFAULT_PRICE_BAND = (0.5, 2.0)
+
+#: Largest weight change of the second stage that is still solver round-off: above it, several weight vectors
+#: reach the optimum (the result says so and returns the one closest to the status quo).
+SEVERAL = 1e-4
+
 #: fairshare's reference stake-and-work rule, the default status quo.
 STATUS_QUO_WEIGHTS = dict(_STATUS_QUO_RULE.weights)
 
 
-def optimize(data, components=None, objective="hhi", constraints="default", window="all", *, status_quo=None,
+def optimize(data, components=None, objective="distance_from_proportional", constraints="default", window="all", *,
+             status_quo=None,
              budget: float | None = None, price: float | None = None, scenarios: dict | None = None,
              costs=None, classes=None, evaluator=None, solver: str | None = None,
-             identity_cost_usd: float | None = None, max_unallocated: float = 0.0,
+             identity_cost_usd: float | None = None, attack_costs=None, max_unallocated: float = 0.0,
              depreciation: str = "straight_line", max_retail_nodes: int = 3, fake_fraction: float = 0.1,
-             oracle: bool = True) -> EmissionResult:
+             oracle: bool = True, price_band="default") -> EmissionResult:
     """Optimise emission weights over components (a ``Linear`` rule).
 
     Parameters
@@ -56,8 +71,8 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     components : list of str, optional
         Components the rule may weight (default all of ``formulas.COMPONENTS``).
     objective : str, Term or Objective
-        ``"hhi"``, ``"max_share"``, ``"top_k_share"``, ``"gini"``, ``"theil"``, ``"alpha_fair"``,
-        or a weighted sum such as ``0.5 * HHI() + 0.5 * Gini()``.
+        ``"distance_from_proportional"`` (default: to work), ``"hhi"``, ``"max_share"``, ``"top_k_share"``,
+        ``"gini"``, ``"theil"``, ``"alpha_fair"``, or a weighted sum such as ``0.5 * HHI() + 0.5 * Gini()``.
     constraints : "default" or list of Constraint
         ``"default"``: :func:`~fairshare.optimization.constraints.default_constraints`.
         ``MaxUnallocated(max_unallocated)`` is added unless one is given.
@@ -83,7 +98,12 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     solver : str, optional
         cvxpy solver (default Clarabel).
     identity_cost_usd : float, optional
-        Cost of standing up one identity for the default Sybil bound.
+        What the protocol makes one more key cost, USD per key per epoch, for the default problem's
+        :class:`~fairshare.optimization.constraints.NoAttackPays` (a protocol parameter). None: the value
+        the history's dataset states, else 0.
+    attack_costs : fairshare.attacks.AttackCosts, optional
+        Every cost the default problem's attacks are priced at (identity cost, take, gas, cost of
+        capital, capacity proofs); default ``AttackCosts(identity_cost_usd=identity_cost_usd)``.
     max_unallocated : float
         Largest share of the emission the rule may leave unpaid.
     depreciation : {"straight_line", "declining_balance"}, default "straight_line"
@@ -96,6 +116,11 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
         working node buys from itself (History and Features input; a Basis brings its own).
     oracle : bool
         Compute the per-operator oracle and the price of simplicity.
+    price_band : "default", None or (float, float)
+        Price multipliers ``(low, high)`` of the history's prices every constraint must also hold at
+        (worst-case scenarios ``price_low`` and ``price_high``; the objective is the worst of the three).
+        ``"default"``: :data:`DEFAULT_PRICE_BAND` for the default problem at the history's prices, none
+        otherwise.
 
     Returns
     -------
@@ -105,24 +130,31 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
     ------
     InfeasibleError
         With ``min_budget_tokens_per_epoch``, ``min_price_multiplier``, ``min_flat_price_usd``,
-        ``uncoverable`` (operator ids) and ``conflicts`` (constraints).
+        ``uncoverable`` (operator ids) and ``conflicts`` (constraints); with ``NoAttackPays`` also
+        ``min_identity_cost_usd`` and ``min_take_rate`` (NaN where none would do).
     UnboundedError, SolverFailedError
         Naming the solver and a fallback.
 
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
-    >>> res = fs.optimize(h)
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
+    >>> try:
+    ...     fs.optimize(h)
+    ... except fs.errors.InfeasibleError as err:
+    ...     table = err.relaxations  # each constraint dropped in turn: do the others hold, and at which budgets?
+    >>> table.loc[table["others_feasible"], "dropped"].str.split(",").str[0].tolist()
+    ['coverage of full cost for retail operators', 'no attack pays (identity cost $0 per key per epoch']
+    >>> from fairshare.optimization import NoAttackPays
+    >>> res = fs.optimize(h, constraints=[NoAttackPays()], budget=30.0)
     >>> abs(sum(res.formula.weights.values()) - 1.0) < 1e-9
-    True
-    >>> res.objective <= res.status_quo_objective
     True
     """
     spec = problem_spec(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
                    scenarios=scenarios, costs=costs, classes=classes, solver=solver,
-                   identity_cost_usd=identity_cost_usd, max_unallocated=max_unallocated, depreciation=depreciation,
-                   max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction)
+                   identity_cost_usd=identity_cost_usd, attack_costs=attack_costs, max_unallocated=max_unallocated,
+                   depreciation=depreciation, max_retail_nodes=max_retail_nodes, fake_fraction=fake_fraction,
+                   price_band=price_band)
     obj = as_objective(objective)
     problem = EmissionProblem(spec["bases"], obj, spec["constraints"], allowed=spec["allowed"],
                               status_quo=spec["status_quo"], flat_price=price,
@@ -132,12 +164,16 @@ def optimize(data, components=None, objective="hhi", constraints="default", wind
         raise infeasible_error(spec, spec["constraints"], {
             "scale": float(problem.scale.value), "budget_multiplier": problem.budget_multiplier,
             "flat_price": price, "mean_emission": spec["mean_emission"]})
-    return assemble(problem, sol, spec, obj, evaluator=evaluator, with_oracle=oracle)
+    sol, spread = problem.unique(sol)
+    result = assemble(problem, sol, spec, obj, evaluator=evaluator, with_oracle=oracle)
+    result.solver.update(optimum_spread=spread, several_optima=bool(spread > SEVERAL) if np.isfinite(spread) else None)
+    return result
 
 
 def problem_spec(data, components=None, constraints="default", window="all", *, status_quo=None, budget=None,
             price=None, scenarios=None, costs=None, classes=None, solver=None, identity_cost_usd=None,
-            max_unallocated=0.0, depreciation="straight_line", max_retail_nodes=3, fake_fraction=0.1) -> dict:
+            attack_costs=None, max_unallocated=0.0, depreciation="straight_line", max_retail_nodes=3, fake_fraction=0.1,
+            price_band="default") -> dict:
     """Bases, constraints and settings of one problem (shared by optimize, frontier and paths).
 
     Parameters
@@ -163,7 +199,10 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
     solver : str, optional
         cvxpy solver name.
     identity_cost_usd : float, optional
-        Passed to the default constraints' Sybil bound.
+        Passed to the default constraints' :class:`~fairshare.optimization.constraints.NoAttackPays` (None:
+        the history's dataset's, else 0).
+    attack_costs : fairshare.attacks.AttackCosts, optional
+        Passed to the default constraints (see :func:`optimize`).
     max_unallocated : float, default 0.0
         Largest share of the emission left unpaid, unless a ``MaxUnallocated`` is given.
     depreciation : {"straight_line", "declining_balance"}, default "straight_line"
@@ -172,6 +211,8 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
         Operators with at most this many nodes, all at home, are retail (History input).
     fake_fraction : float, default 0.1
         Share of its own work the fake-demand buyer buys (History and Features input).
+    price_band : "default", None or (float, float)
+        As for :func:`optimize`.
     """
     if (costs is not None or classes is not None) and not isinstance(data, Features):
         raise ConfigError("costs= and classes= go with Features input; a History or Basis brings its own.")
@@ -206,13 +247,19 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
                           "pass status_quo= with weights on this problem's components.")
     sq_rule = _as_linear(STATUS_QUO_WEIGHTS if status_quo is None else status_quo)
     sq = base.theta(sq_rule)
+    band = _price_band(price_band, constraints, price)
+    if band is not None:
+        scenarios = {**(scenarios or {}), "price_low": {"price_multiplier": band[0]},
+                     "price_high": {"price_multiplier": band[1]}}
     bases = {"history": base} if scenarios else {"": base}
     for name, sc in (scenarios or {}).items():
         bases[name] = _scenario(base, sc, window, depreciation, max_retail_nodes, fake_fraction)
     if isinstance(constraints, str):
         if constraints != "default":
             raise ConfigError(f"constraints must be 'default' or a list of constraints, got {constraints!r}.")
-        cons = default_constraints(identity_cost_usd=identity_cost_usd)
+        if attack_costs is None:
+            attack_costs = AttackCosts.for_history(history if history is not None else base.history, identity_cost_usd)
+        cons = default_constraints(attack_costs=attack_costs)
     else:
         cons = list(constraints)
     if not any(isinstance(c, MaxUnallocated) for c in cons):
@@ -225,6 +272,25 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
     return {"bases": bases, "history": history, "constraints": cons, "allowed": allowed, "status_quo": sq,
             "status_quo_rule": sq_rule, "solver": solver, "mean_emission": mean_emission, "window": window,
             "budget_multiplier": 1.0 if budget is None else float(budget) / mean_emission, "price": price}
+
+
+def _price_band(band, constraints, price):
+    """``(low, high)`` price multipliers the problem must hold over, or None."""
+    if isinstance(band, str):
+        if band != "default":
+            raise ConfigError(f"price_band must be 'default', None or (low, high) multipliers, got {band!r}.")
+        return DEFAULT_PRICE_BAND if (isinstance(constraints, str) and price is None) else None
+    if band is None:
+        return None
+    try:
+        low, high = (float(b) for b in band)
+    except (TypeError, ValueError):
+        raise ConfigError(f"price_band must be (low, high) price multipliers, got {band!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= 1 <= high):
+        raise ConfigError(f"price_band needs 0 < low <= 1 <= high (multipliers of the history's prices), got {band!r}.")
+    if price is not None:
+        raise ConfigError("price_band multiplies the history's prices; with a flat price= give scenarios instead.")
+    return low, high
 
 
 def _as_linear(rule) -> Linear:

@@ -12,8 +12,9 @@ the previous one. Infeasible points are rows with status ``"infeasible"``, not
 errors. With a ``dask.distributed`` client, each worker builds the problem once
 and sweeps a contiguous block of the values.
 
-Cited ranges (``shared/reference/domain-facts.md`` §8): token price $0.05-0.50;
-electricity 0.06-0.42 USD/kWh; depreciation life 3-6 years.
+Cited ranges: token price $0.05-0.50 [sources: opg-market];
+electricity 0.06-0.42 USD/kWh [sources: electricity-prices]; depreciation life 3-6 years
+[sources: depreciation-lives].
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from .solve import problem_spec
 
 __all__ = ["frontier", "Frontier", "CITED_RANGES"]
 
-#: Knobs that re-price costs (their problems keep every coverage row).
-COST_KNOBS = ("electricity_usd_per_kwh", "depreciation_life_years")
+#: Knobs that re-price costs (their problems keep every coverage and attack row).
+COST_KNOBS = ("electricity_usd_per_kwh", "depreciation_life_years", "identity_cost_usd", "take_rate")
 
 #: Knobs that move share-constraint bounds (their problems keep every share row).
 ROW_KNOBS = ("max_share", "contribution_floor", "max_loss_pct", "min_weight")
 
-#: Sweep ranges cited in domain-facts.md §8.
+#: Sweep ranges [sources: opg-market, electricity-prices, depreciation-lives].
 CITED_RANGES = {"price": (0.05, 0.50), "electricity_usd_per_kwh": (0.06, 0.42), "depreciation_life_years": (3.0, 6.0)}
 
 
@@ -54,7 +55,9 @@ class Frontier:
         The swept knob.
     table : pandas.DataFrame
         One row per swept value (indexed by it): status, solve and compile seconds, Gini cut rounds,
-        objective, the weights and coverage.
+        objective, the weights, coverage, ``binding`` (the hard constraints with a positive shadow
+        price there) and ``optimum_spread`` (how far the second stage moved the weights; see
+        :meth:`EmissionProblem.unique <fairshare.optimization.problem.EmissionProblem.unique>`).
     build_s : float
         Seconds spent building problems (summed over workers with a client).
     compile_s : float
@@ -94,7 +97,8 @@ class Frontier:
                 f"{' (rebuilt per point)' if self.rebuilt else ' (one compiled problem)'}.")
 
 
-def frontier(data, over: str = "price", values=None, *, components=None, objective="hhi", constraints="default",
+def frontier(data, over: str = "price", values=None, *, components=None, objective="distance_from_proportional",
+             constraints="default",
              window="all", status_quo=None, budget: float | None = None, price: float | None = None,
              solver: str | None = None, warm_start: bool = True, rebuild: bool = False, client=None,
              **options) -> Frontier:
@@ -200,8 +204,10 @@ def _solve_block(values: list[float], sweep: _Sweep) -> tuple[list[dict], float,
         problem.set(**{sweep.over: v})
         sol = problem.solve(warm_start=sweep.warm_start and not sweep.rebuild)
         compile_first = sol.compile_s if compile_first is None else compile_first
-        solve_total += sol.wall_s
-        rows.append(_row(problem, sol, sweep.objective, sweep.over, v))
+        t0 = time.perf_counter()
+        sol, spread = problem.unique(sol)  # the same second stage as optimize: one optimum, named
+        solve_total += sol.wall_s + time.perf_counter() - t0
+        rows.append({**_row(problem, sol, sweep.objective, sweep.over, v), "optimum_spread": spread})
     return rows, build_s, compile_first, solve_total
 
 
@@ -225,4 +231,29 @@ def _row(problem: EmissionProblem, sol, obj, over: str, value: float) -> dict:
     row["coverage_share_retail"] = float(covered[retail].mean()) if retail.any() else float("nan")
     row["energy_coverage_share"] = float(energy[base.active].mean()) if base.active.any() else float("nan")
     row.update({f"w_{c}": float(w) for c, w in zip(base.components, theta)})
+    row["binding"] = "; ".join(binding_labels(problem))
     return row
+
+
+def binding_labels(problem: EmissionProblem, tol: float = 1e-8) -> list[str]:
+    """Labels of the hard constraints with a positive shadow price at the problem's last solve.
+
+    Parameters
+    ----------
+    problem : EmissionProblem
+        A solved problem.
+    tol : float, default 1e-8
+        Dual values at or below this count as zero.
+    """
+    out = []
+    for b in problem.built:
+        if b.owner.soft or not b.constraints:
+            continue
+        if any(float(np.max(np.abs(d))) > tol for d in b.duals()):
+            if hasattr(b.owner, "binding_attacks"):  # name the attacks, not the costs the problem was built with
+                rows = b.owner.binding_attacks(b, np.clip(problem.theta.value, 0.0, None), problem.scale.value)
+                attacks = sorted({r.split(" by ")[0].split(" in epoch")[0] for r in rows})
+                out.append("no attack pays (binding: " + (", ".join(attacks) or "none at 1e-6") + ")")
+            else:
+                out.append(b.label)
+    return out

@@ -91,7 +91,7 @@ class AtomOneNakamotoBonus(Formula):
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> rule = fs.presets.AtomOneNakamotoBonus(eta=0.03, adjust_every=7)  # weekly on daily epochs
     >>> f = fs.aggregate(h)
     >>> rule(f).rewards.shape, len(rule.eta_path(f))

@@ -74,7 +74,7 @@ class CardanoSaturation(Formula):
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> pledges = h.nodes.set_index("node_id")["stake_tokens"] / 2  # Series node_id -> tokens
     >>> rule = fs.presets.CardanoSaturation(k=500, a0=0.3, pledge=pledges)
     >>> a = rule(fs.aggregate(h))

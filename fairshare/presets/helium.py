@@ -118,7 +118,7 @@ class HeliumDensity(Formula):
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> regions = h.nodes.set_index("node_id")["region"]
     >>> rule = fs.presets.HeliumDensity(regions, density_tgt=1, density_max=4, n_siblings=2)
     >>> f = fs.aggregate(h)

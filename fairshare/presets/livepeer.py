@@ -2,10 +2,10 @@
 
 Sources: livepeer/protocol ``BondingManager`` reward (minted tokens of a
 round go to active orchestrators pro rata to their active stake,
-domain-facts §2.4) and livepeer/go-livepeer ``server/selection_algorithm.go``
+[sources: livepeer-protocol]) and livepeer/go-livepeer ``server/selection_algorithm.go``
 (``ProbabilitySelectionAlgorithm.calculateProbabilities``: a session goes to
 an orchestrator with probability ``StakeWeight * stake_i / sum stake +
-RandWeight / n + ...``). The forum proposal quoted in domain-facts §2.4 notes
+RandWeight / n + ...``). The forum proposal quoted in [sources: livepeer-protocol] notes
 small orchestrators win work only through a "30% random" part.
 """
 
@@ -93,7 +93,7 @@ class LivepeerStake(Formula):
     Examples
     --------
     >>> import fairshare as fs
-    >>> h = fs.datasets.default_network(seed=0, scale="small")
+    >>> h = fs.datasets.open_inference_network(seed=0, scale="small")
     >>> rule = fs.presets.LivepeerStake(random_share=0.3, active_set_size=100)
     >>> rule(fs.aggregate(h)).rewards.shape  # (epochs, nodes)
     (30, 80)

@@ -3,8 +3,12 @@
 Source: opentensor/subtensor ``docs/consensus.md`` (the mathematical
 definitions) and the epoch code it excerpts (``pallets/subtensor/src/epoch``,
 ``math.rs``: ``weighted_median_col``, ``inplace_col_clip``, ``mat_ema``,
-column-normalised bonds). Computed in float64; the chain works in fixed point
-and stores weights and bonds as u16, so chain figures agree to about 1e-5.
+column-normalised bonds). :func:`yuma_epoch` is that formulation of
+*original* Yuma in float64 with float bonds (no u16 storage, no Yuma3, no
+liquid alpha): chain figures agree to about 1e-5 over a few epochs. The
+chain's own epoch, original Yuma or Yuma3, liquid alpha, u16 bonds, exact
+I32F32 or float, is :func:`~fairshare.presets.yuma_chain.yuma_chain_epoch`;
+:class:`YumaConsensus` runs either (``mode``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ..errors import FormulaError
 from ..formulas import Allocation, Formula
 from ._inputs import as_series, check_unit, node_codes
 from ._yuma_weights import ValidatorWeights
+from .yuma_chain import U16_MAX, YUMA_VARIANTS, weights_to_u16, yuma_chain_epoch
 
 __all__ = ["stake_weighted_median", "yuma_epoch", "YumaConsensus"]
 
@@ -61,7 +66,11 @@ def _col_normalise(a: np.ndarray) -> np.ndarray:
 
 def yuma_epoch(S, W, bonds_prev=None, *, kappa: float = 0.5, alpha: float = 0.1, bonds_penalty: float = 1.0,
                validator_share: float = 0.5) -> dict:
-    """One Yuma consensus epoch (subtensor ``docs/consensus.md``).
+    """One Yuma consensus epoch (subtensor ``docs/consensus.md``): original Yuma in float64 with float bonds.
+
+    Not modelled here: Yuma3, liquid alpha, u16 bond storage and the chain's fixed-point arithmetic; for
+    those use :func:`~fairshare.presets.yuma_chain.yuma_chain_epoch` (validated against subtensor's
+    epoch tests).
 
     Parameters
     ----------
@@ -169,7 +178,21 @@ class YumaConsensus(Formula):
         typical values).
     owner_share : float
         Subnet owner's cut of each epoch's emission, taken first (0.18: subtensor
-        ``run_coinbase.rs``, "Distribute the 18% owner cut"; domain-facts §2.1).
+        ``run_coinbase.rs``, "Distribute the 18% owner cut"; [sources: subtensor]).
+    mode : {"docs", "float", "exact"}
+        ``"docs"`` (default): :func:`yuma_epoch`, original Yuma as ``docs/consensus.md`` writes it, float
+        bonds. ``"float"`` / ``"exact"``: the chain's epoch
+        (:func:`~fairshare.presets.yuma_chain.yuma_chain_epoch`) in float64 or I32F32 integers, with u16
+        bond storage; weights are stored as the chain's ``set_weights`` stores them (each validator's row
+        max-upscaled to u16, :func:`~fairshare.presets.yuma_chain.weights_to_u16`), ``kappa`` and
+        ``bonds_penalty`` as ``floor(x * 65535)`` (0.5 -> 32767, the chain's default), ``alpha`` as the
+        moving average ``round((1 - alpha) * 1e6)``; ``"exact"`` needs stake in whole base units.
+    variant : {"original", "yuma3"}
+        Chain modes only: original Yuma or Yuma3 (``Yuma3On``; see ``yuma_chain_epoch``).
+    liquid_alpha : bool
+        Chain mode with ``variant="yuma3"`` only: the per-bond EMA rate of ``LiquidAlphaOn``.
+    alpha_low, alpha_high : int
+        Liquid alpha's bounds as u16 (the chain's defaults 45875 and 58982: 0.7 and 0.9).
 
     Notes
     -----
@@ -196,12 +219,29 @@ class YumaConsensus(Formula):
     bonds_penalty: float = 1.0
     validator_share: float = 0.5
     owner_share: float = 0.18
+    mode: str = "docs"
+    variant: str = "original"
+    liquid_alpha: bool = False
+    alpha_low: int = 45875
+    alpha_high: int = 58982
     name: ClassVar[str] = "yuma_consensus"
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
         for what in ("kappa", "alpha", "bonds_penalty", "validator_share", "owner_share"):
             check_unit(getattr(self, what), f"YumaConsensus {what}")
+        if self.mode not in ("docs", "float", "exact"):
+            raise FormulaError(f"YumaConsensus mode must be 'docs', 'float' or 'exact', got {self.mode!r}.")
+        if self.variant not in YUMA_VARIANTS:
+            raise FormulaError(f"YumaConsensus variant must be one of {YUMA_VARIANTS}, got {self.variant!r}.")
+        if self.mode == "docs" and (self.variant != "original" or self.liquid_alpha):
+            raise FormulaError("YumaConsensus mode 'docs' is original Yuma without liquid alpha; use mode='float' "
+                               "or 'exact' for variant='yuma3' or liquid_alpha=True.")
+        if self.liquid_alpha and self.variant != "yuma3":
+            raise FormulaError("YumaConsensus liquid_alpha applies to variant='yuma3' only (as on the chain).")
+        if self.mode != "docs" and self.validator_share != 0.5:
+            raise FormulaError(f"YumaConsensus validator_share is 0.5 on the chain (incentive and dividends each "
+                               f"normalised to one); got {self.validator_share!r} with mode {self.mode!r}.")
         table = None if self.weights is None else ValidatorWeights(self.weights)
         stake = self.validator_stake
         if isinstance(stake, pd.DataFrame):
@@ -227,7 +267,8 @@ class YumaConsensus(Formula):
 
     def describe(self):
         source = "validators' weights" if self.weights is not None else "work-proportional validator weights"
-        return (f"Yuma consensus on {source} (kappa {self.kappa:g}, alpha {self.alpha:g}); miners get "
+        how = "" if self.mode == "docs" else f", {self.variant} as the chain runs it ({self.mode})"
+        return (f"Yuma consensus on {source} (kappa {self.kappa:g}, alpha {self.alpha:g}{how}); miners get "
                 f"{(1 - self.owner_share) * (1 - self.validator_share):.0%} of emission by incentive")
 
     def _stake_at(self, epoch) -> np.ndarray:
@@ -264,14 +305,30 @@ class YumaConsensus(Formula):
                 table = self._table.at(int(epoch), v)
                 W = np.where(codes[None, :] >= 0, table[:, np.maximum(codes, 0)], 0.0) * eligible[e][None, :]
             W[self_col[mine], mine] = 0.0
-            out = yuma_epoch(self._stake_at(epoch), W, bonds, kappa=self.kappa, alpha=self.alpha,
-                             bonds_penalty=self.bonds_penalty, validator_share=self.validator_share)
-            bonds = out["B"]
+            if self.mode == "docs":
+                out = yuma_epoch(self._stake_at(epoch), W, bonds, kappa=self.kappa, alpha=self.alpha,
+                                 bonds_penalty=self.bonds_penalty, validator_share=self.validator_share)
+                bonds = out["B"]
+            else:
+                out = self._chain_epoch(self._stake_at(epoch), W, bonds)
+                bonds = out["bonds"]
             pool = emission[e] * (1.0 - self.owner_share)
             nodes[e] = pool * out["E_miner"]
             validators[e] = pool * out["E_validator"]
             unplaced[e] = pool * (1.0 - out["E_miner"].sum() - out["E_validator"].sum())
         return nodes, validators, emission * self.owner_share, np.maximum(unplaced, 0.0)
+
+    def _chain_epoch(self, stake, W, bonds):
+        if self.mode == "exact" and not (np.floor(stake) == stake).all():
+            raise FormulaError("YumaConsensus mode 'exact' needs validator_stake in whole base units (the chain's "
+                               "u64 stake); scale it by the token's decimals first.")
+        stake = stake.astype(np.int64) if self.mode == "exact" else stake
+        out = yuma_chain_epoch(stake, weights_to_u16(W), bonds, variant=self.variant, mode=self.mode,
+                               kappa=int(np.floor(self.kappa * U16_MAX)),
+                               bonds_penalty=int(np.floor(self.bonds_penalty * U16_MAX)),
+                               bonds_moving_average=int(round((1.0 - self.alpha) * 1e6)),
+                               liquid_alpha=self.liquid_alpha, alpha_low=self.alpha_low, alpha_high=self.alpha_high)
+        return {**out, "E_miner": out["E_server"]}
 
     def allocate(self, features):
         nodes, validators, owner, unplaced = self._run(features)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import plotting, results_io
+from .._atomic import atomic_directory
 from .._version import version
-from ..data.io import atomic_directory
 from .format import html_table, latex_table, markdown_table
 from .sections import SECTION_BUILDERS, Figure, Section, Table, package_versions
 
@@ -31,15 +31,21 @@ class Report:
         Version, package versions and the inputs' and results' provenance (written to the manifest).
     results : dict, optional
         Result objects by name, saved under ``results/NAME/`` when savable.
+    preface : tuple of str, optional
+        The first lines, before section 1: what the data are (network, synthetic or real, price
+        basis), the funding pool and, for the built-in networks, who OpenGradient pays today.
     """
 
     title: str
     sections: tuple[Section, ...]
     provenance: dict
     results: dict = field(default_factory=dict)
+    preface: tuple = ()
 
     def markdown(self) -> str:
         lines = [f"# {self.title}", ""]
+        for p in self.preface:
+            lines += [p, ""]
         for i, s in enumerate(self.sections, 1):
             lines += [f"## {i}. {s.title}", ""]
             for p in s.paragraphs:
@@ -54,6 +60,7 @@ class Report:
         import html as _html
 
         body = [f"<h1>{_html.escape(self.title)}</h1>"]
+        body += [f"<p>{_html.escape(p)}</p>" for p in self.preface]
         for i, s in enumerate(self.sections, 1):
             body.append(f"<h2>{i}. {_html.escape(s.title)}</h2>")
             body += [f"<p>{_html.escape(p)}</p>" for p in s.paragraphs]
@@ -82,7 +89,7 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 
 def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,
                  question: str | None = None,
-                 title: str = "Emission rules for inference nodes: an appendix") -> Report:
+                 title: str = "Emission rules for inference nodes: an appendix", relaxations=None) -> Report:
     """Assemble the appendix from a history and the results computed on it.
 
     Parameters
@@ -98,9 +105,13 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
         The governance question, in one or two sentences.
     title : str, default "Emission rules for inference nodes: an appendix"
         The report's title.
+    relaxations : pandas.DataFrame, optional
+        When the default problem could not be had: for each of its constraints dropped, whether the others
+        hold and from which to which budget (``InfeasibleError.relaxations``).
     """
     context = {"history": history, "evaluation": evaluation, "optimization": optimization,
-               "simulation": simulation, "sensitivity": sensitivity, "question": question}
+               "simulation": simulation, "sensitivity": sensitivity, "question": question,
+               "relaxations": relaxations}
     sections = tuple(s for build in SECTION_BUILDERS for s in [build(context)] if s is not None)
     provenance = {"fairshare_version": version, "packages": package_versions(),
                   "history": {"summary": repr(history), **history.provenance},
@@ -111,10 +122,64 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
     results = {"evaluation": evaluation}
     results.update({k: v for k, v in (("optimization", optimization), ("simulation", simulation))
                     if v is not None})
-    return Report(title=title, sections=sections, provenance=provenance, results=results)
+    return Report(title=title, sections=sections, provenance=provenance, results=results,
+                  preface=data_statement(history, evaluation))
 
 
-def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
+def data_statement(history, evaluation) -> tuple[str, ...]:
+    """The report's first lines: which network every number comes from, synthetic or real, the
+    price basis, the funding pool and its effect on stakers, and who OpenGradient pays today.
+
+    Parameters
+    ----------
+    history : History
+        The history the report is about (its ``metadata`` states what its data are).
+    evaluation : Evaluation
+        The scoreboard (its ``staker_yield`` column gives the funding pool's effect).
+    """
+    from ..datasets import funding_pool_effect, who_is_paid_today
+    from ..datasets.network import SCALES
+
+    info = history.metadata
+    if info is None:
+        lines = [f"Data: a history read from {history.provenance.get('source', 'tables given in memory')}; it does "
+                 "not state its network or whether it is measured or synthetic. Price basis: USD at each epoch's "
+                 "token price (market table)."]
+    else:
+        lines = [info.statement() + f" Every number below comes from this network ({info.network})"
+                 + (", synthetic data." if info.synthetic else ".")]
+    board = evaluation.scoreboard
+    if "staker_yield" in board.columns and len(board):
+        base = evaluation.baseline if evaluation.baseline in board.index else board.index[0]
+        if info is not None and info.baseline:
+            rule0 = history.baseline
+            same = [n for n, rule in evaluation.formulas.items() if rule is rule0 or repr(rule) == repr(rule0)]
+            base = same[0] if same else base
+        fx = funding_pool_effect(history, board, baseline=base)
+        named = f" (= {info.baseline})" if info is not None and info.baseline and info.baseline != base else ""
+        moves = ", ".join(f"{n} {y:.3g} ({c:+.0%} security budget)" if c == c else f"{n} {y:.3g}"
+                          for n, y, c in zip(fx.index, fx["staker_yield"], fx["security_budget_change"]) if n != base)
+        lines.append(f"Funding pool: {fx['funding_pool'].iloc[0]}. Staker yield (tokens per bonded token per year) "
+                     f"under the baseline {base}{named}: {fx['staker_yield_baseline'].iloc[0]:.3g}; under the other "
+                     "rules: "
+                     f"{moves or 'none'}. Bonded stake {fx['bonded_tokens'].iloc[0]:,.0f} tokens "
+                     f"({fx['bonded_ratio'].iloc[0]:.2%} of circulating OPG).")
+    if info is not None and info.network in ("open_inference_network", "opengradient_2026"):
+        scale = history.provenance.get("scale")
+        today = who_is_paid_today(int(history.provenance.get("seed", 0)), scale if scale in SCALES else "small")
+        cells = "; ".join(f"{name}: {row.emission_tokens:,.0f} OPG emitted, validators {row.validators_share:.0%}, "
+                          f"gateways {row.gateways_share:.0%}, {int(row.operators_paid)} operators paid, "
+                          f"HHI {row.hhi:.2f}"
+                          if row.emission_tokens > 0 else f"{name}: no emission, nobody is paid"
+                          for name, row in today.iterrows())
+        margin = today["gateway_fee_margin_usd"].iloc[0]
+        lines.append("OpenGradient as deployed (opengradient_2026, synthetic, same seed and scale): inference nodes "
+                     f"earn fees only, passed upstream at list prices (margin ${margin:,.0f}); "
+                     f"who receives the emission today: {cells}.")
+    return tuple(lines)
+
+
+def write_report(report: Report, directory, *, overwrite: bool = False, extra=None) -> Path:
     """Write ``report`` to ``directory`` (see the module docstring); return the directory.
 
     Parameters
@@ -125,6 +190,9 @@ def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
         The report directory; written to a temporary sibling and renamed into place.
     overwrite : bool, default False
         Replace an existing non-empty ``directory`` (an error otherwise).
+    extra : callable, optional
+        Called with the temporary directory before the manifest is written, to add files that the
+        manifest then lists (the CLI's integer export of the proposal).
     """
     directory = Path(directory)
     with atomic_directory(directory, overwrite=overwrite) as tmp:
@@ -139,6 +207,8 @@ def write_report(report: Report, directory, *, overwrite: bool = False) -> Path:
         for name, result in report.results.items():
             if results_io.savable(result):
                 results_io.save(result, tmp / "results" / name)
+        if extra is not None:
+            extra(tmp)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

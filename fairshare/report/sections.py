@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import plotting
 from .._version import version
+from ..datasets.network import WHAT_IF_GENERATORS
 from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, aggregate, network_summary
 from .format import format_frame
 
@@ -115,7 +116,7 @@ def question(ctx):
                   f"{h.epoch_seconds / 3600:g} hours, {h.n_tasks:,} task rows; emission "
                   f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}."]
     tables = [Table("data_summary", "What the network did, per node tier", summary)]
-    if h.provenance.get("generator") == "fairshare.datasets.default_network":
+    if h.provenance.get("generator") in WHAT_IF_GENERATORS:
         from ..datasets import calibration_figures
 
         paragraphs.append(f"The history is fairshare's built-in OpenGradient-style network (seed "
@@ -125,6 +126,11 @@ def question(ctx):
         cal.index = cal["figure"] + " / " + cal["group"].astype(str)
         tables.append(Table("calibration", "Built-in network: realised figures and cited targets",
                              cal[["value", "target", "low", "high", "source"]].rename_axis("figure")))
+    relaxed = ctx.get("relaxations")
+    if relaxed is not None and len(relaxed):
+        tables.insert(0, Table("what_would_have_to_change", "No rule meets the default problem: each constraint "
+                               "dropped in turn, and the budgets (tokens per epoch) at which the others hold",
+                               relaxed.set_index("dropped")))
     return Section("Question and data", tuple(paragraphs), tuple(tables))
 
 
@@ -180,13 +186,23 @@ def winners(ctx):
 
 def gaming(ctx):
     ev = ctx["evaluation"]
-    cols = [c for c in ev.scoreboard.columns if c.startswith("sybil_gain_")]
-    cols += ["merge_gain", "fake_demand_gain", "stake_driven_share", "compute_driven_share"]
-    return Section("Sybil, merge and fake-demand gains",
-                    ("Split gain: an operator's reward after splitting into k identities over before (1 is "
-                     "neutral). Fake-demand gain: extra reward value per dollar spent buying inference from "
-                     "one's own node (above 1 the rule pays for fake demand).",),
-                    (Table("gaming", "How each rule can be gamed", ev.scoreboard[cols]),))
+    net = [c for c in ev.scoreboard.columns if c.startswith("net_gain_")] + ["best_attack_net_gain", "best_attack"]
+    gross = [c for c in ev.scoreboard.columns if c.startswith("sybil_gain_")]
+    gross += ["merge_gain", "fake_demand_gain", "stake_driven_share", "compute_driven_share"]
+    costs = ev.provenance.get("attack_costs", "not recorded")
+    return Section("Attacks: what gaming each rule nets",
+                    ("Each attack of the library (docs/attacks.md) replayed against each rule, one attacker at a "
+                     "time. Net gain for an operator already paid: (reward value after the attack - its cost) / "
+                     "reward value before; for an outsider: reward value / cost in its best epoch. 1 is neutral; "
+                     "above 1 the attack pays. Linear rules are attacked by every working operator (closed "
+                     "forms), other rules by the smallest, median and largest operator of each class.",
+                     f"Costs assumed: {costs}.",
+                     "The gross ratios below (reward after over reward before, costs left out) are kept for "
+                     "comparison with earlier reports; they are not the verdict."),
+                    (Table("attacks", "Net gain of each attack (largest over attackers and sizes)",
+                           ev.scoreboard[[c for c in net if c in ev.scoreboard.columns]]),
+                     Table("gaming", "Gross split, merge and fake-demand ratios",
+                           ev.scoreboard[[c for c in gross if c in ev.scoreboard.columns]])))
 
 
 def sensitivity(ctx):
@@ -243,19 +259,22 @@ def simulation(ctx):
 
 def assumptions(ctx):
     h = ctx["history"]
-    rows = [("prefill weight", f"{PREFILL_WEIGHT:.5f}", "domain-facts.md §5.1 (130.6 / 7,139 tok/s, RTX 4090)"),
-            ("work-unit reference model", f"{SIZE_REFERENCE_PARAMS_B:g} B active parameters", "§5.1"),
-            ("small task threshold", f"{SMALL_TASK_TOKENS:,.0f} tokens per request", "§5.3, §5.4"),
+    rows = [("prefill weight", f"{PREFILL_WEIGHT:.5f}", "[sources: gpu-benchmarks-llm] (130.6 / 7,139 tok/s)"),
+            ("work-unit reference model", f"{SIZE_REFERENCE_PARAMS_B:g} B active parameters",
+             "[sources: gpu-benchmarks-llm]"),
+            ("small task threshold", f"{SMALL_TASK_TOKENS:,.0f} tokens per request",
+             "[sources: azure-llm-trace-2023, syfi-tracelab]"),
             ("retail operator", "at most 3 nodes, all at home", "DESIGN.md (identity levels, tiers)"),
-            ("depreciation", "straight-line to residual value over the life", "§3.3")]
+            ("depreciation", "straight-line to residual value over the life", "[sources: depreciation-lives]")]
     tables = [Table("assumptions", "Parameters and their sources",
                      pd.DataFrame(rows, columns=["parameter", "value", "source"]).set_index("parameter"))]
-    if h.provenance.get("generator") == "fairshare.datasets.default_network":
+    if h.provenance.get("generator") in WHAT_IF_GENERATORS:
         from ..datasets.archetypes import archetype_table
 
         tables.append(Table("archetypes", "Built-in network: hardware archetypes and sources",
                              archetype_table().set_index("hardware")))
-    return Section("Assumptions", ("Every default cites ../shared/reference/domain-facts.md by section.",),
+    return Section("Assumptions", ("Every default cites a key of fairshare's bibliography, docs/sources.md, "
+                                   "as [sources: key].",),
                     tuple(tables))
 
 

@@ -23,7 +23,7 @@ Examples
 >>> import tempfile
 >>> import fairshare as fs
 >>> from fairshare import results_io
->>> h = fs.datasets.default_network(seed=0, scale="small")
+>>> h = fs.datasets.open_inference_network(seed=0, scale="small")
 >>> ev = fs.evaluate(h, fs.formulas.reference_rules())
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     ev2 = results_io.load(results_io.save(ev, f"{tmp}/evaluation"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_directory
 from .._version import version
-from ..data.io import atomic_directory
 from ..errors import ConfigError, DataError
 from ..formulas import REGISTRY, Formula
 from .registry import KINDS, Parts

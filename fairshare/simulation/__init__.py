@@ -12,7 +12,7 @@ built-in network) and six mechanisms, each with cited defaults and each switchab
 (see :mod:`fairshare.simulation.config` for every default and its source):
 
 * :class:`Supply`: allocation buckets with cliffs and linear vesting (the OPG table,
-  §1.4), the pool that funds inference nodes and its schedule (linear, exponential decay
+  [sources: og-svip-module]), the pool that funds inference nodes and its schedule (linear, exponential decay
   with a half-life, halvings, the history's own), vesting of rewards;
 * :class:`Price`: constant, geometric Brownian motion or the history's, optionally moved by
   operators' and unlock sales through a liquidity-depth impact model;

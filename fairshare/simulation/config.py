@@ -3,52 +3,57 @@
 Public through :mod:`fairshare.simulation`. The supply settings (``Bucket``, ``OPG_BUCKETS``,
 ``Supply``) live beside the token calendar in :mod:`fairshare.simulation.supply`; the table below
 lists every mechanism's defaults. Each mechanism is a frozen dataclass whose
-defaults cite ``shared/reference/domain-facts.md`` (as §section); "assumption" marks a
-value the reference does not give (its §9 lists the gaps). Every mechanism can be
+defaults cite a key of ``docs/sources.md`` (``[sources: key]``); "assumption" marks a
+value no public source gives. Every mechanism can be
 switched off. ``validate()`` raises :class:`~fairshare.errors.ConfigError` naming the
 parameter, the value seen and what is allowed.
 
 =====================================  ===================  ============================================
 parameter                              default              source
 =====================================  ===================  ============================================
-``Supply.total_tokens``                1,000,000,000        §1.4 max supply (fixed)
-``Supply.buckets``                     OPG table            §1.4 allocation table (:data:`OPG_BUCKETS`)
-``Supply.funding``                     ``"staking"``        §1.4: the staking-rewards pool funds nodes
-``Supply.schedule``                    ``"linear"``         §1.4: 100M over 96 months
-``Supply.half_life_days``              48 months            §8: half the pool emitted in 48 months
-                                                            (svip exponential, §1.4 ``x/svip``)
-``Supply.halving_days``                4 years              §2.1: Bitcoin-style halvings
-``Supply.reward_vesting``              liquid at once       §1.4: svip pays the FeeCollector and
+``Supply.total_tokens``                1,000,000,000        [sources: opg-tokenomics] max supply (fixed)
+``Supply.buckets``                     OPG table            [sources: opg-tokenomics] allocation table
+                                                            (:data:`OPG_BUCKETS`)
+``Supply.funding``                     ``"staking"``        [sources: opg-tokenomics]: the staking-rewards pool funds
+                                                            nodes
+``Supply.schedule``                    ``"linear"``         [sources: opg-tokenomics]: 100M over 96 months
+``Supply.half_life_days``              48 months            [sources: og-svip-doc]: half the pool emitted in 48 months
+                                                            (svip exponential, [sources: og-svip-module] ``x/svip``)
+``Supply.halving_days``                4 years              [sources: subtensor]: Bitcoin-style halvings
+``Supply.reward_vesting``              liquid at once       [sources: og-svip-module]: svip pays the FeeCollector and
                                                             ``x/distribution`` pays rewards out
-``Bucket.sell_share``                  0.5 / 0.25 / 0       assumption (§9): half of investor,
+``Bucket.sell_share``                  0.5 / 0.25 / 0       assumption: half of investor,
                                                             contributor and airdrop unlocks sold, a
                                                             quarter of ecosystem and foundation ones,
                                                             none of the liquidity bucket
 ``Price.model``                        ``"gbm"``            geometric Brownian motion
-``Price.volatility_per_year``          0.587                §8: $0.05-$0.50 is the 95% band of the
+``Price.volatility_per_year``          0.587                [sources: opg-market]: $0.05-$0.50 is the 95% band of the
                                                             price a year on (ln 10 / 3.92)
 ``Price.impact``                       off                  endogenous price: opt in
-``Price.depth_usd``                    $800,000             §1.4: VIRTUAL/OPG pool, about $0.8M
+``Price.depth_usd``                    $800,000             [sources: opg-market]: VIRTUAL/OPG pool, about $0.8M
 ``Price.impact_half_life_days``        30                   the built-in network's price reversion
                                                             half-life (assumption, datasets.token)
-``Churn.patience_days``                home 30, else 75     assumption (§9); the 2.5 ratio is the
+``Churn.patience_days``                home 30, else 75     assumption; the 2.5 ratio is the
                                                             built-in network's leave hazards, 5% vs
                                                             2% per 30 days (datasets.supply)
-``Churn.hurdle``                       0.2                  assumption (§9): join when expected value
+``Churn.hurdle``                       0.2                  assumption: join when expected value
                                                             earned beats costs by 20%
-``Churn.entry_lag_days``               7                    assumption: buy, ship, register (§1.2)
+``Churn.entry_lag_days``               7                    assumption: buy, ship, register ([sources: og-tee-registry])
 ``Churn.exit_hazard_30d``              5% home, 2% else     the built-in network (datasets.supply)
-``Churn.retire_at_end_of_life``        on                   §3.3 lives: 3 years home, 5 datacenter
-``Capital.elasticity``                 1.0                  assumption (§9)
-``Capital.required_yield``             0.1045 per year      §2.5: Cosmos Hub minimum inflation 7% at
+``Churn.retire_at_end_of_life``        on                   [sources: depreciation-lives] lives: 3 years home, 5
+                                                            datacenter
+``Capital.elasticity``                 1.0                  assumption
+``Capital.required_yield``             0.1045 per year      [sources: cosmos-mint]: Cosmos Hub minimum inflation 7% at
                                                             its 67% bonded goal (7 / 67)
 ``Capital.adjustment_days``            30                   assumption
-``Capital.delegate_to``                ``"stake"``          §6 Livepeer (large wallets hold 92%),
-                                                            §2.4 stake-weighted selection
+``Capital.delegate_to``                ``"stake"``          [sources: livepeer-delegation] Livepeer (large wallets hold
+                                                            92%),
+                                                            [sources: livepeer-protocol] stake-weighted selection
 ``Demand.growth_per_year``             the history's trend  log-linear fit of work per epoch
-``Demand.large_token_share``           0.60                 §5.4 (50-70%)
-``Demand.routing``                     ``"reputation"``     the built-in router (§1.2, §2.4)
-``FakeDemand.operator_share``          0.1                  assumption (§9; DESIGN.md: fake demand)
+``Demand.large_token_share``           0.60                 [sources: azure-llm-trace-2023, syfi-tracelab] (50-70%)
+``Demand.routing``                     ``"reputation"``     the built-in router
+                                                            ([sources: og-tee-reputation, livepeer-protocol])
+``FakeDemand.operator_share``          0.1                  assumption (DESIGN.md: fake demand)
 ``FakeDemand.fraction``                0.1                  ``fs.evaluate``'s ``fake_fraction``
 =====================================  ===================  ============================================
 """
@@ -277,7 +282,7 @@ class Demand:
     ``"reputation"`` (the network's reputation- and stake-biased lottery), ``"stake"``
     (stake-weighted only), ``"uniform"`` (every eligible active node alike) or
     ``"latency"`` (fastest nodes filled first). ``large_token_share`` re-sets the token
-    share of large jobs (§5.4).
+    share of large jobs ([sources: azure-llm-trace-2023, syfi-tracelab]).
 
     ``mode="replay"``: every node does in each epoch what the history records, times the
     growth; needs ``Churn(enabled=False)`` (the fixed network).

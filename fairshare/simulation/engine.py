@@ -37,9 +37,9 @@ _MECHANISMS = ("supply", "price", "churn", "capital", "demand", "fake_demand")
 
 @functools.lru_cache(maxsize=4)
 def _builtin(seed: int, scale: str) -> History:
-    from ..datasets import default_network
+    from ..datasets import open_inference_network
 
-    return default_network(seed=seed, scale=scale)
+    return open_inference_network(seed=seed, scale=scale)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +54,7 @@ class Scenario:
     history : History
         The network: nodes, operators, costs, stake; its demand, prices and emission when replayed.
     supply, price, churn, capital, demand, fake_demand
-        The mechanisms (module docstring); defaults cite domain-facts.md.
+        The mechanisms (module docstring); defaults cite keys of docs/sources.md.
     start_epoch : int, optional
         History epoch the simulation starts from (default: its first). The nodes active then
         are the starting network; operators that join later are entry candidates.
@@ -117,7 +117,7 @@ class Scenario:
 
     @classmethod
     def default(cls, seed: int = 0, scale: str = "default", **settings) -> "Scenario":
-        """A scenario of the built-in network ``fs.datasets.default_network(seed, scale)``."""
+        """A scenario of the what-if network ``fs.datasets.open_inference_network(seed, scale)``."""
         return cls.from_history(_builtin(int(seed), scale), **settings)
 
     def replace(self, **changes) -> "Scenario":

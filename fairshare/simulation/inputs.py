@@ -13,11 +13,21 @@ import numpy as np
 
 from .._kernels.sim import state as k
 from ..features import QUANTITIES
-from ..formulas.components import _FIELD, COMPONENTS
+from ..formulas.components import _FIELD, COMPONENTS, MARGINS
 from .config import DELEGATIONS, OPERATOR_CLASSES
 from .supply import Calendar, calendar, vesting_taps
 
-__all__ = ["Inputs", "kernel_inputs"]
+__all__ = ["Inputs", "kernel_inputs", "component_fields"]
+
+
+def component_fields() -> np.ndarray:
+    """``(C,)`` feature row the simulator's kernels read for each component of ``formulas.COMPONENTS``.
+
+    -1 marks the identity floor (1 for a key with work), -2 the fee margin (fees minus upstream cost,
+    at least 0); any other value is a row of ``features.QUANTITIES``.
+    """
+    return np.array([-1 if c == "identity_floor" else -2 if c in MARGINS else QUANTITIES.index(_FIELD[c])
+                     for c in COMPONENTS], dtype=np.int64)
 
 _ROWS = {"requests": k.F_REQ, "task_rows": k.F_ROWS, "input_tokens": k.F_IN, "output_tokens": k.F_OUT,
          "work_units": k.F_WORK, "busy_seconds": k.F_BUSY, "fees_usd": k.F_FEES, "upstream_cost_usd": k.F_UP,
@@ -52,7 +62,7 @@ class Inputs:
         Demand and routing inputs: unit sizes, mean busy seconds per class and node, selection weights by
         stake and by capacity, the random share, eligibility per class, the latency order, replayed work.
     comp_field : numpy.ndarray
-        Feature row of each ``Linear`` component.
+        Feature row of each ``Linear`` component (-1: the identity floor, -2: the fee margin).
     p, ip : numpy.ndarray
         Float and integer scenario parameters (churn, capital, price, fake demand), indexed by
         ``_kernels.sim.state``.
@@ -168,8 +178,7 @@ def kernel_inputs(scn, epochs: int) -> Inputs:
     ip[k.I_ROUTING], ip[k.I_REPLAY] = routing_code, int(replay_mode)
     ip[k.I_LAG] = max(int(round(scn.churn.entry_lag_days / epoch_days)), 1)
     ip[k.I_DELEGATE] = DELEGATIONS.index(scn.capital.delegate_to)
-    comp_field = np.array([-1 if c == "identity_floor" else QUANTITIES.index(_FIELD[c]) for c in COMPONENTS],
-                          dtype=np.int64)
+    comp_field = component_fields()
     price0 = scn.price.start_usd if scn.price.start_usd is not None else float(h.token_price_usd[net.start])
     path = h.token_price_usd[net.start: net.start + epochs] if scn.price.model == "history" else None
     return Inputs(nf=nf, ni=ni, oi=oi, op_start=net.op_start, dep=plan_dep,

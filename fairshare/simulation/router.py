@@ -88,7 +88,7 @@ class Router:
 
 
 def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
-    """Reputation score (0-10,000, §1.2) of every history node; ``cfg`` is the history's
+    """Reputation score (0-10,000, [sources: og-tee-reputation]) of every history node; ``cfg`` is the history's
     :func:`~fairshare.datasets.network.recorded_config` (None: not the built-in network).
 
     Parameters
@@ -119,7 +119,8 @@ def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
                 return pop.reputation
         raise ConfigError("reputation: this history is not the built-in network (or its population cannot be "
                           "rebuilt from its provenance), so the router needs reputation scores: pass "
-                          "reputation=<a score in [0, 10000] or a Series by node_id> (§1.2 tiers: fair 4000, good "
+                          "reputation=<a score in [0, 10000] or a Series by node_id> (OpenGradient's TEEReputation "
+                          "tiers: fair 4000, good "
                           "7000, excellent 9000), or use Demand(mode='replay').")
     if isinstance(reputation, pd.Series):
         ids = pd.Index(history.node_ids)
@@ -130,7 +131,7 @@ def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
     else:
         values = np.full(history.n_nodes, reputation, dtype=np.float64)
     if not np.all(np.isfinite(values) & (values >= 0) & (values <= 10_000)):
-        raise ConfigError(f"reputation must lie in [0, 10000] (§1.2), got values from {np.nanmin(values)!r} to "
+        raise ConfigError(f"reputation must lie in [0, 10000], got values from {np.nanmin(values)!r} to "
                           f"{np.nanmax(values)!r}.")
     return values
 

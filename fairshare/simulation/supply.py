@@ -80,7 +80,7 @@ class Bucket:
                        linear_epochs=int(round(self.linear_months * per)), immediate=float(self.immediate))
 
 
-#: The OPG allocation table (§1.4): shares, TGE unlocks, cliffs and linear vesting.
+#: The OPG allocation table ([sources: opg-tokenomics]): shares, TGE unlocks, cliffs and linear vesting.
 OPG_BUCKETS: tuple[Bucket, ...] = (
     Bucket("ecosystem", 0.40, immediate=0.10, linear_months=60.0, sell_share=0.25),
     Bucket("foundation", 0.15, immediate=1.0 / 3.0, linear_months=48.0, sell_share=0.25),
@@ -101,8 +101,8 @@ class Supply:
 
     * ``"linear"``: the bucket's own vesting, pool / linear epochs per epoch after its cliff;
     * ``"exponential"``: og-evm ``x/svip`` decay, ``pool (e^(-l t) - e^(-l (t+1)))`` with
-      ``l = ln 2 / half_life`` (§1.4);
-    * ``"halving"``: ``pool / (2 H)`` per epoch, halved every ``H = halving_days`` (§2.1);
+      ``l = ln 2 / half_life`` ([sources: og-svip-module]);
+    * ``"halving"``: ``pool / (2 H)`` per epoch, halved every ``H = halving_days`` ([sources: subtensor]);
     * ``"history"``: the history's ``emission_tokens`` (replay);
     * a number (tokens per epoch) or one value per simulated epoch.
 

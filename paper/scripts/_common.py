@@ -18,7 +18,7 @@ SEED = 0
 
 @lru_cache(maxsize=None)
 def network(scale: str) -> fs.History:
-    return fs.datasets.default_network(seed=SEED, scale=scale)
+    return fs.datasets.open_inference_network(seed=SEED, scale=scale)
 
 
 @lru_cache(maxsize=None)

@@ -12,6 +12,7 @@ from ..._jit import jit
 from .state import (
     F_BUSY,
     F_ENERGY,
+    F_FEES,
     F_ONLINE,
     F_STAKE,
     F_UP,
@@ -62,8 +63,10 @@ def linear(theta, comp_field, feat, r, act, emission, rewards, stake_part):
 
 @jit
 def _component(f, feat, r, i):
-    if f < 0:
+    if f == -1:  # identity floor: 1 for a key with work
         return 1.0 if feat[F_WORK, r, i] > 0.0 else 0.0
+    if f == -2:  # fee margin: fees minus the upstream cost passed on, at least 0
+        return max(feat[F_FEES, r, i] - feat[F_UP, r, i], 0.0)
     return feat[f, r, i]
 
 
@@ -118,7 +121,7 @@ def linear_trial(theta, comp_field, feat, r, act, emission, scale, trial):
         if w <= 0.0:
             continue
         f = comp_field[c]
-        grows = 0 <= f < N_TASK
+        grows = f == -2 or 0 <= f < N_TASK  # task fields grow with 1 + s, and so does the fee margin
         total = 0.0
         for i in act:
             q = _component(f, feat, r, i)

@@ -85,7 +85,7 @@ from .state import (
 
 __all__ = ["summary_row"]
 
-_NAKAMOTO_THRESHOLD = 1.0 / 3.0
+_NAKAMOTO_NUM, _NAKAMOTO_DEN = 1, 3  # the threshold 1/3, decided exactly
 # The metrics' own sorted-row kernels (serial variants), called on one row at a time.
 _gini_rows = gini_sorted_rows.serial
 _nakamoto_rows = nakamoto_sorted_rows.serial
@@ -215,4 +215,4 @@ def _concentration(order, values, live, n_live, row, first, buf, mark):
         share = buf[j] / total
         squares += share * share
     row[first + 1] = squares
-    row[first + 2] = _nakamoto_rows(held, _NAKAMOTO_THRESHOLD, False)[0]
+    row[first + 2] = _nakamoto_rows(held, _NAKAMOTO_NUM, _NAKAMOTO_DEN, False)[0]

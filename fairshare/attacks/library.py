@@ -1,0 +1,625 @@
+"""The attacks: what each changes, what it costs, and its exact replay.
+
+Public through :mod:`fairshare.attacks`; docs/attacks.md explains each with the incidents
+behind it. Every attack is unilateral (one attacker at a time, everyone else as they were)
+and has two readings that agree to rounding (a test checks 1e-9 relative):
+
+- :meth:`Attack.effect` gives, for many attackers at once, the USD value per unit weight of
+  every component before and after the attack (a ``Linear`` rule's value is the weighted sum,
+  so net gains of any number of ``Linear`` rules follow by matrix products), and the cost;
+- :meth:`Attack.replay` changes node-level features the way the attack does and returns them
+  with the attacker's columns and cost, for replaying any rule.
+
+Insiders (split, merge, fake demand, self-paid fees, model misreport) have a reward before the
+attack: **net gain** = (value after - cost) / value before. Outsiders (an idle key, stake bonded
+for one epoch) have none: net gain = value / cost in the epoch where that ratio is highest. 1 is
+neutral; above 1 the attack pays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ..features import QUANTITIES, Features
+from ..formulas import COMPONENTS, PER_IDENTITY, component
+from .target import Target
+
+__all__ = ["Attack", "Effect", "Replay", "Split", "Merge", "TinyRequests", "FakeWork", "SelfPaidFees",
+           "ModelMisreport", "IdleKey", "StakeTiming", "CustomAttack", "standard_attacks", "NAMES"]
+
+#: Component order of every ``(.., C)`` array here.
+NAMES = tuple(COMPONENTS)
+
+
+@dataclass(frozen=True, eq=False)
+class Effect:
+    """What one attack does to many attackers, per unit weight of every component.
+
+    Insiders: ``before_usd``, ``after_usd`` are ``(A, C)`` window values and ``cost_usd`` ``(A,)``.
+    Outsiders: ``after_usd`` is ``(E, C)`` per epoch, ``cost_usd`` ``(E,)`` and ``before_usd`` None.
+
+    Parameters
+    ----------
+    attack : str
+        Family name (``split``, ``merge``, ``tiny_requests``, ...).
+    variant : str
+        The attack's size or form within the family (``"k=10"``), "" when there is one.
+    attackers : list
+        Who attacks, one entry per row: operator ids (a pair joined by ``+`` for merges), or
+        ``"outsider"``.
+    before_usd : ndarray or None
+        Value per unit weight before the attack (insiders).
+    after_usd : ndarray
+        Value per unit weight after the attack.
+    cost_usd : ndarray
+        What the attack costs (negative: it saves money).
+    """
+
+    attack: str
+    variant: str
+    attackers: list
+    before_usd: np.ndarray | None
+    after_usd: np.ndarray
+    cost_usd: np.ndarray
+
+    @property
+    def outsider(self) -> bool:
+        return self.before_usd is None
+
+    def net_gains(self, theta: np.ndarray) -> np.ndarray:
+        """Net gain of every attacker row under weights ``theta`` (``(C,)``, or ``(R, C)`` for R rules).
+
+        Insiders paid nothing before are NaN. An outsider's row is its best epoch (``(1,)``).
+
+        Parameters
+        ----------
+        theta : ndarray, shape (C,) or (R, C)
+            Weights over :data:`NAMES`.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        single = theta.ndim == 1
+        t = np.atleast_2d(theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.outsider:
+                value = t @ self.after_usd.T  # (R, E)
+                ratio = np.where(value > 0, value / self.cost_usd[None, :], 0.0)
+                gains = ratio.max(axis=1, initial=0.0)[:, None]
+            else:
+                before, after = t @ self.before_usd.T, t @ self.after_usd.T  # (R, A)
+                gains = np.where(before > 0, (after - self.cost_usd[None, :]) / before, np.nan)
+        return gains[0] if single else gains
+
+
+@dataclass(frozen=True, eq=False)
+class Replay:
+    """An attack applied to node-level features, for one attacker.
+
+    Parameters
+    ----------
+    features : Features
+        The features after the attack (columns may be appended).
+    before : ndarray of bool, shape (N,)
+        The attacker's columns in the original features (all False for an outsider).
+    after : ndarray of bool, shape (N',)
+        The attacker's columns in ``features``.
+    cost_usd : float or ndarray
+        What the attack costs: a window total (insiders) or ``(E,)`` per epoch (outsiders).
+    """
+
+    features: Features
+    before: np.ndarray
+    after: np.ndarray
+    cost_usd: float | np.ndarray
+
+
+class Attack:
+    """Base class: an attack with an :meth:`effect` over attackers and a :meth:`replay` for one."""
+
+    attack: ClassVar[str] = ""
+    variant: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.attack + (f" ({self.variant})" if self.variant else "")
+
+    def attackers(self, target: Target) -> np.ndarray:
+        """Operator codes that can mount the attack: operators with work in the window.
+
+        Parameters
+        ----------
+        target : Target
+            The network attacked.
+        """
+        return np.flatnonzero(target.window_work > 0)
+
+    def effect(self, target: Target, attackers: np.ndarray | None = None) -> Effect:  # pragma: no cover
+        """Values per unit weight before and after, and costs, of ``attackers`` (default: all that can).
+
+        Parameters
+        ----------
+        target : Target
+            The network attacked.
+        attackers : int ndarray, optional
+            Operator codes.
+        """
+        raise NotImplementedError
+
+    def replay(self, target: Target, attacker) -> Replay:  # pragma: no cover
+        """The features after ``attacker`` (an operator code) mounts the attack.
+
+        Parameters
+        ----------
+        target : Target
+            The network attacked.
+        attacker : int
+            Operator code (ignored by outsiders).
+        """
+        raise NotImplementedError
+
+    def _ids(self, target: Target, codes) -> list:
+        return [target.features.operator_ids[c] for c in codes]
+
+
+# ---------------------------------------------------------------------- closed forms from node quantities
+def _values(target: Target, attackers: np.ndarray, after: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, C)`` window values before and after when every attacker's nodes hold ``after`` (unilaterally).
+
+    ``after`` maps components to ``(E, N)`` node quantities with every attacker's change applied at
+    once; each attacker's shares use the network total with only its own change.
+    """
+    worth = target.worth_usd
+    before_v = np.zeros((attackers.size, len(NAMES)))
+    after_v = np.zeros_like(before_v)
+    for i, name in enumerate(NAMES):
+        total = target.totals[name][:, None]
+        own_b = target.by_operator(target.quantities[name])[:, attackers]
+        own_a = own_b if name not in after else target.by_operator(after[name])[:, attackers]
+        grown = total - own_b + own_a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            before_v[:, i] = worth @ np.where(total > 0, own_b / total, 0.0)
+            after_v[:, i] = worth @ np.where(grown > 0, own_a / grown, 0.0)
+    return before_v, after_v
+
+
+def _with(f: Features, deltas: dict[str, np.ndarray], mask: np.ndarray | None = None) -> Features:
+    """``f`` with ``deltas`` (field -> ``(E, N)``) added, only in the columns ``mask`` selects."""
+    arrays = {}
+    for q, d in deltas.items():
+        arrays[q] = getattr(f, q) + (d if mask is None else d * mask[None, :])
+    return replace(f, **arrays)
+
+
+class _Purchase(Attack):
+    """Fake demand an operator buys from its own nodes: node-level field deltas, all operators at once."""
+
+    def deltas(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover
+        """``(field -> (E, N) delta, (E, N) cost USD)`` with every operator attacking at once."""
+        raise NotImplementedError
+
+    def effect(self, target, attackers=None):
+        attackers = self.attackers(target) if attackers is None else np.asarray(attackers, dtype=np.int64)
+        deltas, cost = self.deltas(target)
+        after_f = _with(target.features, deltas)
+        after = {c: np.ascontiguousarray(component(after_f, c), dtype=np.float64) for c in NAMES}
+        before_v, after_v = _values(target, attackers, after)
+        cost_a = target.by_operator(cost).sum(axis=0)[attackers]
+        return Effect(self.attack, self.variant, self._ids(target, attackers), before_v, after_v, cost_a)
+
+    def replay(self, target, attacker):
+        f = target.features
+        mine = f.entity_operator == attacker
+        deltas, cost = self.deltas(target)
+        return Replay(_with(f, deltas, mine), mine, mine, float(cost[:, mine].sum()))
+
+
+def _size(target: Target, network_total: np.ndarray, unit_seconds: np.ndarray | None) -> np.ndarray:
+    """``(E, N)`` units each node buys: ``fake_share`` of the network total per operator, placed on its
+    working nodes by idle time, each capped by what its idle time can serve (``unit_seconds`` per unit)."""
+    want = target.costs.fake_share * network_total[:, None] * target.placement
+    if unit_seconds is None:
+        return want
+    fits = np.divide(target.idle_seconds, unit_seconds[None, :], out=np.zeros_like(want),
+                     where=unit_seconds[None, :] > 0)
+    return np.where(unit_seconds[None, :] > 0, np.minimum(want, fits), 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class TinyRequests(_Purchase):
+    """Requests of the smallest size that counts, sent to one's own nodes, against ``tasks``.
+
+    Each costs the protocol's take of its fee (at the network's mean fee per work unit), gas, and
+    the marginal electricity of serving it; the fee itself comes back to the node.
+    """
+
+    attack: ClassVar[str] = "tiny_requests"
+
+    def deltas(self, target):
+        f, c = target.features, target.costs
+        prompt, generated = c.tiny_request_tokens
+        work_each = (f.prefill_weight * prompt + generated) * target.model_factor  # (N,)
+        seconds_each = work_each * target.busy_per_work
+        n = _size(target, target.totals["tasks"], seconds_each)
+        work = n * work_each[None, :]
+        fee = work * target.fee_per_work
+        small = float(prompt + generated) <= f.small_task_tokens
+        deltas = {"requests": n, "input_tokens": n * prompt, "output_tokens": n * generated, "work_units": work,
+                  "work_vanilla": work, "busy_seconds": n * seconds_each[None, :], "fees_usd": fee,
+                  ("small_task_work" if small else "large_task_work"): work}
+        cost = c.take_rate * fee + c.gas_usd_per_request * n + n * (seconds_each * target.busy_second_usd)[None, :]
+        return deltas, cost
+
+
+@dataclass(frozen=True, eq=False)
+class FakeWork(_Purchase):
+    """More of one's own traffic, bought from oneself, against the work components.
+
+    The node repeats its own mix of requests, tokens, models and verification modes, so every
+    work component it earns on grows alike. Costs: the take of the fee (mean fee per work unit),
+    gas per request, the marginal electricity, and the upstream cost a proxy pays its provider.
+    """
+
+    attack: ClassVar[str] = "fake_work"
+
+    def deltas(self, target):
+        f, c = target.features, target.costs
+        units = _size(target, target.totals["work"], target.busy_per_work)
+        growth = np.divide(units, f.work_units, out=np.zeros_like(units), where=f.work_units > 0)
+        grown = ("requests", "input_tokens", "output_tokens", "work_units", "busy_seconds", "upstream_cost_usd",
+                 "work_vanilla", "work_tee", "work_zkml", "small_task_work", "large_task_work")
+        deltas = {q: getattr(f, q) * growth for q in grown}
+        fee = units * target.fee_per_work
+        deltas["fees_usd"] = fee
+        cost = (c.take_rate * fee + c.gas_usd_per_request * deltas["requests"] + deltas["upstream_cost_usd"]
+                + deltas["busy_seconds"] * target.busy_second_usd[None, :])
+        return deltas, cost
+
+
+@dataclass(frozen=True, eq=False)
+class SelfPaidFees(_Purchase):
+    """Fees a node pays itself, against ``fees``: one request per node and epoch carrying them.
+
+    The fee comes back to the node: the attack costs the protocol's take and the gas of the request.
+    """
+
+    attack: ClassVar[str] = "self_paid_fees"
+
+    def deltas(self, target):
+        c = target.costs
+        margin = target.totals["fees"]
+        basis = np.where(margin > 0, margin, margin.mean() if margin.any() else 0.0)
+        fee = _size(target, basis, None)
+        one = (fee > 0).astype(np.float64)
+        return {"fees_usd": fee, "requests": one}, c.take_rate * fee + c.gas_usd_per_request * one
+
+
+@dataclass(frozen=True, eq=False)
+class ModelMisreport(_Purchase):
+    """Unverified work claimed as served by the largest model the network serves.
+
+    Work units scale with active parameters, so a node serving a small model that reports the
+    largest multiplies its unverified work; verified work (TEE, ZKML) cannot be misreported. It
+    costs nothing (no detection is modelled).
+    """
+
+    attack: ClassVar[str] = "model_misreport"
+
+    def deltas(self, target):
+        f = target.features
+        factor = target.model_factor
+        served = factor[f.work_vanilla.sum(axis=0) > 0]
+        top = served.max() if served.size else 0.0
+        ratio = np.divide(top, factor, out=np.ones_like(factor), where=factor > 0) - 1.0
+        extra = f.work_vanilla * ratio[None, :]
+        vanilla_share = np.divide(f.work_vanilla, f.work_units, out=np.zeros_like(extra), where=f.work_units > 0)
+        deltas = {"work_units": extra, "work_vanilla": extra,
+                  "small_task_work": f.small_task_work * vanilla_share * ratio[None, :],
+                  "large_task_work": f.large_task_work * vanilla_share * ratio[None, :]}
+        return deltas, np.zeros(f.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class Split(Attack):
+    """Every node of the attacker becomes ``k`` keys, each with 1/k of the node's work, fees and stake.
+
+    Per-identity components multiply: each key with work counts in ``identity_floor``, and each
+    claims the device's online time in ``availability`` unless capacity proofs are simultaneous
+    (then the keys share it). Each extra key costs the identity cost in every epoch it is active.
+
+    Parameters
+    ----------
+    k : int
+        Keys per node, >= 2.
+    """
+
+    k: int = 2
+    attack: ClassVar[str] = "split"
+
+    def __post_init__(self):
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 2:
+            raise ConfigError(f"Split k must be a whole number >= 2, got {self.k!r}.")
+
+    @property
+    def variant(self) -> str:
+        return f"k={self.k}"
+
+    def _multiplied(self, target: Target) -> tuple[str, ...]:
+        shared = target.costs.capacity_proofs == "simultaneous"
+        return tuple(c for c in PER_IDENTITY if not (shared and c == "availability"))
+
+    def effect(self, target, attackers=None):
+        attackers = self.attackers(target) if attackers is None else np.asarray(attackers, dtype=np.int64)
+        after = {c: target.quantities[c] * self.k for c in self._multiplied(target)}
+        before_v, after_v = _values(target, attackers, after)
+        keys = target.by_operator(target.features.active)[:, attackers].sum(axis=0)
+        cost = (self.k - 1) * keys * target.costs.identity_cost_usd
+        return Effect(self.attack, self.variant, self._ids(target, attackers), before_v, after_v, cost)
+
+    def replay(self, target, attacker):
+        f, k = target.features, self.k
+        n = f.shape[1]
+        mine = np.flatnonzero(f.entity_operator == attacker)
+        copies = np.repeat(mine, k - 1)
+        index = np.r_[np.arange(n), copies]
+        scaled = [q for q in QUANTITIES if q not in ("active", "energy_kwh", "online_seconds")]
+        if target.costs.capacity_proofs == "simultaneous":
+            scaled.append("online_seconds")
+        arrays = {}
+        for q in QUANTITIES:
+            a = getattr(f, q)[:, index].copy()
+            if q in scaled:
+                a[:, mine] /= k
+                a[:, n:] /= k
+            arrays[q] = a
+        labels = f.entity_ids.append(pd.Index([f"{f.entity_ids[i]}#key{j}" for i in mine for j in range(1, k)],
+                                              dtype=object))
+        split = replace(f, entity_ids=labels, entity_operator=f.entity_operator[index],
+                        node_count=np.r_[f.node_count, np.ones(copies.size, dtype=np.int64)], **arrays)
+        owned = np.zeros(n + copies.size, dtype=bool)
+        owned[mine] = True
+        owned[n:] = True
+        keys = float(f.active[:, mine].sum())
+        return Replay(split, f.entity_operator == attacker, owned, (k - 1) * keys * target.costs.identity_cost_usd)
+
+
+@dataclass(frozen=True, eq=False)
+class Merge(Attack):
+    """Two operators neighbouring in window work run all their nodes under one key.
+
+    The merged key keeps its members' proven devices and no more (its ``availability`` is the sum
+    of theirs, at most one epoch per device) and their summed work, fees and stake; it counts once
+    in ``identity_floor``. The identity costs it saves are not counted: they are the same under
+    every rule, and the question is whether the rule pays for consolidation.
+    """
+
+    attack: ClassVar[str] = "merge"
+
+    def pairs(self, target: Target, attackers: np.ndarray | None = None) -> np.ndarray:
+        """``(P, 2)`` operator codes merging: each working operator with the next larger by window work.
+
+        Parameters
+        ----------
+        target : Target
+            The network attacked.
+        attackers : int ndarray, optional
+            Restrict to pairs whose first member is among these codes.
+        """
+        work = target.window_work
+        codes = np.flatnonzero(work > 0)
+        ordered = codes[np.argsort(work[codes], kind="stable")]
+        pairs = np.stack([ordered[:-1], ordered[1:]], axis=1) if ordered.size > 1 else np.zeros((0, 2), np.int64)
+        if attackers is not None:
+            pairs = pairs[np.isin(pairs[:, 0], attackers)]
+        return pairs
+
+    def effect(self, target, attackers=None):
+        pairs = self.pairs(target, attackers)
+        worth = target.worth_usd
+        before_v = np.zeros((len(pairs), len(NAMES)))
+        after_v = np.zeros_like(before_v)
+        for i, name in enumerate(NAMES):
+            total = target.totals[name][:, None]
+            per_op = target.by_operator(target.quantities[name])
+            own = per_op[:, pairs[:, 0]] + per_op[:, pairs[:, 1]]
+            merged = (own > 0).astype(np.float64) if name == "identity_floor" else own
+            grown = total - own + merged
+            with np.errstate(divide="ignore", invalid="ignore"):
+                before_v[:, i] = worth @ np.where(total > 0, own / total, 0.0)
+                after_v[:, i] = worth @ np.where(grown > 0, merged / grown, 0.0)
+        ids = target.features.operator_ids
+        return Effect(self.attack, self.variant, [f"{ids[a]}+{ids[b]}" for a, b in pairs], before_v, after_v,
+                      np.zeros(len(pairs)))
+
+    def replay(self, target, attacker):
+        pair = self.pairs(target, np.array([attacker]))
+        if not len(pair):
+            raise ConfigError(f"operator code {attacker} has no larger neighbour in window work to merge with.")
+        a, b = pair[0]
+        f = target.features
+        members = np.isin(f.entity_operator, (a, b))
+        e, n = f.shape
+        arrays = {}
+        for q in QUANTITIES:
+            col = getattr(f, q)[:, members].sum(axis=1)
+            if q == "active":
+                col = np.minimum(col, 1.0)
+            full = np.empty((e, n + 1))
+            full[:, :n] = np.where(members[None, :], 0.0, getattr(f, q))
+            full[:, n] = col
+            arrays[q] = full
+        merged = replace(f, entity_ids=f.entity_ids.append(pd.Index([f"{f.operator_ids[a]}#merged"], dtype=object)),
+                         entity_operator=np.r_[f.entity_operator, a],
+                         node_count=np.r_[f.node_count, f.node_count[members].sum()], **arrays)
+        owned = np.zeros(n + 1, dtype=bool)
+        owned[n] = True
+        return Replay(merged, members, owned, 0.0)
+
+
+class _Outsider(Attack):
+    """An attack by someone paid nothing before: one appended key."""
+
+    def column(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover
+        """``(field -> (E,) quantities of the new key, (E,) cost USD)``."""
+        raise NotImplementedError
+
+    def attackers(self, target):
+        return np.array([-1])
+
+    def effect(self, target, attackers=None):
+        fields, cost = self.column(target)
+        f = target.features
+        column = {q: fields.get(q, np.zeros(f.shape[0]))[:, None] for q in QUANTITIES}
+        one = replace(f, entity_ids=f.entity_ids[:1], entity_operator=f.entity_operator[:1],
+                      node_count=f.node_count[:1], **column)
+        after = np.zeros((f.shape[0], len(NAMES)))
+        for i, name in enumerate(NAMES):
+            mine = component(one, name)[:, 0]
+            grown = target.totals[name] + mine
+            with np.errstate(divide="ignore", invalid="ignore"):
+                after[:, i] = target.worth_usd * np.where(grown > 0, mine / grown, 0.0)
+        return Effect(self.attack, self.variant, ["outsider"], None, after, cost)
+
+    def replay(self, target, attacker=None):
+        fields, cost = self.column(target)
+        f = target.features
+        e, n = f.shape
+        arrays = {q: np.c_[getattr(f, q), fields.get(q, np.zeros(e))] for q in QUANTITIES}
+        outsider = f"{self.attack}#outsider"  # a key of a new operator of its own
+        grown = replace(f, entity_ids=f.entity_ids.append(pd.Index([outsider], dtype=object)),
+                        operator_ids=f.operator_ids.append(pd.Index([outsider], dtype=object)),
+                        entity_operator=np.r_[f.entity_operator, len(f.operator_ids)],
+                        node_count=np.r_[f.node_count, 1], **arrays)
+        owned = np.zeros(n + 1, dtype=bool)
+        owned[n] = True
+        return Replay(grown, np.zeros(n, dtype=bool), owned, cost)
+
+
+@dataclass(frozen=True, eq=False)
+class IdleKey(_Outsider):
+    """A new key that serves one tiny request an epoch (so it counts in ``identity_floor``) and, where
+    capacity proofs are sequential, claims a device's whole epoch in ``availability`` from a device
+    that answers for other keys too. Costs: the identity cost, and the request's take, gas and
+    electricity (at the median working node's busy time per work unit and marginal power)."""
+
+    attack: ClassVar[str] = "idle_key"
+
+    def column(self, target):
+        f, c = target.features, target.costs
+        e = f.shape[0]
+        prompt, generated = c.tiny_request_tokens
+        work = f.prefill_weight * prompt + generated  # on the reference model
+        ones = np.ones(e)
+        fields = {"requests": ones, "task_rows": ones, "input_tokens": ones * prompt, "output_tokens": ones * generated,
+                  "work_units": ones * work, "work_vanilla": ones * work, "fees_usd": ones * work * target.fee_per_work,
+                  ("small_task_work" if prompt + generated <= f.small_task_tokens else "large_task_work"): ones * work,
+                  "active": ones}
+        if c.capacity_proofs == "sequential":
+            fields["online_seconds"] = ones * float(target.history.epoch_seconds)
+        busy = target.busy_per_work[target.busy_per_work > 0]
+        seconds = work * (float(np.median(busy)) if busy.size else 0.0)
+        watts = target.busy_second_usd[target.busy_per_work > 0]
+        energy = seconds * (float(np.median(watts)) if watts.size else 0.0)
+        fields["busy_seconds"] = ones * seconds
+        cost = ones * (c.identity_cost_usd + c.gas_usd_per_request + c.take_rate * work * target.fee_per_work + energy)
+        return fields, cost
+
+
+@dataclass(frozen=True, eq=False)
+class StakeTiming(_Outsider):
+    """Capital bonded as stake by a new key for the one epoch where it earns most per dollar.
+
+    Size: ``fake_share`` of the epoch's bonded stake. Cost: the capital's value times the cost of
+    capital for one epoch (price risk not counted)."""
+
+    attack: ClassVar[str] = "stake_timing"
+
+    def column(self, target):
+        f, c = target.features, target.costs
+        bonded = target.totals["stake"]
+        stake = c.fake_share * bonded
+        days = float(target.history.epoch_seconds) / 86_400.0
+        cost = stake * f.token_price_usd * c.cost_of_capital * days / 365.0
+        return {"stake_tokens": stake, "active": np.ones(f.shape[0])}, cost
+
+
+@dataclass(frozen=True, eq=False)
+class CustomAttack(Attack):
+    """A user-defined attack: a replay and its cost.
+
+    Parameters
+    ----------
+    name : str
+        Family name (becomes the scoreboard column ``net_gain_<name>``).
+    change : callable
+        ``change(features, attacker) -> (features_after, owned_after)``: node-level features after
+        operator code ``attacker`` mounts the attack, and a bool mask of its columns in them.
+    cost_usd : float or callable
+        Window cost of the attack, USD, or ``cost_usd(features, attacker) -> float``.
+    outsider : bool, default False
+        True for an attacker paid nothing before (net gain = value / cost).
+    unit_costs : dict, optional
+        ``{component: USD per unit}``: what one more unit of each component costs the attacker. With them
+        the attack also bounds ``Linear`` rules in the optimiser (``NoAttackPays(custom=...)``: per epoch,
+        the emission value a unit weight pays per unit of the component may not exceed its cost);
+        without them it is scored by replay only, and the constraint's description says so.
+    """
+
+    name: str = "custom"
+    change: Callable | None = None
+    cost_usd: object = 0.0
+    outsider: bool = False
+    unit_costs: dict | None = None
+
+    def __post_init__(self):
+        if not callable(self.change):
+            raise ConfigError("CustomAttack needs change(features, attacker) -> (features_after, owned_after).")
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"CustomAttack name must be an identifier (it names a column), got {self.name!r}.")
+        for c, u in (self.unit_costs or {}).items():
+            if c not in NAMES:
+                raise ConfigError(f"CustomAttack {self.name}: unit_costs names {c!r}, not a component; the components "
+                                  f"are {', '.join(NAMES)}.")
+            if isinstance(u, bool) or not isinstance(u, (int, float, np.integer, np.floating)) or not (
+                    np.isfinite(u) and u >= 0):
+                raise ConfigError(f"CustomAttack {self.name}: unit cost of {c} must be a finite number of USD >= 0, "
+                                  f"got {u!r}.")
+
+    @property
+    def attack(self) -> str:  # type: ignore[override]
+        return self.name
+
+    def _cost(self, target, attacker) -> float:
+        c = self.cost_usd(target.features, attacker) if callable(self.cost_usd) else self.cost_usd
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not np.isfinite(c):
+            raise ConfigError(f"CustomAttack {self.name}: the cost must be a finite number of USD, got {c!r}.")
+        return float(c)
+
+    def replay(self, target, attacker):
+        f = target.features
+        after, owned = self.change(f, attacker)
+        owned = np.asarray(owned, dtype=bool)
+        before = np.zeros(f.shape[1], dtype=bool) if self.outsider else f.entity_operator == attacker
+        if owned.shape != (after.shape[1],):
+            raise ConfigError(f"CustomAttack {self.name}: owned_after needs one flag per column of the features "
+                              f"after ({after.shape[1]}), got shape {owned.shape}.")
+        return Replay(after, before, owned, self._cost(target, attacker))
+
+
+def standard_attacks(split_k=None) -> list[Attack]:
+    """The attack library every rule is scored against (docs/attacks.md), in reading order.
+
+    Parameters
+    ----------
+    split_k : iterable of int, optional
+        Keys per node for the split attack (default: ``AttackCosts().split_k``).
+    """
+    from .costs import DEFAULT_SPLIT_K
+
+    ks = DEFAULT_SPLIT_K if split_k is None else split_k
+    return [*(Split(int(k)) for k in ks), Merge(), TinyRequests(), FakeWork(), SelfPaidFees(), ModelMisreport(),
+            IdleKey(), StakeTiming()]
+
