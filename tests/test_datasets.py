@@ -354,7 +354,8 @@ def test_the_old_name_still_builds_the_same_network_with_a_warning(small):
 
 def test_the_what_if_network_says_what_it_is(small, tmp_path):
     info = small.metadata
-    assert info.network == "open_inference_network" and info.synthetic and info.identity_cost_usd is None
+    # a key of the what-if costs its registration gas only: identity cost 0, stated (docs/attacks.md)
+    assert info.network == "open_inference_network" and info.synthetic and info.identity_cost_usd == 0.0
     assert "hypothetical" in info.description and "what-if" in info.description
     assert info.baseline == "STAKE_WORK_50_50" and small.baseline is fs.datasets.STAKE_WORK_50_50
     assert "hypothetical" in fs.datasets.open_inference_network.__doc__.lower()

@@ -406,3 +406,12 @@ def test_presolve_leaves_the_answer_unchanged(small):
     full = EmissionProblem(hhi_spec["bases"], "hhi", hhi_spec["constraints"], presolve=False, fixed_bounds=False,
                            **kw).solve()
     np.testing.assert_allclose(basis.tokens @ fast.theta, basis.tokens @ full.theta, rtol=1e-5)
+
+
+@pytest.mark.parametrize("column", ["token_price_usd", "emission_tokens"])
+def test_an_emission_worth_nothing_is_a_configuration_error(small, column):
+    from dataclasses import replace
+
+    h, _ = small
+    with pytest.raises(ConfigError, match="nothing to design"):
+        fs.optimize(replace(h, **{column: np.zeros(h.n_epochs)}))

@@ -249,6 +249,47 @@ def test_10_graph_all_self_weights():
     assert out["validator_emission"].tolist() == [99999999] * 10
 
 
+def test_zero_weights():
+    # uid 0 (stake 1) validates, uid 1 serves. Epochs 0-2: no weights survive the masks (none set; a server's
+    # self-weight, masked by the diagonal; weights set before uid 1 re-registered, masked as outdated), so the whole
+    # emission goes to the validator by active stake. Epoch 3: uid 0 weights uid 1 and the emission splits in half.
+    none = np.zeros((2, 2), dtype=np.int64)
+    valid = np.array([[0, MAX], [0, 0]])
+    for mode in MODES:
+        for W in (none, none, none):
+            out = yuma_chain_epoch([1, 0], W, variant="original", mode=mode, emission=1_000_000_000)
+            assert int(out["validator_emission"][0]) == 1_000_000_000 and int(out["server_emission"][1]) == 0
+        out = yuma_chain_epoch([1, 0], valid, variant="original", mode=mode, emission=1_000_000_000)
+        assert int(out["validator_emission"][0]) == 500_000_000 and int(out["server_emission"][1]) == 500_000_000
+
+
+def test_validator_permits():
+    # Networks of 2, 4, 8 uids with 1, 2, 4 validator slots and a stake threshold equal to the slots; validators
+    # blockwise or interleaved; stake 1 each (assignment 0) or uid + n for validators and uid for servers (1).
+    # First epoch: a validator has a permit exactly when its stake reaches the threshold; no server has one. Then
+    # every server gains 2n stake and the permits move to the servers that reach the threshold.
+    for n, k in ((2, 1), (4, 2), (8, 4)):
+        for interleave in (0, 1):
+            validators = list(range(k)) if interleave == 0 else [u for u in range(n) if u % (n // k) == 0]
+            servers = [u for u in range(n) if u not in validators]
+            for assignment in (0, 1):
+                stake = np.zeros(n, dtype=np.int64)
+                for u in validators:
+                    stake[u] = u + n if assignment else 1
+                for u in servers:
+                    stake[u] = u if assignment else 0
+                W = np.zeros((n, n), dtype=np.int64)
+                first = yuma_chain_epoch(stake, W, variant="original", max_validators=k, stake_threshold=k)
+                assert [bool(first["validator_permit"][u]) for u in validators] == [bool(stake[u] >= k)
+                                                                                   for u in validators]
+                assert not first["validator_permit"][servers].any()
+                stake[servers] += 2 * n
+                second = yuma_chain_epoch(stake, W, variant="original", max_validators=k, stake_threshold=k)
+                assert not second["validator_permit"][validators].any()
+                assert [bool(second["validator_permit"][u]) for u in servers] == [bool(stake[u] >= k)
+                                                                                  for u in servers]
+
+
 def test_512_graph():
     # 64 validators (stake 328_125_000_000_000 each) weight 448 servers equally (u16::MAX / 512 each, stored
     # max-upscaled); 3 epochs (the first of the test is the setup epoch with no weights).

@@ -244,7 +244,10 @@ class Linear(Formula):
         w = np.array([self.weights[c] for c in names])
         emission = features.emission_tokens
         rewards = np.tensordot(w, shares, axes=1) * emission[:, None]
-        unallocated = (w[:, None] * empty).sum(axis=0) * emission
+        # an epoch where every weighted component is empty pays nothing: all of it is unallocated, exactly (the
+        # weights sum to 1 only to rounding)
+        share = np.where(empty.all(axis=0), 1.0, (w[:, None] * empty).sum(axis=0))
+        unallocated = share * emission
         return Allocation(rewards, unallocated, emission)
 
     def sybil(self):

@@ -264,6 +264,12 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
         cons = list(constraints)
     if not any(isinstance(c, MaxUnallocated) for c in cons):
         cons.append(MaxUnallocated(max_unallocated))
+    if not base.emission_tokens > 0:
+        raise ConfigError("nothing to design: the window emits no tokens (emission 0 in every epoch of the market "
+                          "table); choose a window with emission.")
+    if price is None and not base.emission_value_usd > 0:
+        raise ConfigError("nothing to design: the window's emission is worth $0 (token price 0 in every epoch of the "
+                          "market table); give a flat price= in USD or a window with a price.")
     mean_emission = float(base.emission_per_epoch.mean())
     if budget is not None and not (np.isfinite(budget) and budget > 0):
         raise ConfigError(f"budget must be a finite number of tokens per epoch > 0, got {budget!r}.")

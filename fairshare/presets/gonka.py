@@ -133,6 +133,11 @@ class GonkaComputeWeighted(Formula):
     def sybil(self):
         return "rewarded" if self.poc_weight is None else "unknown"
 
+    def merging(self):
+        # forfeiture is per host: merging a host that missed too much with one that did not can rescue its work,
+        # so merging is not always penalised (found by tests/test_formulas.py::test_declared_sybil_and_merge_behaviour)
+        return "unknown"
+
     def describe(self):
         return f"emission by PoC weight x uptime; hosts missing more than {self.max_missed:.0%} forfeit"
 
