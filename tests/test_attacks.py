@@ -336,3 +336,17 @@ def test_every_output_says_where_the_identity_cost_comes_from(small):
     assert "$2.00 per key per epoch (stated by the caller)" in fs.evaluate(
         h, rule, identity_cost_usd=2.0).provenance["attack_costs"]
     assert "not stated (0)" in fs.evaluate(toy_history(), rule).provenance["attack_costs"]
+
+
+def test_a_proposal_is_scored_at_both_ends_of_its_price_band(small):
+    h, _ = small
+    costs = at.AttackCosts(identity_cost_usd=1e6, take_rate=1.0)
+    res = fs.optimize(h, constraints=[fs.optimization.NoAttackPays(costs)], budget=20.0, price_band=(0.5, 2.0),
+                      oracle=False, evaluator=lambda hh, rules: fs.evaluate(hh, rules, attack_costs=costs))
+    board = res.scoreboard
+    assert list(board.index) == ["status_quo", "optimum", "optimum at 0.5x the history's prices",
+                                 "optimum at 2x the history's prices"]
+    scaled = replace(h, emission_tokens=h.emission_tokens * (20.0 / float(h.emission_tokens.mean())))
+    worst = fs.evaluate(replace(scaled, token_price_usd=scaled.token_price_usd * 2.0), {"p": res.formula},
+                        attack_costs=costs).scoreboard.loc["p", "best_attack_net_gain"]
+    assert worst <= 1.0 + 1e-6  # attack-proof at the band's dearest price too

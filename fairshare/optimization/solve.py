@@ -23,6 +23,8 @@ faking that unit costs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -94,7 +96,8 @@ def optimize(data, components=None, objective="distance_from_proportional", cons
         ``evaluator(history, rules) -> Evaluation`` (pass ``fs.evaluate``) to attach the scoreboard
         rows of the status quo and the optimum. It replays the rules on the history with the
         history's own prices and whole window (to compare a flat-price problem, give a history
-        whose market table has that price).
+        whose market table has that price); with a price band, also rows ``optimum at <m>x the
+        history's prices`` for each end of the band.
     solver : str, optional
         cvxpy solver (default Clarabel).
     identity_cost_usd : float, optional
@@ -277,7 +280,8 @@ def problem_spec(data, components=None, constraints="default", window="all", *, 
         raise ConfigError(f"price must be a finite USD price > 0, got {price!r}.")
     return {"bases": bases, "history": history, "constraints": cons, "allowed": allowed, "status_quo": sq,
             "status_quo_rule": sq_rule, "solver": solver, "mean_emission": mean_emission, "window": window,
-            "budget_multiplier": 1.0 if budget is None else float(budget) / mean_emission, "price": price}
+            "budget_multiplier": 1.0 if budget is None else float(budget) / mean_emission, "price": price,
+            "band": band}
 
 
 def _price_band(band, constraints, price):
@@ -346,6 +350,11 @@ def assemble(problem: EmissionProblem, sol, spec: dict, obj, *, evaluator=None, 
         if spec["history"] is None:
             raise ConfigError("evaluator= needs a History (the scoreboard replays the rule on it).")
         scoreboard = evaluator(spec["history"], {"status_quo": spec["status_quo_rule"], "optimum": formula}).scoreboard
+        for m in spec.get("band") or ():  # the proposal scored at the band's prices too, each row labelled
+            h = spec["history"]
+            at = replace(h, token_price_usd=h.token_price_usd * m)
+            label = f"optimum at {m:g}x the history's prices"
+            scoreboard = pd.concat([scoreboard, evaluator(at, {label: formula}).scoreboard])
     extra = [c for c in problem.constraints if isinstance(c, MaxUnallocated)]
     return EmissionResult(
         weights=weights, formula=formula, objective_name=obj.describe(), objective=value,
