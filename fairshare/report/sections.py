@@ -104,14 +104,15 @@ def package_versions() -> dict[str, str]:
             out[name] = "not installed"
     return out
 
-_QUESTION = ("Which emission rule pays inference nodes with the least concentration while covering honest "
-             "operators' electricity and depreciation, without a Sybil or fake-demand hole?")
+_QUESTION = ("The question: which emission rule pays inference nodes closest to their verified work, with "
+             "concentration no higher than today's, covering honest operators' electricity and depreciation, with no "
+             "attack of the library (split keys, fake demand, idle keys, misreports, stake timing) paying?")
 
 
 def question(ctx):
     h = ctx["history"]
     summary = network_summary(h, aggregate(h))
-    paragraphs = [ctx["question"] or _QUESTION,
+    paragraphs = [_QUESTION] + ([f"The answer: {ctx['question']}"] if ctx["question"] else []) + [
                   f"Data: {h.n_nodes:,} nodes of {h.n_operators:,} operators over {h.n_epochs} epochs of "
                   f"{h.epoch_seconds / 3600:g} hours, {h.n_tasks:,} task rows; emission "
                   f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}."]
