@@ -237,7 +237,8 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
         proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
         extra = lambda tmp: export(proposal, tmp / "export", name=label)  # noqa: E731
     _write(args, build_report(history, ev, optimization=result, simulation=sim, sensitivity=sweeps,
-                              question=question, relaxations=relaxations), out, extra=extra)
+                              question=question, relaxations=relaxations, command=_command_line(args)), out,
+           extra=extra)
     return _summarise(args, history, ev, out)
 
 
@@ -401,11 +402,21 @@ def run_report(args) -> int:
     with _step(args, "loading saved results"):
         ev = results_io.load(args.results)
         history = load_history(args, ev.provenance)
-    _write(args, build_report(history, ev), out)
+    _write(args, build_report(history, ev, command=_command_line(args)), out)
     return _summarise(args, history, ev, out)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+def _command_line(args) -> str | None:
+    """The command line that ran (``fairshare demo --scale small``), for the report's manifest."""
+    argv = getattr(args, "argv", None)
+    if argv is None:
+        return None
+    import shlex
+
+    return "fairshare " + shlex.join(argv)
+
+
 def load_history(args, provenance: dict | None = None):
     """The history of ``--data``, else the built-in network (seed and scale from saved provenance if given)."""
     from .data import History
@@ -566,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
         Exit code: 0 on success, the code of the error's class in :data:`EXIT_CODES`, or 130 when
         interrupted.
     """
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the reproduce command in a report's manifest
     run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "simulate": run_simulate,
            "report": run_report, "converge": run_converge}[args.command]
     try:

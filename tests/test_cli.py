@@ -149,6 +149,8 @@ def test_two_demo_runs_write_identical_files_but_the_timestamp(tmp_path):
         assert cli.main(["demo", "--scale", "small", "--runs", "3", "--out", str(tmp_path / name), "--quiet"]) == 0
     a, b = (json.loads((tmp_path / n / "manifest.json").read_text()) for n in ("a", "b"))
     a.pop("created"), b.pop("created")
+    for name, manifest in (("a", a), ("b", b)):  # the reproduce command names its own --out
+        assert manifest.pop("command") == f"fairshare demo --scale small --runs 3 --out {tmp_path / name} --quiet"
     assert a == b and any(name.startswith("results/simulation") for name in a["files"])
 
 

@@ -146,6 +146,45 @@ def test_frontier_from_columns_and_labels():
         plotting.frontier(table, x="budget", y="gini")
 
 
+def test_lorenz_with_many_rules_gives_each_its_own_colour_and_neighbours_other_styles():
+    holdings = {f"rule_{i}": np.arange(1.0, 6.0) ** (i / 3) for i in range(10)}
+    ax = plotting.lorenz(holdings)
+    lines = ax.get_lines()[1:]  # after the line of equality
+    colours = [matplotlib.colors.to_hex(line.get_color()) for line in lines]
+    styles = [line.get_linestyle() for line in lines]
+    assert len(set(colours)) == 10  # status quo and the tenth rule no longer look the same
+    assert all(a != b for a, b in zip(styles, styles[1:])) and len(set(zip(colours, styles))) == 10
+    assert plotting.OKABE_ITO["yellow"].lower() not in colours  # the palest colour waits for an eleventh rule
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # legend beside the axes
+    few = plotting.lorenz({"a": [1, 2], "b": [1, 3]})
+    assert {line.get_linestyle() for line in few.get_lines()[1:]} == {"-"}
+
+
+def test_frontier_within_solver_tolerance_is_drawn_flat_with_a_note():
+    noise = np.array([1e-11, -2e-11, 0.0, 3e-11])
+    table = pd.DataFrame({"objective": 0.1534 + noise}, index=pd.Index([0.0, 0.01, 0.1, 1.0], name="identity_cost_usd"))
+    ax = plotting.frontier(table, chosen=0.1)
+    data = plotting.plotted_data(ax)
+    np.testing.assert_array_equal(data["y"], 0.1534 + noise)  # the solved values are kept
+    assert data["y_drawn"].nunique() == 1 and data["y_drawn"].iloc[0] == np.median(0.1534 + noise)
+    assert len(set(ax.get_lines()[0].get_ydata())) == 1
+    assert any("flat: 0.1534 at every feasible point" in t.get_text() for t in ax.texts)
+    assert ax.get_xlabel() == "Identity cost (USD per key per epoch)"
+    moving = table.assign(objective=0.1534 + 1e3 * noise)  # 3e-8 of its size: a response, drawn as solved
+    ax = plotting.frontier(moving)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), 0.1534 + 1e3 * noise)
+    assert not ax.texts
+
+
+def test_render_keeps_a_legend_beside_the_axes(tmp_path):
+    from PIL import Image
+
+    holdings = {f"a_long_rule_name_{i}": np.arange(1.0, 6.0) ** (i / 3) for i in range(10)}
+    plotting.render(lambda ax: plotting.lorenz(holdings, ax=ax), tmp_path / "many")
+    plotting.render(lambda ax: plotting.lorenz(dict(list(holdings.items())[:2]), ax=ax), tmp_path / "few")
+    assert Image.open(tmp_path / "many.png").width > Image.open(tmp_path / "few.png").width
+
+
 def test_emission_weights_bars_equal_the_weights():
     rule = F.Linear({"stake": 0.25, "work": 0.6, "identity_floor": 0.15})
     ax = plotting.emission_weights(rule)

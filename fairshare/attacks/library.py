@@ -201,9 +201,17 @@ class _Purchase(Attack):
         """``(field -> (E, N) delta, (E, N) cost USD)`` with every operator attacking at once."""
         raise NotImplementedError
 
+    def cached(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """:meth:`deltas` of ``target``, computed once per target and attack (replays of many attackers share it)."""
+        cache = target.__dict__.setdefault("_purchases", {})
+        key = (type(self), self.variant)
+        if key not in cache:
+            cache[key] = self.deltas(target)
+        return cache[key]
+
     def effect(self, target, attackers=None):
         attackers = self.attackers(target) if attackers is None else np.asarray(attackers, dtype=np.int64)
-        deltas, cost = self.deltas(target)
+        deltas, cost = self.cached(target)
         after_f = _with(target.features, deltas)
         after = {c: np.ascontiguousarray(component(after_f, c), dtype=np.float64) for c in NAMES}
         before_v, after_v = _values(target, attackers, after)
@@ -213,7 +221,7 @@ class _Purchase(Attack):
     def replay(self, target, attacker):
         f = target.features
         mine = f.entity_operator == attacker
-        deltas, cost = self.deltas(target)
+        deltas, cost = self.cached(target)
         return Replay(_with(f, deltas, mine), mine, mine, float(cost[:, mine].sum()))
 
 
@@ -370,7 +378,7 @@ class Split(Attack):
             scaled.append("online_seconds")
         arrays = {}
         for q in QUANTITIES:
-            a = getattr(f, q)[:, index].copy()
+            a = getattr(f, q)[:, index]  # fancy indexing: a new array, changed in place below
             if q in scaled:
                 a[:, mine] /= k
                 a[:, n:] /= k

@@ -21,12 +21,17 @@ from .theme import (
     compact,
     figure_helper,
     plotted_data,
+    series_style,
     share_axis,
     token_axis,
 )
 
 __all__ = ["lorenz", "coverage", "frontier", "emission_weights", "fan_chart", "unlock_calendar", "render",
-           "AXIS_LABELS"]
+           "AXIS_LABELS", "FLAT_RELATIVE"]
+
+#: A frontier whose feasible values vary by less than this share of their largest magnitude (or of 1, when
+#: every magnitude is below 1) is drawn flat: the differences are the solver's tolerance, not a response.
+FLAT_RELATIVE = 1e-9
 
 #: Axis labels (with units) of known swept values and objectives; other names are shown as given.
 AXIS_LABELS = {
@@ -34,6 +39,8 @@ AXIS_LABELS = {
     "price": "Token price (USD)",
     "electricity_usd_per_kwh": "Electricity price (USD per kWh)",
     "depreciation_life_years": "Depreciation life (years)",
+    "identity_cost_usd": "Identity cost (USD per key per epoch)",
+    "take_rate": "Protocol's take of fees (share)",
     "coverage_level": "Coverage level (share of operators)",
     "nakamoto": "Nakamoto coefficient target (operators)",
     "hhi": "HHI of reward tokens (sum of squared shares)",
@@ -70,7 +77,9 @@ def lorenz(data, rules=None, *, ax=None, holders: str | None = None):
     -----
     Points from :func:`fairshare.lorenz_curve`; the Gini in the legend is
     :func:`fairshare.gini` of the same holdings (twice the area between the
-    curve and the line of equality).
+    curve and the line of equality). With five rules or more the lines differ in
+    style as well as colour (:func:`~fairshare.plotting.theme.series_style`; up to
+    ten rules have ten colours) and the legend stands beside the axes.
     """
     if hasattr(data, "detail"):
         holdings = {name: frame["reward_tokens"] for name, frame in data.detail.items()}
@@ -90,8 +99,8 @@ def lorenz(data, rules=None, *, ax=None, holders: str | None = None):
         values = np.asarray(holdings[name], dtype=np.float64)
         curve = lorenz_curve(values)
         g = float(gini(values))
-        ax.plot(curve.population_share, curve.holding_share, color=colour_for(i), label=f"{name} (Gini {g:.2f})",
-                drawstyle="default")
+        ax.plot(curve.population_share, curve.holding_share, label=f"{name} (Gini {g:.2f})", drawstyle="default",
+                **series_style(i, len(names)))
         rows.append(pd.DataFrame({"rule": name, "population_share": curve.population_share,
                                   "holding_share": np.asarray(curve.holding_share), "gini": g}))
     ax.set_xlim(0, 1)
@@ -101,7 +110,10 @@ def lorenz(data, rules=None, *, ax=None, holders: str | None = None):
     share_axis(ax.yaxis)
     ax.set_xlabel(f"Share of {holders or 'holders'}, smallest first")
     ax.set_ylabel("Share of reward tokens")
-    ax.legend(loc="upper left")
+    if len(names) >= 5:  # many rules: the legend would cover the curves
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, handlelength=3.0)
+    else:
+        ax.legend(loc="upper left")
     attach(ax, pd.concat(rows))
 
 
@@ -205,7 +217,14 @@ def frontier(table, x: str | None = None, y: str = "objective", *, chosen=None, 
     Returns
     -------
     matplotlib Axes
-        ``plotted_data(ax)``: ``x, y, feasible, chosen``.
+        ``plotted_data(ax)``: ``x, y`` (as solved), ``y_drawn`` (as drawn), ``feasible``, ``chosen``.
+
+    Notes
+    -----
+    Flat-range guard: when the feasible values vary by less than :data:`FLAT_RELATIVE` of their
+    largest magnitude (or of 1, when every magnitude is below 1), the differences are solver
+    tolerance, not a response to the swept value; the frontier is drawn as a flat line at their
+    median with a note saying so, and ``y_drawn`` holds that median.
     """
     if hasattr(table, "table") and hasattr(table, "over"):
         x_name, table = table.over, table.table
@@ -223,7 +242,17 @@ def frontier(table, x: str | None = None, y: str = "objective", *, chosen=None, 
         feasible &= (table["status"] != "infeasible").to_numpy()
     order = np.argsort(xs, kind="stable")
     xs, ys, feasible = xs[order], ys[order], feasible[order]
-    ax.plot(xs[feasible], ys[feasible], marker="o", markersize=4, color=PALETTE[0], label=label or "frontier")
+    drawn = ys.copy()
+    solved = ys[feasible]
+    if solved.size > 1 and np.ptp(solved) <= FLAT_RELATIVE * max(float(np.abs(solved).max()), 1.0):
+        level = float(np.median(solved))
+        drawn[feasible] = level
+        pad = 0.1 * abs(level) if level else 1.0
+        ax.set_ylim(level - pad, level + pad)
+        ax.text(0.02, 0.58, f"flat: {compact(level)} at every feasible point; it varies by less than "
+                            f"{FLAT_RELATIVE:g} of its size,\nthe solver's tolerance, so the differences are not drawn",
+                transform=ax.transAxes, va="bottom", fontsize=8.5, color="#444444")
+    ax.plot(xs[feasible], drawn[feasible], marker="o", markersize=4, color=PALETTE[0], label=label or "frontier")
     if (~feasible).any():
         ax.plot(xs[~feasible], np.zeros((~feasible).sum()), linestyle="none", marker="x", color="#777777",
                 transform=ax.get_xaxis_transform(), clip_on=False, label=f"infeasible ({(~feasible).sum()})")
@@ -234,7 +263,7 @@ def frontier(table, x: str | None = None, y: str = "objective", *, chosen=None, 
             raise ConfigError(f"frontier: chosen={chosen!r} is not a feasible swept value; feasible values: "
                               f"{', '.join(f'{v:g}' for v in xs[feasible])}.")
         is_chosen[hit[0]] = True
-        cx, cy = xs[hit[0]], ys[hit[0]]
+        cx, cy = xs[hit[0]], drawn[hit[0]]
         ax.plot([cx], [cy], marker="o", markersize=10, markerfacecolor="none", markeredgewidth=2,
                 color=OKABE_ITO["vermillion"], linestyle="none", label="chosen")
         ax.annotate(f"({compact(cx)}, {compact(cy)})", (cx, cy), xytext=(8, 8), textcoords="offset points", fontsize=9,
@@ -244,7 +273,7 @@ def frontier(table, x: str | None = None, y: str = "objective", *, chosen=None, 
     ax.set_xlabel(xlabel or AXIS_LABELS.get(x_name, str(x_name)))
     ax.set_ylabel(ylabel or AXIS_LABELS.get(y, str(y)))
     ax.legend(loc="best")
-    attach(ax, pd.DataFrame({"x": xs, "y": ys, "feasible": feasible, "chosen": is_chosen}))
+    attach(ax, pd.DataFrame({"x": xs, "y": ys, "y_drawn": drawn, "feasible": feasible, "chosen": is_chosen}))
 
 
 # ---------------------------------------------------------------------------------------------- weights
@@ -420,8 +449,10 @@ def render(draw, stem, *, figsize=(7.5, 4.6), dpi: int = 150) -> bytes:
     try:
         draw(ax)
         figure.tight_layout()
-        figure.savefig(stem.with_suffix(".png"), dpi=dpi, metadata={"Software": None})
-        figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None, "Creator": None})
+        # bbox_inches="tight": a legend placed beside the axes (many rules) is kept whole
+        figure.savefig(stem.with_suffix(".png"), dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+        figure.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None, "Creator": None},
+                       bbox_inches="tight")
         plotted_data(ax).to_csv(stem.with_suffix(".csv"), index=False)
     finally:
         plt.close(figure)

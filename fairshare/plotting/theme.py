@@ -18,8 +18,8 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..errors import ConfigError
 
-__all__ = ["OKABE_ITO", "PALETTE", "CLASS_COLOURS", "STYLE", "style", "plotted_data", "colour_for",
-           "share_axis", "token_axis", "compact"]
+__all__ = ["OKABE_ITO", "PALETTE", "EXTRA_COLOURS", "MANY_COLOURS", "LINE_STYLES", "CLASS_COLOURS", "STYLE", "style",
+           "plotted_data", "colour_for", "series_style", "share_axis", "token_axis", "compact"]
 
 #: Okabe, M. and Ito, K. (2008), "Color Universal Design": name -> hex.
 OKABE_ITO = {
@@ -30,6 +30,19 @@ OKABE_ITO = {
 #: Order in which series take colours: yellow, the palest on white, comes last.
 PALETTE = tuple(OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",
                                        "sky_blue", "black", "yellow"))
+
+#: Colours added when a figure has more line series than the palette has colours: Paul Tol's "wine", "olive" and
+#: "indigo" (Tol, P. (2021), "Colour schemes", SRON/EPS/TN/09-002), away from every Okabe-Ito colour.
+EXTRA_COLOURS = ("#882255", "#999933", "#332288")
+
+#: The colours of many line series: the palette without its pale yellow, the extra colours, then the yellow.
+MANY_COLOURS = tuple(c for c in PALETTE if c != OKABE_ITO["yellow"]) + EXTRA_COLOURS + (OKABE_ITO["yellow"],)
+
+#: Line styles that series cycle through when a figure has many of them (solid, dashed, dash-dot, dotted).
+LINE_STYLES = ("-", "--", "-.", ":")
+
+#: From this many line series on, the series differ in line style as well as in colour.
+MANY_SERIES = 5
 
 #: Fixed colours of operator classes, so a class looks the same in every figure.
 CLASS_COLOURS = {"retail": OKABE_ITO["bluish_green"], "home": OKABE_ITO["sky_blue"],
@@ -123,6 +136,32 @@ def colour_for(i: int) -> str:
         Index of the series.
     """
     return PALETTE[i % len(PALETTE)]
+
+
+def series_style(i: int, n: int) -> dict:
+    """Colour and line style of the ``i``-th of ``n`` line series, as keywords of ``Axes.plot``.
+
+    Up to four series: palette colours, solid lines. From :data:`MANY_SERIES` series on, the line
+    style cycles through :data:`LINE_STYLES` as well, and from nine series on the colours are
+    :data:`MANY_COLOURS` (the palette's yellow, hard to see as a thin line, comes eleventh): each
+    of up to eleven series has its own colour, neighbours differ in both colour and style, and no
+    two of up to 44 series share both.
+
+    Parameters
+    ----------
+    i : int
+        Index of the series, from 0.
+    n : int
+        Number of series in the figure.
+
+    Examples
+    --------
+    >>> series_style(7, 10)
+    {'color': '#882255', 'linestyle': ':'}
+    """
+    colours = PALETTE if n <= len(PALETTE) else MANY_COLOURS
+    style_ = LINE_STYLES[i % len(LINE_STYLES)] if n >= MANY_SERIES else "-"
+    return {"color": colours[i % len(colours)], "linestyle": style_}
 
 
 def share_axis(axis) -> None:

@@ -34,6 +34,8 @@ class Report:
     preface : tuple of str, optional
         The first lines, before section 1: what the data are (network, synthetic or real, price
         basis), the funding pool and, for the built-in networks, who OpenGradient pays today.
+    command : str, optional
+        The command line that produced the report, written to the manifest as ``command``.
     """
 
     title: str
@@ -41,6 +43,7 @@ class Report:
     provenance: dict
     results: dict = field(default_factory=dict)
     preface: tuple = ()
+    command: str | None = None
 
     def markdown(self) -> str:
         lines = [f"# {self.title}", ""]
@@ -89,7 +92,8 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 
 def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,
                  question: str | None = None,
-                 title: str = "Emission rules for inference nodes: an appendix", relaxations=None) -> Report:
+                 title: str = "Emission rules for inference nodes: an appendix", relaxations=None,
+                 command: str | None = None) -> Report:
     """Assemble the appendix from a history and the results computed on it.
 
     Parameters
@@ -108,10 +112,13 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
     relaxations : pandas.DataFrame, optional
         When the default problem could not be had: for each of its constraints dropped, whether the others
         hold and from which to which budget (``InfeasibleError.relaxations``).
+    command : str, optional
+        The command line that produced the report (``fairshare demo ...``), written to the manifest as
+        ``command`` (the provenance section points to it); None when built from Python.
     """
     context = {"history": history, "evaluation": evaluation, "optimization": optimization,
                "simulation": simulation, "sensitivity": sensitivity, "question": question,
-               "relaxations": relaxations}
+               "relaxations": relaxations, "command": command}
     sections = tuple(s for build in SECTION_BUILDERS for s in [build(context)] if s is not None)
     provenance = {"fairshare_version": version, "packages": package_versions(),
                   "history": {"summary": repr(history), **history.provenance},
@@ -123,7 +130,7 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
     results.update({k: v for k, v in (("optimization", optimization), ("simulation", simulation))
                     if v is not None})
     return Report(title=title, sections=sections, provenance=provenance, results=results,
-                  preface=data_statement(history, evaluation))
+                  preface=data_statement(history, evaluation), command=command)
 
 
 def data_statement(history, evaluation) -> tuple[str, ...]:
@@ -213,6 +220,7 @@ def write_report(report: Report, directory, *, overwrite: bool = False, extra=No
         manifest = {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "title": report.title,
+            "command": report.command,
             "sections": [s.title for s in report.sections],
             "provenance": report.provenance,
             "files": {str(p.relative_to(tmp)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},

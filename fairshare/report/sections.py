@@ -20,7 +20,7 @@ from .. import plotting
 from .._version import version
 from ..datasets.network import WHAT_IF_GENERATORS
 from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, aggregate, network_summary
-from .format import format_frame
+from .format import describe_rule, format_frame, parameter_rows, price_basis
 
 __all__ = ["SECTION_BUILDERS", "Section", "Table", "Figure", "package_versions"]
 
@@ -115,7 +115,8 @@ def question(ctx):
     paragraphs = [_QUESTION] + ([f"The answer: {ctx['question']}"] if ctx["question"] else []) + [
                   f"Data: {h.n_nodes:,} nodes of {h.n_operators:,} operators over {h.n_epochs} epochs of "
                   f"{h.epoch_seconds / 3600:g} hours, {h.n_tasks:,} task rows; emission "
-                  f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}."]
+                  f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}.",
+                  price_basis(h) + " Fees and costs: USD as recorded."]
     tables = [Table("data_summary", "What the network did, per node tier", summary)]
     if h.provenance.get("generator") in WHAT_IF_GENERATORS:
         from ..datasets import calibration_figures
@@ -141,7 +142,8 @@ def scoreboard(ctx):
     return Section(
         "Candidate rules", (f"Every rule replayed over the same history; fairness, coverage and concentration "
                             f"per {ev.level}. Baseline for winners and losers: {ev.baseline}.",
-                            *[f"{name}: {rule.describe()}." for name, rule in ev.formulas.items()]),
+                            *[f"{name}: {describe_rule(rule)}." for name, rule in ev.formulas.items()],
+                            price_basis(ctx["history"])),
         (Table("scoreboard", "Scoreboard (columns: rules)", head.T, by="row"),),
         (Figure("lorenz", "Lorenz curves of rewards per operator", lambda ax: plotting.lorenz(ev, ax=ax)),))
 
@@ -152,7 +154,9 @@ def proposal(ctx):
         return Section("Proposed emission weights", ("No optimisation was run for this report "
                                                       "(fairshare optimize adds it).",))
     weights = pd.Series(opt.weights, name="weight").rename_axis("component").to_frame()
-    return Section("Proposed emission weights", (f"Proposed rule: {opt.formula.describe()}.",),
+    flat = (opt.provenance or {}).get("flat_price_usd")
+    return Section("Proposed emission weights", (f"Proposed rule: {describe_rule(opt.formula)}.",
+                                                  price_basis(ctx["history"], flat_price=flat)),
                     (Table("weights", "Emission weights", weights.rename(columns={"weight": "weight_share"})),),
                     (Figure("weights", "Emission weights of the proposed rule",
                              lambda ax: plotting.emission_weights(opt.formula, ax=ax)),))
@@ -165,7 +169,8 @@ def coverage(ctx):
     table = ev.scoreboard[[c for c in cols if c in ev.scoreboard.columns]]
     return Section("Cost coverage per operator class",
                     ("Share of active operators whose rewards (at the price of the epoch earned) plus fees, less "
-                     "upstream cost, pay their electricity and depreciation over the window.",),
+                     "upstream cost, pay their electricity and depreciation over the window.",
+                     price_basis(ctx["history"])),
                     (Table("coverage", "Coverage per class", table),),
                     (Figure("coverage", f"Coverage ratios under {ev.baseline}",
                              lambda ax: plotting.coverage(ev, ev.baseline, ax=ax)),))
@@ -197,7 +202,7 @@ def gaming(ctx):
                      "reward value before; for an outsider: reward value / cost in its best epoch. 1 is neutral; "
                      "above 1 the attack pays. Linear rules are attacked by every working operator (closed "
                      "forms), other rules by the smallest, median and largest operator of each class.",
-                     f"Costs assumed: {costs}.",
+                     f"Costs assumed: {costs}.", price_basis(ctx["history"]),
                      "The gross ratios below (reward after over reward before, costs left out) are kept for "
                      "comparison with earlier reports; they are not the verdict."),
                     (Table("attacks", "Net gain of each attack (largest over attackers and sizes)",
@@ -213,17 +218,22 @@ def sensitivity(ctx):
         sweeps = {opt.frontier.over: opt.frontier, **sweeps}
     if not sweeps:
         return Section("Sensitivity", ("No frontier was computed for this report.",))
-    objective_label = f"{opt.objective_name.upper()} of operators' rewards (optimum)" if opt is not None else None
+    name = "" if opt is None else opt.objective_name
+    name = name.upper() if len(name) <= 5 else name.replace("_", " ")  # HHI, Gini; long names spelled out
+    objective_label = f"{name} of operators' rewards (optimum)" if opt is not None else None
     tables, figures = [], []
     for over, front in sweeps.items():
         table = front if isinstance(front, pd.DataFrame) else front.to_frame()
         table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
         tables.append(Table(f"frontier_{over}", f"The optimum over {over.replace('_', ' ')}", table))
-        figures.append(Figure(f"frontier_{over}", f"Concentration of the optimum against {over.replace('_', ' ')}",
+        figures.append(Figure(f"frontier_{over}", f"The optimum's objective against {over.replace('_', ' ')}",
                               lambda ax, front=front: plotting.frontier(front, ax=ax, ylabel=objective_label)))
+    basis = price_basis(ctx["history"], flat_price=(getattr(opt, "provenance", None) or {}).get("flat_price_usd"))
+    if "price" in sweeps:
+        basis = basis[:-1] + "; the sweep over price holds each point's token price flat in every epoch."
     return Section("Sensitivity", ("The default problem re-solved over each swept input (one compiled problem "
                                    "per sweep); infeasible points are where no rule in the family meets the "
-                                   "constraints.",), tuple(tables), tuple(figures))
+                                   "constraints.", basis), tuple(tables), tuple(figures))
 
 
 #: Measures the report shows from a simulation (those the result has), at the last epoch.
@@ -252,9 +262,10 @@ def simulation(ctx):
     figures = [Figure("fan_retail_survival", "Retail operators still active, across runs (median and bands)",
                       survival),
                Figure("unlocks", "Unlock calendar: tokens unlocked, by bucket", unlocks)]
-    return Section("Simulation", (f"{sim.runs} runs of {len(sim.epochs)} epochs under "
-                                  f"{sim.provenance.get('rule', 'the rule simulated')}; the last epoch across runs "
-                                  "(5%, median, 95%).",),
+    rule = describe_rule(sim.provenance.get("rule", "the rule simulated"), ctx["evaluation"].formulas)
+    return Section("Simulation", (f"{sim.runs} runs of {len(sim.epochs)} epochs under {rule}; the last epoch "
+                                  "across runs (5%, median, 95%).",
+                                  price_basis(simulated=str(sim.provenance.get("scenario", {}).get("price", "")))),
                    (Table("simulation", "The last epoch across runs", table, by="row"),), tuple(figures))
 
 
@@ -280,14 +291,51 @@ def assumptions(ctx):
 
 
 def provenance(ctx):
-    ev = ctx["evaluation"]
+    ev, h = ctx["evaluation"], ctx["history"]
     versions = pd.Series(package_versions(), name="version").rename_axis("package").to_frame()
-    params = {k: v for k, v in ev.provenance.items() if k != "rules"}
-    params_frame = pd.DataFrame({"value": [str(v) for v in params.values()]},
-                                index=pd.Index(list(params), name="parameter"))
-    return Section("Provenance", ("Reproduce with the command in manifest.json; inputs, seeds and versions below.",),
-                    (Table("versions", "Software", versions), Table("parameters", "Evaluation parameters",
+    params = parameter_rows({k: v for k, v in ev.provenance.items() if k not in ("rules", "history", "input_sha256")})
+    params_frame = pd.DataFrame({"value": [v for _, v in params]},
+                                index=pd.Index([k for k, _ in params], name="parameter"))
+    command = ctx.get("command")
+    reproduce = ("Reproduce with the command line recorded in manifest.json (its command field: the fairshare "
+                 "command that wrote this directory)." if command else
+                 "Built with fairshare.report.build_report from Python: no command line was recorded (manifest.json "
+                 "lists the inputs, parameters and the hash of every file).")
+    return Section("Provenance", (reproduce, "Inputs, seeds and versions below. " + price_basis(h)),
+                    (Table("inputs", "Inputs the appendix was built from (SHA-256 of each input file)",
+                           input_table(h, ctx.get("optimization"))),
+                     Table("versions", "Software", versions), Table("parameters", "Evaluation parameters",
                                                                       params_frame)))
+
+
+def input_table(history, optimization=None) -> pd.DataFrame:
+    """The inputs a report was built from: the history, its source and the SHA-256 of each input file.
+
+    Parameters
+    ----------
+    history : History
+        The history (its ``provenance`` holds ``source`` and ``input_sha256`` when read from files,
+        ``generator`` and ``seed`` when generated).
+    optimization : EmissionResult, optional
+        The optimisation, whose ``provenance["input_hash"]`` fingerprints the problem's arrays.
+    """
+    prov = history.provenance
+    epochs = history.epochs
+    rows = [("history", f"{history.n_nodes:,} nodes of {history.n_operators:,} operators, {history.n_tasks:,} task "
+                        f"rows, epochs {epochs[0]} to {epochs[-1]} of {history.epoch_seconds:,.0f} s")]
+    hashes = prov.get("input_sha256") or {}
+    if prov.get("source"):
+        rows.append(("source", str(prov["source"])))
+    rows += [(f"file {name}", digest) for name, digest in sorted(hashes.items())]
+    if not hashes:
+        made = prov.get("generator")
+        rows.append(("input files", f"none: generated in memory by {made} (seed, scale and configuration under "
+                                    "Evaluation parameters reproduce it)" if made else
+                                    "none recorded: tables given in memory"))
+    digest = (getattr(optimization, "provenance", None) or {}).get("input_hash")
+    if digest:
+        rows.append(("optimisation inputs (SHA-256 of the problem's arrays)", str(digest)))
+    return pd.DataFrame(rows, columns=["input", "value"]).set_index("input")
 
 
 SECTION_BUILDERS = (question, scoreboard, proposal, coverage, winners, gaming, sensitivity, simulation,
