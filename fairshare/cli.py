@@ -51,9 +51,6 @@ FALLBACK_NAME = "fallback_proportional_to_work"
 #: Identity costs (USD per key per epoch) the demo sweeps when the default problem can be had.
 IDENTITY_COSTS = (0.0, 0.01, 0.1, 1.0, 10.0)
 
-#: Protocol takes of fees the demo sweeps when the default problem cannot be had.
-TAKE_RATES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 0.8, 1.0)
-
 
 def fallback_rule():
     """The labelled fallback: ``Linear({"work": 1.0})`` (see :data:`FALLBACK_NAME`)."""
@@ -269,9 +266,9 @@ def optimise_weights(history, price: float | None = None, client=None, costs=Non
     budget (0.5x to 3x the emission), over the cited ranges of electricity tariff
     and depreciation life and over the identity cost, and None. When no rule of
     the family meets the default problem: None, the notes with the diagnosis
-    (what would have to change), a frontier over the protocol's take of fees
-    where keys are priced out, and the table of constraints dropped in turn
-    (``InfeasibleError.relaxations``); nothing is re-solved at another price.
+    (what would have to change: identity cost, take of fees, budget), None, and
+    the table of constraints dropped in turn (``InfeasibleError.relaxations``);
+    nothing is re-solved at another price.
     """
     from dataclasses import replace
 
@@ -285,24 +282,12 @@ def optimise_weights(history, price: float | None = None, client=None, costs=Non
     try:
         result = optimize(history, **options)
     except errors.InfeasibleError as err:
-        from .attacks import AttackCosts
-
         basis = "a flat price of $%g" % price if price is not None else "the history's token prices"
-        priced_out = replace(costs or AttackCosts(), identity_cost_usd=1e6,
-                              identity_cost_source="a what-if: keys priced out")
-        takes = frontier(history, over="take_rate", values=TAKE_RATES, client=client,
-                         **{**options, "attack_costs": priced_out})
         notes = [f"At {basis} no rule of the family meets the default problem: {err} The first table below drops "
                  "each constraint in turn and gives the budgets at which the others hold. The report shows the "
                  f"labelled fallback {FALLBACK_NAME!r} ({fallback_rule().describe()}) wherever a proposal is needed; "
                  "it is not attack-proof (see its attack columns)."]
-        sweeps = None
-        if (takes.table["status"] != "infeasible").any():  # a frontier with no feasible point shows nothing
-            notes.append("The sensitivity section gives the default problem over the share of fees the protocol "
-                         "keeps, in the what-if where a key costs $1,000,000 an epoch (no attack that needs a new "
-                         "key pays).")
-            sweeps = {"take_rate": takes}
-        return None, notes, sweeps, getattr(err, "relaxations", None)
+        return None, notes, None, getattr(err, "relaxations", None)
     flat = {**options, "price_band": None}  # a flat-price sweep holds at its own prices
     sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2), client=client, **flat)
     center = float(budget) if budget is not None else float(history.emission_tokens.mean())
