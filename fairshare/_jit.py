@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["jit", "jit_parallel", "prange", "num_threads", "threads_limited"]
+__all__ = ["jit", "jit_parallel", "prange", "num_threads", "threads_limited", "threads_can_share_kernels"]
 
 _OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
@@ -40,6 +40,18 @@ def jit_parallel(func=None, **overrides):
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)
+
+
+def threads_can_share_kernels() -> bool:
+    """Whether parallel kernels may be launched from several Python threads at once.
+
+    True under numba's ``tbb`` and ``omp`` threading layers, which are thread-safe; False under
+    ``workqueue``, which is not, and before any parallel kernel has run (the layer is chosen then).
+    """
+    try:
+        return numba.threading_layer() in ("tbb", "omp")
+    except ValueError:
+        return False
 
 
 def num_threads() -> int:

@@ -350,3 +350,15 @@ def test_a_proposal_is_scored_at_both_ends_of_its_price_band(small):
     worst = fs.evaluate(replace(scaled, token_price_usd=scaled.token_price_usd * 2.0), {"p": res.formula},
                         attack_costs=costs).scoreboard.loc["p", "best_attack_net_gain"]
     assert worst <= 1.0 + 1e-6  # attack-proof at the band's dearest price too
+
+
+def test_replayed_attack_columns_are_the_same_at_any_thread_count(small):
+    from fairshare._jit import threads_limited
+
+    h, target = small
+    rule = fs.formulas.Capped(0.05)
+    with threads_limited(1):
+        one = at.attack_columns(rule, target)
+    with threads_limited(2):
+        two = at.attack_columns(rule, target)
+    assert one == two

@@ -13,9 +13,12 @@ operator of each class (:func:`~fairshare.attacks.target.attacker_sample`), each
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
+from .._jit import num_threads, threads_can_share_kernels
 from ..formulas import Formula, Linear
 from .library import NAMES, Attack, CustomAttack, Effect, standard_attacks
 from .target import Target, attacker_sample
@@ -178,10 +181,12 @@ def replay_table(rule: Formula, target: Target, attacks: list[Attack] | None = N
     codes = attacker_sample(target) if attackers is None else np.asarray(attackers, dtype=np.int64)
     paid = rule.allocate(target.features).rewards if rewards is None else rewards
     ids = target.features.operator_ids
-    rows = []
+    jobs = []
     for attack in attacks:
+        if hasattr(attack, "cached"):
+            attack.cached(target)  # the purchase's deltas, once, before the replays share them
         if attack.attackers(target).tolist() == [-1]:
-            rows.append((attack.attack, attack.variant, "outsider", replay_gain(rule, target, attack, -1, paid)))
+            jobs.append((attack, "outsider", -1))
             continue
         for code in codes:
             if hasattr(attack, "pairs"):
@@ -191,7 +196,17 @@ def replay_table(rule: Formula, target: Target, attacks: list[Attack] | None = N
                 who = f"{ids[pair[0, 0]]}+{ids[pair[0, 1]]}"
             else:
                 who = ids[code]
-            rows.append((attack.attack, attack.variant, who, replay_gain(rule, target, attack, int(code), paid)))
+            jobs.append((attack, who, int(code)))
+    # every replay is independent and numpy releases the GIL on the array copies that dominate: threads, one per
+    # numba thread where numba's threading layer lets parallel kernels start from several threads (else one);
+    # the rows come back in job order, so the table is the same at any thread count
+    def one(job):
+        return replay_gain(rule, target, job[0], job[2], paid)
+
+    workers = max(num_threads(), 1) if threads_can_share_kernels() else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        gains = list(pool.map(one, jobs))
+    rows = [(a.attack, a.variant, who, g) for (a, who, _), g in zip(jobs, gains)]
     return pd.DataFrame(rows, columns=["attack", "variant", "attacker", "net_gain"])
 
 
