@@ -158,3 +158,20 @@ def test_closed_form_split_and_merge_equal_replays(name):
                                        rtol=1e-12)
     pair = merge_pair(f)
     np.testing.assert_allclose(single_component_merge(f, name, pair), merge_rewards(rule, f, pair), rtol=1e-12)
+
+
+def test_features_of_another_history_are_refused():
+    """Features carry their history's epochs, nodes, emission and prices, and its nodes' request counts."""
+    from dataclasses import replace
+
+    a = fs.datasets.open_inference_network(seed=0, scale="small")
+    b = fs.datasets.open_inference_network(seed=1, scale="small")
+    fa = fs.aggregate(a)
+    rules = {"w": F.Linear({"work": 1.0})}
+    with pytest.raises(ConfigError, match="token prices differ"):
+        evaluate(b, rules, features=fa)
+    same_market = replace(b, token_price_usd=a.token_price_usd, emission_tokens=a.emission_tokens)
+    assert same_market.node_ids.equals(a.node_ids)
+    with pytest.raises(ConfigError, match="request counts differ"):
+        evaluate(same_market, rules, features=fa)
+    assert evaluate(a, rules, features=fa).scoreboard.loc["w", "gini"] == evaluate(a, rules).scoreboard.loc["w", "gini"]

@@ -172,7 +172,7 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
         raise ConfigError(f"baseline {baseline!r} is not one of the rules: {', '.join(rules)}.")
     if any(int(k) != k or k < 2 for k in sybil_k):
         raise ConfigError(f"sybil_k must be whole numbers >= 2, got {sybil_k!r}.")
-    f = aggregate(history) if features is None else features
+    f = aggregate(history) if features is None else _checked(features, history)
     if attack_costs is None:
         attack_costs = AttackCosts.for_history(history, identity_cost_usd)
     elif not isinstance(attack_costs, AttackCosts):
@@ -372,6 +372,33 @@ class _Context:
             "funding_gap_usd": p.funding_gap_usd(), "change_vs_baseline_pct": change,
         }, index=pd.Index(self.entity_ids, name=key))
         return frame
+
+
+def _checked(f: Features, history: History) -> Features:
+    """``f`` when it was aggregated from ``history``; a ConfigError naming what differs otherwise.
+
+    Features carry the history's epochs, node ids, emission and prices, which must match exactly; where
+    the task log is in memory, each node's requests over the window must match too (features of another
+    history of the same shape differ there).
+    """
+    if not isinstance(f, Features) or f.level != "node":
+        raise ConfigError("features= must be node-level Features of this history (fs.aggregate(history)).")
+    checks = (("epochs", f.epochs, history.epochs), ("node ids", f.entity_ids, history.node_ids),
+              ("emission", f.emission_tokens, history.emission_tokens),
+              ("token prices", f.token_price_usd, history.token_price_usd))
+    for what, mine, theirs in checks:
+        if len(mine) != len(theirs) or not np.array_equal(np.asarray(mine), np.asarray(theirs)):
+            raise ConfigError(f"features= were not aggregated from this history: their {what} differ. Pass "
+                              "fs.aggregate(history) of the history you evaluate.")
+    source = history.tasks_source
+    if getattr(source, "in_memory", False) or type(source).__name__ == "InMemoryTasks":
+        counts = np.zeros(history.n_nodes)
+        for chunk in source.chunks():
+            counts += np.bincount(chunk.node, weights=chunk.requests, minlength=history.n_nodes)
+        if not np.array_equal(counts, f.requests.sum(axis=0)):
+            raise ConfigError("features= were not aggregated from this history: the nodes' request counts differ. "
+                              "Pass fs.aggregate(history) of the history you evaluate.")
+    return f
 
 
 def _to_entities(matrix: np.ndarray, f: Features, present_ops: np.ndarray) -> np.ndarray:
