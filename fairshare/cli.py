@@ -199,6 +199,9 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     from .features import aggregate
     from .report.build import build_report
 
+    if forward and (isinstance(args.runs, bool) or args.runs < 1):
+        raise errors.ConfigError(f"--runs must be a whole number >= 1, got {args.runs}.")
+    settings = scenario_file_settings(getattr(args, "scenario", None)) if forward else {}
     out = _out_directory(args, demo)
     with _step(args, "loading the history"):
         history = load_history(args)
@@ -222,10 +225,13 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
             ev = evaluate(history, rules, features=features, client=client, attack_costs=costs)
         sim = None
         if forward:
-            rule = result.formula if result is not None else rules.get(FALLBACK_NAME, next(iter(rules.values())))
-            with _step(args, f"simulating {args.runs} runs"):
-                sim, note = simulate_forward(history, rule, args.runs, client)
-            notes += [note] if note else []
+            proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
+            if getattr(args, "scenario", None) and not optimise:  # the file's rules, the first as the base
+                pair = dict(rules)
+            else:
+                pair = {"status_quo": rules.get("status_quo", fallback_status_quo()), label: proposal}
+            with _step(args, f"simulating {args.runs} runs of {len(pair)} rules"):
+                sim, _ = simulate_forward(history, pair, args.runs, client, settings)
     question = None if not notes else " ".join(notes)
     extra = None
     if optimise:  # the proposal (or the labelled fallback) as integer arithmetic a chain can run: export/
@@ -239,14 +245,38 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     return _summarise(args, history, ev, out)
 
 
-def simulate_forward(history, rule, runs: int, client=None):
-    """``runs`` runs of the history's network under ``rule`` (seed 0), or a note saying why not."""
-    from .simulation.engine import Scenario, simulate
+def fallback_status_quo():
+    """The simulation's status quo, ``Linear({"stake": 0.5, "work": 0.5})``, when the rules name none."""
+    from .simulation import STATUS_QUO
+
+    return STATUS_QUO
+
+
+def scenario_file_settings(path) -> dict:
+    """The ``[scenario.*]`` tables of a TOML scenario file as :class:`~fairshare.simulation.Scenario` settings."""
+    if path is None:
+        return {}
+    import tomllib
+
+    from .simulation.engine import scenario_settings
 
     try:
-        return simulate(Scenario.from_history(history), rule, runs=runs, seed=0, client=client), None
-    except errors.ConfigError as err:
-        return None, f"No simulation: {err}"
+        spec = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from err
+    return scenario_settings(spec.get("scenario", {}), source=str(path))
+
+
+def simulate_forward(history, rules, runs: int, client=None, settings=None):
+    """``(result, None)``: ``runs`` runs (seed 0) of the history's network under ``rules`` (a dict: an A/B on
+    common random numbers, the first the base; or one rule), with the scenario ``settings``. A configuration
+    error propagates (the command exits 4); the second item is kept for callers that read a note."""
+    from .simulation.engine import Scenario, simulate
+
+    scenario = Scenario.from_history(history, **(settings or {}))
+    if not isinstance(rules, dict):
+        return simulate(scenario, rules, runs=runs, seed=0, client=client), None
+    return simulate(scenario, rules=rules, runs=runs, seed=0, client=client), None
 
 
 def attack_costs(args, history):
@@ -387,6 +417,7 @@ def run_report(args) -> int:
     with _step(args, "loading saved results"):
         ev = results_io.load(args.results)
         history = load_history(args, ev.provenance)
+        _same_inputs(args, ev.provenance, history.provenance)
     _write(args, build_report(history, ev, command=_command_line(args)), out)
     return _summarise(args, history, ev, out)
 
@@ -403,7 +434,10 @@ def _command_line(args) -> str | None:
 
 
 def load_history(args, provenance: dict | None = None):
-    """The history of ``--data``, else the built-in network (seed and scale from saved provenance if given)."""
+    """The history of ``--data``, else the built-in network (seed and scale from saved provenance if given).
+
+    Saved results computed on other data (``provenance`` without the built-in generator) need ``--data``.
+    """
     from .data import History
 
     if args.data:
@@ -416,7 +450,22 @@ def load_history(args, provenance: dict | None = None):
     seed, scale = args.seed, args.scale
     if provenance and provenance.get("generator") in WHAT_IF_GENERATORS:
         seed, scale = provenance.get("seed", seed), provenance.get("scale", scale)
+    elif provenance:
+        where = provenance.get("source", "data that are not the built-in network")
+        raise errors.ConfigError(f"these results were computed on {where}: give that history with --data DIRECTORY.")
     return open_inference_network(seed=seed, scale=scale)
+
+
+def _same_inputs(args, saved: dict, loaded: dict) -> None:
+    """Refuse a history whose input files differ from the ones the saved results were computed on."""
+    mine, theirs = saved.get("input_sha256"), loaded.get("input_sha256")
+    if not mine or not theirs:
+        return
+    differ = sorted(name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name))
+    if differ:
+        raise errors.DataError(f"--data {args.data}: {', '.join(differ)} differ from the files the saved results were "
+                               f"computed on ({saved.get('source', 'recorded in their provenance')}); give the same "
+                               "history.")
 
 
 def load_rules(path) -> dict:

@@ -171,3 +171,19 @@ def test_stream_needs_data_and_scheduler_must_answer(tmp_path, capsys):
     assert cli.main(["evaluate", "--scale", "small", "--scheduler", "tcp://127.0.0.1:9", "--out",
                      str(tmp_path / "o")]) == 4
     assert "--scheduler tcp://127.0.0.1:9: cannot reach a dask scheduler there" in capsys.readouterr().err
+
+
+def test_report_refuses_data_other_than_the_results_were_computed_on(tmp_path):
+    from tests.test_evaluate import toy_history
+
+    a = fs.datasets.open_inference_network(seed=0, scale="small").write(tmp_path / "a")
+    b = fs.datasets.open_inference_network(seed=1, scale="small").write(tmp_path / "b")
+    assert cli.main(["evaluate", "--data", str(a), "--out", str(tmp_path / "ev"), "--quiet"]) == 0
+    results = str(tmp_path / "ev" / "results" / "evaluation")
+    assert cli.main(["report", "--results", results, "--data", str(b), "--out", str(tmp_path / "r1"), "--quiet"]) == 3
+    assert not (tmp_path / "r1").exists()
+    assert cli.main(["report", "--results", results, "--data", str(a), "--out", str(tmp_path / "r2"), "--quiet"]) == 0
+    user = toy_history().write(tmp_path / "user")
+    assert cli.main(["evaluate", "--data", str(user), "--out", str(tmp_path / "ev2"), "--quiet"]) == 0
+    assert cli.main(["report", "--results", str(tmp_path / "ev2" / "results" / "evaluation"),
+                     "--out", str(tmp_path / "r3"), "--quiet"]) == 4  # computed on a user's data: --data needed
