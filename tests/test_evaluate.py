@@ -175,3 +175,21 @@ def test_features_of_another_history_are_refused():
     with pytest.raises(ConfigError, match="request counts differ"):
         evaluate(same_market, rules, features=fa)
     assert evaluate(a, rules, features=fa).scoreboard.loc["w", "gini"] == evaluate(a, rules).scoreboard.loc["w", "gini"]
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(sybil_sample=0), "sybil_sample"), (dict(sybil_k=(2, 2.5)), "sybil_k"),
+                                           (dict(identity_cost_usd=-1.0), "identity_cost_usd"),
+                                           (dict(attack_costs="cheap"), "AttackCosts")])
+def test_evaluation_settings_are_checked(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        evaluate(toy_history(8), F.STATUS_QUO, **kwargs)
+
+
+def test_swapped_or_string_arguments_are_typed_errors():
+    from fairshare.errors import FormulaError
+    from fairshare.optimization import MinWeight
+
+    with pytest.raises(FormulaError, match="share_cap"):
+        F.Capped("0.02")
+    with pytest.raises(ConfigError, match="wrong order"):
+        MinWeight("work", 0.8)

@@ -170,8 +170,11 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     baseline = next(iter(rules)) if baseline is None else baseline
     if baseline not in rules:
         raise ConfigError(f"baseline {baseline!r} is not one of the rules: {', '.join(rules)}.")
-    if any(int(k) != k or k < 2 for k in sybil_k):
+    if any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2 for k in sybil_k):
         raise ConfigError(f"sybil_k must be whole numbers >= 2, got {sybil_k!r}.")
+    if isinstance(sybil_sample, bool) or not isinstance(sybil_sample, (int, np.integer)) or sybil_sample < 1:
+        raise ConfigError(f"sybil_sample must be a whole number >= 1 (operators sampled for the gross split gains), "
+                          f"got {sybil_sample!r}.")
     f = aggregate(history) if features is None else _checked(features, history)
     if attack_costs is None:
         attack_costs = AttackCosts.for_history(history, identity_cost_usd)

@@ -313,7 +313,8 @@ class Capped(Formula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
-        if not (np.isfinite(self.share_cap) and 0 < self.share_cap <= 1):
+        check_nonneg(self.share_cap, "Capped share_cap", upper=1.0)
+        if not self.share_cap > 0:
             raise FormulaError(f"Capped share_cap must be in (0, 1], got {self.share_cap!r}.")
 
     def sybil(self):

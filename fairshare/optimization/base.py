@@ -116,6 +116,9 @@ class Constraint(abc.ABC):
 
 
 def check_fraction(value, what: str, low: float = 0.0, high: float = 1.0, open_low: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{what} must be a number in {'(' if open_low else '['}{low:g}, {high:g}], got {value!r}"
+                          f"{' (arguments in the wrong order?)' if isinstance(value, str) else ''}.")
     v = float(value)
     ok = np.isfinite(v) and (v > low if open_low else v >= low) and v <= high
     if not ok:
