@@ -201,7 +201,7 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
 
     if forward and (isinstance(args.runs, bool) or args.runs < 1):
         raise errors.ConfigError(f"--runs must be a whole number >= 1, got {args.runs}.")
-    settings = scenario_file_settings(getattr(args, "scenario", None)) if forward else {}
+    settings, own_rules = scenario_file_settings(getattr(args, "scenario", None)) if forward else ({}, False)
     out = _out_directory(args, demo)
     with _step(args, "loading the history"):
         history = load_history(args)
@@ -226,7 +226,7 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
         sim = None
         if forward:
             proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
-            if getattr(args, "scenario", None) and not optimise:  # the file's rules, the first as the base
+            if own_rules and not optimise:  # the scenario file's rules, the first as the base
                 pair = dict(rules)
             else:
                 pair = {"status_quo": rules.get("status_quo", fallback_status_quo()), label: proposal}
@@ -252,10 +252,11 @@ def fallback_status_quo():
     return STATUS_QUO
 
 
-def scenario_file_settings(path) -> dict:
-    """The ``[scenario.*]`` tables of a TOML scenario file as :class:`~fairshare.simulation.Scenario` settings."""
+def scenario_file_settings(path) -> tuple[dict, bool]:
+    """The ``[scenario.*]`` tables of a TOML scenario file as :class:`~fairshare.simulation.Scenario` settings,
+    and whether the file names its own ``[rules.*]``."""
     if path is None:
-        return {}
+        return {}, False
     import tomllib
 
     from .simulation.engine import scenario_settings
@@ -264,7 +265,7 @@ def scenario_file_settings(path) -> dict:
         spec = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from err
-    return scenario_settings(spec.get("scenario", {}), source=str(path))
+    return scenario_settings(spec.get("scenario", {}), source=str(path)), "rules" in spec
 
 
 def simulate_forward(history, rules, runs: int, client=None, settings=None):
@@ -307,6 +308,8 @@ def optimise_weights(history, price: float | None = None, client=None, costs=Non
     from .optimization import frontier, optimize
 
     if price is not None:
+        if not (np.isfinite(price) and price > 0):
+            raise errors.ConfigError(f"--price must be a finite token price in USD > 0, got {price!r}.")
         history = replace(history, token_price_usd=np.full(history.n_epochs, float(price)))
     options = dict(attack_costs=costs, budget=budget, price_band=price_band if price is None else None)
     try:
@@ -483,6 +486,8 @@ def load_rules(path) -> dict:
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from err
     tables = spec.get("rules")
+    if tables is None and "scenario" in spec:  # a file of [scenario.*] tables only: the reference rules
+        return reference_rules()
     if not isinstance(tables, dict) or not tables:
         raise errors.ConfigError(f"{path}: no [rules.NAME] tables; see `fairshare evaluate --help` for the format.")
     rules = {}

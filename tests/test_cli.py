@@ -187,3 +187,9 @@ def test_report_refuses_data_other_than_the_results_were_computed_on(tmp_path):
     assert cli.main(["evaluate", "--data", str(user), "--out", str(tmp_path / "ev2"), "--quiet"]) == 0
     assert cli.main(["report", "--results", str(tmp_path / "ev2" / "results" / "evaluation"),
                      "--out", str(tmp_path / "r3"), "--quiet"]) == 4  # computed on a user's data: --data needed
+
+
+@pytest.mark.parametrize("price", ["nan", "-1", "0"])
+def test_a_bad_price_is_a_configuration_error(tmp_path, price, capsys):
+    assert cli.main(["optimize", "--scale", "small", f"--price={price}", "--out", str(tmp_path / "o"), "--quiet"]) == 4
+    assert "--price must be a finite token price" in capsys.readouterr().err
