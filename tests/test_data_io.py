@@ -217,3 +217,23 @@ def test_a_history_without_its_task_log_says_so():
     assert light.n_tasks == 5 and light.n_nodes == 3
     with pytest.raises(ConfigError, match="sent without its task log"):
         fs.aggregate(light)
+
+
+def test_epoch_length_zero_and_a_broken_history_json_are_errors(tmp_path):
+    """An explicit epoch length of 0 is refused, never replaced by the default; a broken history.json is named."""
+    import fairshare as fs
+    from fairshare.errors import ConfigError, SchemaError
+
+    path = fs.datasets.open_inference_network(seed=0, scale="small").write(tmp_path / "h")
+    with pytest.raises(ConfigError, match="epoch_seconds"):
+        fs.History.read(path, epoch_seconds=0)
+    meta = path / "history.json"
+    text = meta.read_text()
+    meta.write_text("{not json")
+    with pytest.raises(SchemaError, match="history.json: not valid JSON"):
+        fs.History.read(path)
+    meta.write_text("[1, 2]")
+    with pytest.raises(SchemaError, match="JSON object"):
+        fs.History.read(path)
+    meta.write_text(text)
+    assert fs.History.read(path).n_nodes == 80

@@ -125,8 +125,16 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
         raise SchemaError(f"{path}: not a directory. History.read takes a directory holding "
                           "nodes, tasks and market tables (CSV or Parquet).")
     meta_path = path / "history.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    seconds = epoch_seconds or meta.get("epoch_seconds") or DEFAULT_EPOCH_SECONDS
+    try:
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SchemaError(f"{meta_path}: not valid JSON ({err}); fix the file or remove it (the epoch definition then "
+                          "comes from History.read's arguments).") from None
+    if not isinstance(meta, dict):
+        raise SchemaError(f"{meta_path}: must hold a JSON object (epoch_seconds, epoch_origin, ...), got "
+                          f"{type(meta).__name__}.")
+    # an explicit value, even 0, is passed on to the checks (0 is an error there, never replaced by a default)
+    seconds = epoch_seconds if epoch_seconds is not None else meta.get("epoch_seconds", DEFAULT_EPOCH_SECONDS)
     origin = epoch_origin if epoch_origin is not None else meta.get("epoch_origin")
     types = meta.get("label_types", {})
     tables = {name: read_table(path, name, types) for name in _TABLE_NAMES if name != "tasks"}
