@@ -233,3 +233,11 @@ def test_swept_problems_equal_fresh_builds(small, knob, values, mode):
         w = fresh.weights.reindex([c.removeprefix("w_") for c in fr.table.columns if c.startswith("w_")])
         np.testing.assert_allclose(row[[c for c in fr.table.columns if c.startswith("w_")]].to_numpy(float),
                                    w.to_numpy(), atol=1e-4, err_msg=f"{knob}={v}")
+
+
+@pytest.mark.parametrize("values, match", [([0.5], "whole Nakamoto targets"), (["x"], "finite numbers"),
+                                           ([float("nan")], "finite numbers")])
+def test_frontier_values_are_checked(small, values, match):
+    h, basis = small
+    with pytest.raises(ConfigError, match=match):
+        fs.frontier(basis, over="nakamoto", values=values, constraints=RETAIL, objective="hhi")

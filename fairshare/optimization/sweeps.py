@@ -142,9 +142,15 @@ def frontier(data, over: str = "price", values=None, *, components=None, objecti
         if over not in CITED_RANGES:
             raise ConfigError(f"give values= for a frontier over {over!r}.")
         values = np.linspace(*CITED_RANGES[over], 10)
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
+           or not np.isfinite(v)]
+    if bad:
+        raise ConfigError(f"frontier values must be finite numbers, got {bad[:3]!r}.")
     values = [float(v) for v in values]
     if not values:
         raise ConfigError("values= is empty.")
+    if over == "nakamoto" and any(v != int(v) or v < 1 for v in values):
+        raise ConfigError(f"a frontier over nakamoto sweeps whole Nakamoto targets >= 1, got {values}.")
     if over == "price":
         price = values[0]
     spec = problem_spec(data, components, constraints, window, status_quo=status_quo, budget=budget, price=price,
