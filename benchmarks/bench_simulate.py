@@ -52,7 +52,7 @@ COMPARED = ("reward_gini", "reward_hhi", "reward_nakamoto", "stake_gini", "stake
 
 def scenario(operators: int, deterministic: bool) -> Scenario:
     nodes = int(round(operators * 1.72))  # the built-in network has about 1.72 nodes per operator
-    h = fs.datasets.default_network(seed=0, scale="default", n_nodes=nodes)
+    h = fs.datasets.open_inference_network(seed=0, scale="default", n_nodes=nodes)
     return Scenario.from_history(
         h, churn=Churn(exit_hazard_30d=(("home", 0.0), ("other", 0.0))), fake_demand=FakeDemand(enabled=False),
         price=Price(model="constant" if deterministic else "gbm", impact=True),
@@ -194,8 +194,9 @@ def p_market(params, substep, history, state):
     # measures
     staked = float(stake.sum())
     paid = emission - unallocated
-    rg = gini_hhi_nakamoto(op_tok[live])
-    sg = gini_hhi_nakamoto(op_stake[live])
+    ever = state["ever"] | live  # survivorship-free: every operator live so far, at 0 when not live now
+    rg = gini_hhi_nakamoto(np.where(live, op_tok, 0.0)[ever])
+    sg = gini_hhi_nakamoto(np.where(live, op_stake, 0.0)[ever])
     retail = g["op_class"] == 0
     survivors = (live & retail & g["initial"]).sum()
     measures = {"reward_gini": rg[0], "reward_hhi": rg[1], "reward_nakamoto": rg[2], "stake_gini": sg[0],
@@ -231,7 +232,7 @@ def p_market(params, substep, history, state):
     return {"status": status, "streak": streak, "pend": pend, "liquid": liquid, "m": m,
             "circ": state["circ"] + unlock + released, "spart": float(spart.sum()), "stake": staked,
             "deleg_total": float(deleg.sum()), "exits_loss": state["exits_loss"] + int(leave.sum()),
-            "measures": measures}
+            "ever": ever, "measures": measures}
 
 
 def take(name, params, substep, history, state, signal):
@@ -252,10 +253,11 @@ def radcad_model(sc: Scenario, epochs: int, runs: int, seed: int):
                "active": np.zeros(net.n_nodes, bool), "deleg": np.zeros(net.n_nodes), "own": 0.0, "entries": 0,
                "exits_retired": 0, "exits_loss": 0, "streak": np.zeros(net.n_operators, np.int64),
                "pend": np.zeros(net.n_operators, np.int64), "liquid": np.zeros(net.n_operators), "m": 0.0,
-               "circ": g["circ0"], "spart": 0.0, "stake": 0.0, "deleg_total": 0.0, "measures": {}}
+               "circ": g["circ0"], "spart": 0.0, "stake": 0.0, "deleg_total": 0.0,
+               "ever": np.zeros(net.n_operators, bool), "measures": {}}
     first = ("status", "joined", "retired", "active", "deleg", "own", "entries", "exits_retired")
     second = ("status", "streak", "pend", "liquid", "m", "circ", "spart", "stake", "deleg_total", "exits_loss",
-              "measures")
+              "ever", "measures")
     blocks = [{"policies": {"membership": p_membership}, "variables": {v: updater(v) for v in first}},
               {"policies": {"market": p_market}, "variables": {v: updater(v) for v in second}}]
     return Model(initial_state=initial, state_update_blocks=blocks, params={"inputs": [g]})

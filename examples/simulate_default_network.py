@@ -5,8 +5,9 @@ Simulates the hypothetical open-inference network (``fs.datasets.open_inference_
 default: the OPG unlock calendar and the staking pool's emission, a geometric Brownian price,
 operators joining and leaving on their margins, delegated capital following the staking yield,
 demand growing as in the network's year and routed by its router, and fake demand by operators
-whose rule pays for it. Three rules share their random draws (same seed), so each comparison is
-paired run by run:
+whose rule pays for it. Three rules are simulated together (``fs.simulate(..., rules={...})``) on
+common random numbers, so each comparison is paired run by run (``result.difference``, with intervals
+across runs):
 
 * status quo: ``Linear({"stake": 0.5, "work": 0.5})``, fairshare's reference stake-and-work rule;
 * alternative: ``Linear({"work": 0.6, "small_task_work": 0.2, "identity_floor": 0.2})``: paid for
@@ -67,10 +68,11 @@ def main():
           f"Set-up {time.perf_counter() - began:.1f} s.")
     rules = {"status quo": STATUS_QUO, "alternative": ALTERNATIVE,
              "switch at day 90": RuleChange(STATUS_QUO, ALTERNATIVE, at=90, over=30)}
-    sims = {}
-    for name, rule in rules.items():
-        sims[name] = fs.simulate(scenario, rule, runs=args.runs, seed=args.seed, progress=progress_bar(name))
-        print(f"  {name}: {sims[name].path} path, {sims[name].seconds:.1f} s")
+    ab = fs.simulate(scenario, rules=rules, runs=args.runs, seed=args.seed, progress=progress_bar("rules"))
+    sims = {name: ab.rule(name) for name in ab.rules}  # one result per rule, on common random numbers
+    for name, sim in sims.items():
+        print(f"  {name}: {sim.path} path, {sim.seconds:.1f} s")
+    print(f"Data: {ab.provenance['data']}.")
     first = next(iter(sims.values()))
     last = first.epochs[-1]
 
@@ -107,6 +109,12 @@ def main():
     print(f"\nPaired by run: the alternative keeps more TGE retail operators than the status quo in "
           f"{better:.0%} of runs; median gini of rewards {np.nanmedian(a['reward_gini']):.3f} -> "
           f"{np.nanmedian(b['reward_gini']):.3f}.")
+    measures = ["retail_survival", "retail_share", "reward_gini", "reward_hhi", "operators", "capital_share",
+                "price_usd", "circulating_tokens"]
+    for other in ("alternative", "switch at day 90"):
+        diff = ab.difference(other, "status quo", measures)
+        print(f"\n{diff.attrs['statement']}:")
+        print(diff[["a", "b", "difference", "low", "high", "kind"]].to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"Total time {time.perf_counter() - began:.1f} s.")
 
 

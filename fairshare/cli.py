@@ -230,6 +230,8 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
                 pair = dict(rules)
             else:
                 pair = {"status_quo": rules.get("status_quo", fallback_status_quo()), label: proposal}
+                if demo:  # change the routing instead of the emission: the same A/B, the same draws
+                    pair[ROUTING_ARM] = routing_variant(pair["status_quo"])
             with _step(args, f"simulating {args.runs} runs of {len(pair)} rules"):
                 sim, _ = simulate_forward(history, pair, args.runs, client, settings)
     question = None if not notes else " ".join(notes)
@@ -245,6 +247,24 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     return _summarise(args, history, ev, out)
 
 
+#: The demo's routing-policy arm: the status quo's emission with every unit placed by the capacity
+#: lottery and no reputation floor (``simulation.Demand(random_share=1.0, min_tier="poor")``).
+ROUTING_ARM = "status_quo_open_routing"
+
+
+def routing_variant(rule):
+    """``rule`` under the open routing policy of :data:`ROUTING_ARM` (a ``simulation.Variant``).
+
+    Parameters
+    ----------
+    rule : Formula
+        The emission rule kept under the changed routing.
+    """
+    from .simulation import Demand, Variant
+
+    return Variant(rule, demand=Demand(random_share=1.0, min_tier="poor"))
+
+
 def fallback_status_quo():
     """The simulation's status quo, ``Linear({"stake": 0.5, "work": 0.5})``, when the rules name none."""
     from .simulation import STATUS_QUO
@@ -254,7 +274,13 @@ def fallback_status_quo():
 
 def scenario_file_settings(path) -> tuple[dict, bool]:
     """The ``[scenario.*]`` tables of a TOML scenario file as :class:`~fairshare.simulation.Scenario` settings,
-    and whether the file names its own ``[rules.*]``."""
+    and whether the file names its own ``[rules.*]``.
+
+    Parameters
+    ----------
+    path : str or None
+        The ``--scenario`` file (None: no settings).
+    """
     if path is None:
         return {}, False
     import tomllib

@@ -364,5 +364,6 @@ ORACLES: dict[str, Callable] = {
     "inequality.group_theil": group_theil,
     "routing.route_units": route_units,
     "waterfill.water_fill": water_fill,
+    "waterfill.water_fill_linear": water_fill,
     "waterfill.capped_proportional": capped_proportional,
 }

@@ -341,13 +341,15 @@ def _nakamoto(x, threshold=1 / 3):
 
 
 def _concentration(order, values, live, row, first):
+    """Over every operator live in some epoch so far; those not live now hold 0 (survivorship-free)."""
     n_ops = values.size - 1
-    kept = [o for o in order[:order[n_ops]] if live[o] > 0]
+    kept = [int(o) for o in order[:order[n_ops]]]
     new = [o for o in range(n_ops) if live[o] > 0 and o not in kept]
-    ranked = sorted(kept + new, key=lambda o: values[o])  # stable: ties keep last epoch's order
+    held_now = np.where(live[:n_ops] > 0, values[:n_ops], 0.0)
+    ranked = sorted(kept + new, key=lambda o: held_now[o])  # stable: ties keep last epoch's order
     order[:len(ranked)] = ranked
     order[n_ops] = len(ranked)
-    held = values[ranked]
+    held = held_now[ranked]
     if held.size == 0 or held.sum() <= 0:
         row[first:first + 3] = np.nan
         return

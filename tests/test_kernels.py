@@ -475,7 +475,7 @@ CAPS = st.one_of(st.just(0.0), st.integers(1, 6).map(float), st.floats(1e-3, 1e6
 TOTALS = st.one_of(st.just(0.0), st.integers(1, 20).map(float), st.floats(1e-3, 1e7))
 
 
-@compares("waterfill.water_fill")
+@compares("waterfill.water_fill", "waterfill.water_fill_linear")
 @given(st.integers(1, 10).flatmap(lambda n: st.tuples(hnp.arrays(np.float64, n, elements=DYADIC),
                                                       hnp.arrays(np.float64, n, elements=CAPS))), TOTALS)
 @example((np.array([0.5]), np.array([2.0])), 1.0).via("one node")
@@ -486,7 +486,9 @@ TOTALS = st.one_of(st.just(0.0), st.integers(1, 20).map(float), st.floats(1e-3, 
 @example((np.array([2.0**-20, 1.0]), np.array([1e6, 1e-3])), 1e6).via("huge range")
 def test_water_fill(arrays, total):
     p, cap = arrays
-    close(waterfill.water_fill(p, cap, total), naive.water_fill(p, cap, total), atol=BUDGET_RTOL * total)
+    expected = naive.water_fill(p, cap, total)
+    close(waterfill.water_fill(p, cap, total), expected, atol=BUDGET_RTOL * total)
+    close(waterfill.water_fill_linear(p, cap, total), expected, atol=BUDGET_RTOL * total)  # the linear-time fill
 
 
 @st.composite

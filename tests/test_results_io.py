@@ -265,6 +265,9 @@ def test_results_saved_before_the_layout_change_load_with_the_same_numbers(kind,
             pd.testing.assert_series_equal(new_table["slope_per_month"], table["slope_per_month"], check_exact=False,
                                            rtol=1e-12, atol=0.0)
             continue
+        if kind == "simulation" and name == "values":  # issue 15: concentration counts exited operators at 0
+            moved = [c for c in table.columns if c.startswith(("reward_", "stake_"))]  # (tests/test_simulate_ab.py)
+            new_table, table = new_table.drop(columns=moved), table.drop(columns=moved)
         if kind == "evaluation" and name == "scoreboard":  # issue 14 added the attack columns; the old ones stay
             assert set(table.columns) <= set(new_table.columns)
             new_table = new_table[table.columns]

@@ -209,3 +209,23 @@ def test_router_tier_shares_at_the_default_scale():
     for cls in ("large", "small", "zkml", "proxy"):
         for col in ("busy", "tokens"):
             assert (s.loc[cls, f"{col}_realised"] - s.loc[cls, f"{col}_expected"]).abs().max() <= 0.025
+
+
+def test_linear_time_water_fill_equals_the_sorted_one():
+    """Random scores over 12 decades, caps with ties, zeros and inf, budgets from starved to flooded."""
+    from fairshare._kernels.waterfill import water_fill_linear
+
+    rng = np.random.default_rng(15)
+    worst = 0.0
+    for case in range(2000):
+        n = int(rng.integers(1, 400))
+        p = rng.lognormal(0.0, 3.0, n) * (rng.random(n) < 0.8)
+        cap = rng.lognormal(0.0, 2.0, n) * (rng.random(n) > 0.05)
+        cap[rng.random(n) < 0.1] = np.inf
+        if case % 3 == 0:  # ties of ratios
+            p, cap = np.round(p), np.round(cap, 1)
+        total = float(rng.lognormal(2.0, 2.0) * rng.choice([0.0, 0.01, 1.0, 100.0, 1e6]))
+        a, b = water_fill(p, cap, total), water_fill_linear(p, cap, total)
+        assert np.array_equal(a == 0, b == 0) and np.array_equal(np.isinf(a), np.isinf(b))
+        worst = max(worst, float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.abs(a).max(initial=0.0)), 1e-300))
+    assert worst <= 1e-12

@@ -10,6 +10,7 @@ import re
 
 import numba
 import numpy as np
+import pandas as pd
 import pytest
 
 import fairshare as fs
@@ -37,7 +38,7 @@ STATUS_QUO = F.Linear({"stake": 0.5, "work": 0.5})
 
 @pytest.fixture(scope="module")
 def small():
-    return fs.datasets.default_network(seed=0, scale="small")
+    return fs.datasets.open_inference_network(seed=0, scale="small")
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +74,29 @@ def assert_close(actual, expected, rtol):
 @pytest.mark.parametrize("rule", [F.Linear({"stake": 0.3, "work": 0.5, "identity_floor": 0.2}),
                                   F.Capped(0.1, F.Proportional())], ids=["linear_fast", "capped_general"])
 def test_fixed_network_equals_evaluate(rule):
-    h = fs.datasets.default_network(seed=0, scale="small", price_log_sd=0.0)  # constant price
+    h = fs.datasets.open_inference_network(seed=0, scale="small", price_log_sd=0.0)  # constant price
     sim = simulate(fixed_network(h), rule, runs=2, seed=5, keep_state=True)
     assert sim.path == ("fast" if isinstance(rule, F.Linear) else "general")
     ev = fs.evaluate(h, {"rule": rule})
     path = ev.trajectories["rule"]
-    for measure, col in (("reward_gini", "gini"), ("reward_hhi", "hhi"), ("reward_nakamoto", "nakamoto_1/3"),
-                         ("retail_share", "retail_share")):
+    for measure, col in (("reward_hhi", "hhi"), ("reward_nakamoto", "nakamoto_1/3"),
+                         ("retail_share", "retail_share")):  # zeros of exited operators change neither
         for run in range(2):
             np.testing.assert_allclose(column(sim, measure)[run], path[col].to_numpy(), rtol=1e-12, atol=0,
                                        equal_nan=True, err_msg=measure)
     slots = sim.node_ids.get_indexer(h.node_ids)
     direct = rule(fs.aggregate(h)).rewards
+    # Gini survivorship-free: every operator live in some epoch so far, at 0 when not live now
+    owner = pd.factorize(h.nodes.set_index("node_id").loc[list(h.node_ids), "operator_id"])[0]
+    live = np.zeros((h.n_epochs, owner.max() + 1), dtype=bool)
+    tok = np.zeros(live.shape)
+    for j in range(owner.max() + 1):
+        live[:, j] = h.active[:, owner == j].any(axis=1)
+        tok[:, j] = direct[:, owner == j].sum(axis=1)
+    ever = np.logical_or.accumulate(live, axis=0)
+    expected = [fs.gini(np.where(live[t], tok[t], 0.0)[ever[t]]) for t in range(h.n_epochs)]
+    for run in range(2):
+        np.testing.assert_allclose(column(sim, "reward_gini")[run], expected, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(sim.state["rewards"][1][:, slots], direct, rtol=1e-12, atol=1e-9)
     totals = sim.operator_rewards()[0].reindex(ev.detail["rule"].index)
     np.testing.assert_allclose(totals.to_numpy(), ev.detail["rule"]["reward_tokens"].to_numpy(), rtol=1e-12)
@@ -276,7 +288,7 @@ def test_result_tables_and_progress(scenario):
     (lambda h: simulate(Scenario.from_history(h), STATUS_QUO, runs=0), "runs must be a whole number >= 1, got 0."),
     (lambda h: simulate(fixed_network(h), STATUS_QUO, epochs=31),
      "epochs must be <= 30 (the history's epochs from the start) with Demand(mode='replay'), "
-     "Price(model='history'), Supply(schedule='history'), got 31."),
+     "Price(model='history'), Supply(schedule='history') without after=, got 31;"),
     (lambda h: simulate(Scenario.from_history(h), F.Capped(0.1), path="fast", epochs=2),
      "path='fast' runs Linear-type rules only"),
     (lambda h: Scenario.from_history(h, capital=Capital(elasticity=60.0)).capital.speed(1.0),
@@ -287,12 +299,12 @@ def test_errors_name_the_parameter_the_value_and_what_is_allowed(small, make, me
         make(small)
 
 
-def test_router_needs_reputation_outside_the_builtin_network():
+def test_router_scores_every_node_alike_outside_the_builtin_network():
     toy = toy_history(8)
-    with pytest.raises(ConfigError, match=re.escape("reputation: this history is not the built-in network")):
-        simulate(Scenario.from_history(toy), STATUS_QUO, runs=1, epochs=2)
-    sim = simulate(Scenario.from_history(toy, reputation=9000.0), STATUS_QUO, runs=1, epochs=2)
-    assert np.isfinite(column(sim, "reward_gini")).all()
+    uniform = simulate(Scenario.from_history(toy), STATUS_QUO, runs=1, epochs=2)
+    assert "uniform 10,000" in uniform.provenance["data"]
+    stated = simulate(Scenario.from_history(toy, reputation=10_000.0), STATUS_QUO, runs=1, epochs=2)
+    np.testing.assert_array_equal(uniform.values, stated.values)
 
 
 def test_rules_that_carry_state_across_epochs_are_refused(scenario):
@@ -305,3 +317,25 @@ def test_rules_that_carry_state_across_epochs_are_refused(scenario):
 
     with pytest.raises(ConfigError, match="depend on the epochs before it"):
         simulate(scenario, Memory(), runs=3, epochs=2)
+
+
+def test_forcing_the_smallest_operators_out_does_not_lower_the_reward_gini():
+    """Survivorship-free concentration: the smallest operators leave at epoch 15 and the survivors' work
+    (so their shares among themselves, under proportional-to-work) is unchanged; the Gini must not fall."""
+    h = fs.datasets.open_inference_network(seed=0, scale="small", price_log_sd=0.0)
+    f = fs.aggregate(h)
+    work = pd.Series(f.by_operator().work_units.sum(axis=0), index=f.by_operator().entity_ids)
+    nodes = h.nodes
+    whole = nodes.groupby("operator_id").joined_epoch.max().eq(0) & nodes.groupby("operator_id").left_epoch.apply(
+        lambda s: s.isna().all())
+    gone = work[whole.reindex(work.index, fill_value=False) & (work > 0)].nsmallest(3).index
+    cut = nodes.copy()
+    cut.loc[cut.operator_id.isin(gone), "left_epoch"] = 14
+    owner = nodes.set_index("node_id").operator_id
+    tasks = h.tasks[~(h.tasks.node_id.map(owner).isin(gone) & (h.tasks.epoch > 14))]
+    forced = fs.History.from_frames(cut, tasks, h.market, models=h.models, epoch_seconds=h.epoch_seconds)
+    rule = F.Linear({"work": 1.0})
+    before = column(simulate(fixed_network(h), rule, runs=1, seed=0), "reward_gini")[0]
+    after = column(simulate(fixed_network(forced), rule, runs=1, seed=0), "reward_gini")[0]
+    np.testing.assert_allclose(after[:15], before[:15], rtol=1e-12)
+    assert (after[15:] >= before[15:] - 1e-12).all() and (after[15:] > before[15:]).any()

@@ -46,7 +46,7 @@ def one_retail_scenario(which: int) -> Scenario:
     kept = nodes[~nodes.operator_id.isin(dropped)]
     tasks = h.tasks[h.tasks.node_id.isin(kept.node_id)]
     one = fs.History.from_frames(kept, tasks, h.market, models=h.models, epoch_seconds=h.epoch_seconds)
-    return Scenario.from_history(one, reputation=REPUTATION)
+    return Scenario.from_history(one, reputation=REPUTATION, supply=Supply())  # the OPG schedule past the table
 
 
 @given(pair=st.lists(st.integers(1, 90), min_size=2, max_size=2).map(sorted), which=st.integers(0, 7),

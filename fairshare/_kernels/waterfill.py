@@ -12,6 +12,9 @@ holder is capped below the budget, the rest is returned as unallocated.
 The one implementation of the fill: the ``Capped`` and ``FeeLinkedCap`` rules
 and the OpenGradient preset call :func:`capped_proportional`; the router's
 fluid limit and the simulator's market call :func:`water_fill`.
+:func:`water_fill_linear` finds the same level in expected linear time (partitioning
+around pivots instead of sorting); it equals :func:`water_fill` to rounding (tested
+within 1e-12 relative on random inputs).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from .._jit import jit, jit_parallel, prange
 
-__all__ = ["capped_proportional", "water_fill"]
+__all__ = ["capped_proportional", "water_fill", "water_fill_linear"]
 
 
 @jit
@@ -94,4 +97,87 @@ def water_fill(p, cap, total):
     """
     x = np.empty(p.shape[0])
     _fill_row(p, cap, total, x)
+    return x
+
+
+@jit
+def water_fill_linear(p, cap, total):
+    """:func:`water_fill` in expected linear time: the level found by partitioning, not sorting.
+
+    At a trial level ``rho`` (a pivot among the holders' ``cap_i / p_i``), the fill
+    ``sum over ratio <= rho of cap_i + rho * sum over ratio > rho of p_i`` is compared with
+    ``total``: at most ``total`` and every holder at or below the pivot saturates; above it, every
+    holder at or above the pivot stays free. Either way about half of the undecided holders are
+    decided (the pivot is the median of the first, middle and last undecided ratio). The
+    saturated set, and so the allocation, is the sorted fill's; sums run in another order, so
+    the values agree to rounding.
+
+    Parameters
+    ----------
+    p : (N,) float64, >= 0
+        Scores (nodes with ``p = 0`` get nothing).
+    cap : (N,) float64, >= 0
+        Caps (``inf`` never saturates).
+    total : float
+        The amount to fill.
+
+    Returns
+    -------
+    ndarray, shape (N,)
+    """
+    n = p.shape[0]
+    x = np.zeros(n)
+    if total <= 0.0:
+        return x
+    idx = np.empty(n, dtype=np.int64)
+    ratio = np.empty(n)
+    m = 0
+    for i in range(n):
+        if p[i] > 0.0:
+            idx[m] = i
+            ratio[m] = cap[i] / p[i]
+            m += 1
+    if m == 0:
+        return x
+    lo, hi = 0, m  # undecided holders: idx[lo:hi]; idx[:lo] saturated, idx[hi:m] free
+    capped = 0.0
+    free = 0.0
+    while lo < hi:
+        a, b, c = ratio[lo], ratio[(lo + hi - 1) // 2], ratio[hi - 1]
+        rho = max(min(a, b), min(max(a, b), c))  # median of three
+        # three-way partition of [lo, hi): < rho, == rho, > rho
+        lt, i, gt = lo, lo, hi
+        while i < gt:
+            if ratio[i] < rho:
+                idx[lt], idx[i] = idx[i], idx[lt]
+                ratio[lt], ratio[i] = ratio[i], ratio[lt]
+                lt += 1
+                i += 1
+            elif ratio[i] > rho:
+                gt -= 1
+                idx[gt], idx[i] = idx[i], idx[gt]
+                ratio[gt], ratio[i] = ratio[i], ratio[gt]
+            else:
+                i += 1
+        low_caps = 0.0
+        for k in range(lo, gt):
+            low_caps += cap[idx[k]]
+        high_mass = 0.0
+        for k in range(gt, hi):
+            high_mass += p[idx[k]]
+        if capped + low_caps + rho * (free + high_mass) <= total:  # the level reaches rho: [lo, gt) saturate
+            capped += low_caps
+            lo = gt
+        else:  # the level stays below rho (always when rho is inf): [lt, hi) are free
+            for k in range(lt, gt):
+                free += p[idx[k]]
+            free += high_mass
+            hi = lt
+    for k in range(lo):
+        x[idx[k]] = cap[idx[k]]
+    if free <= 0.0:
+        return x
+    lam = (total - capped) / free
+    for k in range(lo, m):
+        x[idx[k]] = lam * p[idx[k]]
     return x

@@ -263,10 +263,23 @@ def simulation(ctx):
                       survival),
                Figure("unlocks", "Unlock calendar: tokens unlocked, by bucket", unlocks)]
     rule = describe_rule(sim.provenance.get("rule", "the rule simulated"), ctx["evaluation"].formulas)
-    return Section("Simulation", (f"{sim.runs} runs of {len(sim.epochs)} epochs under {rule}; the last epoch "
-                                  "across runs (5%, median, 95%).",
-                                  price_basis(simulated=str(sim.provenance.get("scenario", {}).get("price", "")))),
-                   (Table("simulation", "The last epoch across runs", table, by="row"),), tuple(figures))
+    paragraphs = [f"{sim.runs} runs of {len(sim.epochs)} epochs under {rule}; the last epoch across runs (5%, "
+                  "median, 95%).", price_basis(simulated=str(sim.provenance.get("scenario", {}).get("price", "")))]
+    if sim.provenance.get("data"):
+        paragraphs.append(f"Data: {sim.provenance['data']}.")
+    tables = [Table("simulation", "The last epoch across runs", table, by="row")]
+    if sim.by_rule and len(sim.by_rule) > 1:  # the A/B: every other rule against the first, run by run
+        base = sim.rules[0]
+        paragraphs.append("A/B tables: low/high is the Student t interval of the mean difference, band the "
+                          "per-run differences. An unchanged measure is the same under both arms in every run (an "
+                          "input such as an exogenous price), a deterministic one does not vary across runs; "
+                          "neither has an interval.")
+        for other in sim.rules[1:]:
+            diff = sim.difference(other, base, shown)
+            paragraphs.append(f"A/B: {diff.attrs['statement']}.")
+            tables.append(Table(f"simulation_ab_{other}", f"{other} minus {base}, last quarter of the epochs",
+                                diff.drop(columns=["runs"]), by="row"))
+    return Section("Simulation", tuple(paragraphs), tuple(tables), tuple(figures))
 
 
 def assumptions(ctx):

@@ -7,6 +7,11 @@ survival, operators by class, price, circulating supply, sell pressure, emission
 by capital and by compute, fake-demand volume; with quantile bands across runs and the
 unlock calendar.
 
+``fs.simulate(scenario, rules={"status_quo": ..., "proposal": ...})`` simulates several rules (or
+:class:`Variant` arms that also change the scenario, e.g. the routing policy) on common random
+numbers, and ``result.difference(a, b)`` gives each measure's paired difference with intervals
+across runs (``docs/simulation.md``). Concentration counts exited operators (at 0).
+
 A :class:`Scenario` is built from a :class:`~fairshare.data.History` (by default the
 built-in network) and six mechanisms, each with cited defaults and each switchable
 (see :mod:`fairshare.simulation.config` for every default and its source):
@@ -67,13 +72,15 @@ The epoch step itself (market, payout, settlement) is numba code under
 """
 
 from .._deprecation import renamed
+from ..economics.costs import Vesting
 from .config import Capital, Churn, Demand, FakeDemand, Price
-from .engine import MEASURES, PATHS, Scenario, simulate
+from .engine import MEASURES, PATHS, Scenario, Variant, difference_grid, simulate, stress_scenarios
 from .result import SimulationResult
 from .rules import STATUS_QUO, RuleChange
 from .supply import OPG_BUCKETS, Bucket, Supply
 
-__all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
-           "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]
+__all__ = ["Scenario", "SimulationResult", "simulate", "Variant", "difference_grid", "stress_scenarios",
+           "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price", "Churn", "Capital", "Demand", "FakeDemand",
+           "Vesting", "STATUS_QUO", "MEASURES", "PATHS"]
 
 __getattr__ = renamed(__name__, {"Transition": ("fairshare.simulation.RuleChange", RuleChange)})

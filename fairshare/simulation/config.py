@@ -16,7 +16,14 @@ parameter                              default              source
                                                             (:data:`OPG_BUCKETS`)
 ``Supply.funding``                     ``"staking"``        [sources: opg-tokenomics]: the staking-rewards pool funds
                                                             nodes
-``Supply.schedule``                    ``"linear"``         [sources: opg-tokenomics]: 100M over 96 months
+``Supply.schedule``                    ``"linear"``         [sources: opg-tokenomics]: 100M over 96 months;
+                                                            ``Scenario.from_history`` without a supply: the
+                                                            history's market table (then ``"linear"`` on the
+                                                            built-in network, an error on others)
+``Demand.random_share``                the network's        routing policy; large jobs 0.3
+                                                            ([sources: livepeer-protocol]), others 1.0
+``Demand.min_tier``                    the network's        routing policy; good for large jobs, fair
+                                                            otherwise ([sources: og-tee-reputation])
 ``Supply.half_life_days``              48 months            [sources: og-svip-doc]: half the pool emitted in 48 months
                                                             (svip exponential, [sources: og-svip-module] ``x/svip``)
 ``Supply.halving_days``                4 years              [sources: subtensor]: Bitcoin-style halvings
@@ -299,6 +306,14 @@ class Demand:
         Draw each epoch's units Poisson around their mean (the mean itself when False).
     routing : {"reputation", "stake", "uniform", "latency"}, default "reputation"
         How the router places units (``mode="router"``).
+    random_share : float, optional
+        Routing policy: the share of every class's units placed by the capacity lottery (the rest
+        by stake), in [0, 1]; None keeps the network's per-class shares (large jobs 0.3, the
+        others 1.0, ``datasets.traffic.TrafficSpec``).
+    min_tier : {"poor", "fair", "good", "excellent"}, optional
+        Routing policy: one reputation floor for every class (``datasets.routing.REPUTATION_TIERS``);
+        None keeps the network's (good for large jobs, fair otherwise). ``"poor"`` opens every
+        class to every node.
     """
 
     mode: str = "router"
@@ -306,6 +321,8 @@ class Demand:
     large_token_share: float | None = None
     noise: bool = True
     routing: str = "reputation"
+    random_share: float | None = None
+    min_tier: str | None = None
 
     def validate(self) -> "Demand":
         _choice("Demand mode", self.mode, DEMAND_MODES)
@@ -314,6 +331,10 @@ class Demand:
             _number("Demand growth_per_year", self.growth_per_year, -1.0, low_open=True)
         if self.large_token_share is not None:
             _number("Demand large_token_share", self.large_token_share, 0.0, 1.0, high_open=True)
+        if self.random_share is not None:
+            _number("Demand random_share", self.random_share, 0.0, 1.0)
+        if self.min_tier is not None:
+            _choice("Demand min_tier", self.min_tier, ("poor", "fair", "good", "excellent"))
         return self
 
     def growth_rate(self, fitted: float) -> float:

@@ -140,6 +140,11 @@ def _traffic(cfg, demand: Demand) -> TrafficSpec:
     spec = cfg.traffic if cfg is not None else TrafficSpec()
     if demand.large_token_share is not None:
         spec = replace(spec, large_token_share=float(demand.large_token_share))
+    n = len(spec.random_share)
+    if demand.random_share is not None:  # routing policy: the lottery share of every class
+        spec = replace(spec, random_share=(float(demand.random_share),) * n)
+    if demand.min_tier is not None:  # routing policy: one reputation floor for every class
+        spec = replace(spec, min_reputation_tier=(demand.min_tier,) * n)
     return spec
 
 

@@ -21,7 +21,7 @@ counts emission the rule could not place (kept aside, not circulating).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import log
 
 import numpy as np
@@ -103,7 +103,9 @@ class Supply:
     * ``"exponential"``: og-evm ``x/svip`` decay, ``pool (e^(-l t) - e^(-l (t+1)))`` with
       ``l = ln 2 / half_life`` ([sources: og-svip-module]);
     * ``"halving"``: ``pool / (2 H)`` per epoch, halved every ``H = halving_days`` ([sources: subtensor]);
-    * ``"history"``: the history's ``emission_tokens`` (replay);
+    * ``"history"``: the history's ``emission_tokens`` for the epochs its market table covers and,
+      past them, the named schedule ``after`` (without one, simulating past the table is a
+      :class:`~fairshare.errors.ConfigError`);
     * a number (tokens per epoch) or one value per simulated epoch.
 
     Emission stops when the pool is spent. Rewards then vest by ``reward_vesting`` (epochs).
@@ -128,6 +130,9 @@ class Supply:
         How rewards vest, in epochs (liquid at once by default).
     tge_epoch : int, optional
         History epoch of the TGE (default: the history's first epoch).
+    after : str, optional
+        With ``schedule="history"``: the named schedule (``"linear"``, ``"exponential"`` or
+        ``"halving"``) of the epochs past the history's market table; None: none (an error).
     """
 
     total_tokens: float = 1e9
@@ -138,6 +143,26 @@ class Supply:
     halving_days: float = 4 * 365.25
     reward_vesting: Vesting = field(default_factory=lambda: Vesting(immediate=1.0))
     tge_epoch: int | None = None
+    after: str | None = None
+
+    @classmethod
+    def for_history(cls, history) -> "Supply":
+        """The supply of a history that states no buckets: its market table's emission, from one
+        funding bucket (``"rewards"``) holding that emission (plus a rounding margin), with no unlock
+        selling.
+
+        Parameters
+        ----------
+        history : History
+            Its ``emission_tokens`` are the schedule.
+
+        Returns
+        -------
+        Supply
+        """
+        total = float(np.sum(history.emission_tokens))
+        return cls(total_tokens=total * (1.0 + 1e-9) + 1.0, buckets=(Bucket("rewards", 1.0, sell_share=0.0),),
+                   funding="rewards", schedule="history")
 
     def validate(self) -> "Supply":
         _number("Supply total_tokens", self.total_tokens, 0.0, low_open=True)
@@ -152,6 +177,8 @@ class Supply:
         _choice("Supply funding", self.funding, names)
         if isinstance(self.schedule, str):
             _choice("Supply schedule", self.schedule, SCHEDULES)
+        if self.after is not None:
+            _choice("Supply after", self.after, tuple(x for x in SCHEDULES if x != "history"))
         _number("Supply half_life_days", self.half_life_days, 0.0, low_open=True)
         _number("Supply halving_days", self.halving_days, 0.0, low_open=True)
         if not isinstance(self.reward_vesting, Vesting):
@@ -219,10 +246,17 @@ def _schedule(supply: Supply, pool: float, length: int, offset: int, epoch_days:
         h = supply.halving_days / epoch_days
         return pool / (2.0 * h) * 0.5 ** np.floor(tau / h)
     out = np.zeros(length)
-    if isinstance(s, str):  # "history": the history's emission on the epochs it covers
+    if isinstance(s, str):  # "history": the history's emission on the epochs it covers, then `after`
         if history_emission is None:
             raise ConfigError("Supply schedule 'history' needs the history's emission for the simulated epochs.")
-        out[offset: offset + history_emission.size] = history_emission[: length - offset]
+        covered = min(history_emission.size, length - offset)
+        if covered < length - offset:
+            if supply.after is None:
+                raise ConfigError(f"Supply schedule 'history': the history's market table covers {covered} of the "
+                                  f"{length - offset} simulated epochs; simulate at most {covered} epochs or pass "
+                                  f"Supply(schedule='history', after='linear') (or another named schedule).")
+            out = _schedule(replace(supply, schedule=supply.after), pool, length, offset, epoch_days, None)
+        out[offset: offset + covered] = history_emission[:covered]
         return out
     values = np.asarray(s, dtype=np.float64)
     sim = length - offset

@@ -3,8 +3,8 @@
 Public through :func:`fairshare.simulate`. Demand is placed by the built-in router's rule in its
 fluid limit: the router's selection weights (``datasets.routing.selection_probability``),
 re-normalised over the active nodes, and its filling of nodes up to their room
-(``_kernels.waterfill.water_fill``). Step functions work on one run ``r`` of packed state arrays
-(layout in :mod:`.state`) and are called by the drivers in :mod:`.epoch`.
+(``_kernels.waterfill.water_fill_linear``, the linear-time fill). Step functions work on one run ``r``
+of packed state arrays (layout in :mod:`.state`) and are called by the drivers in :mod:`.epoch`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import jit
-from ..waterfill import water_fill
+from ..waterfill import water_fill_linear
 from .state import (
     ACTIVE,
     F_ACTIVE,
@@ -248,7 +248,7 @@ def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
     router); returns the units placed.
 
     Selection weights are the router's (``datasets.routing.selection_probability``) over the active
-    nodes; each node is filled in proportion to them up to its room (``_kernels.waterfill.water_fill``,
+    nodes; each node is filled in proportion to them up to its room (``_kernels.waterfill.water_fill_linear``,
     called on the nodes that can be drawn and still have room, when some of them fill up; when none
     does, or all do, the fill has a closed form).
     """
@@ -323,7 +323,7 @@ def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
             where[j] = i
             j += 1
             x[i] = 0.0
-    filled = water_fill(p_drawn, cap_drawn, demand)
+    filled = water_fill_linear(p_drawn, cap_drawn, demand)
     for j in range(drawn):
         x[where[j]] = filled[j]
         placed += filled[j]

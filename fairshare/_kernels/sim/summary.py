@@ -71,7 +71,6 @@ from .state import (
     T_CAPITAL,
     T_COVERED,
     T_FEES,
-    T_LIVE,
     T_OPS0,
     T_RELEASED,
     T_RETAIL_MARGIN,
@@ -102,17 +101,17 @@ def summary_row(t, r, net, st, rec, pay, ops, tally):
     retail operators / initial retail operators; staking yield = stake-driven rewards / bonded
     stake x epochs per year; stake / capital / compute shares of paid tokens (``emission -
     unallocated``); unserved share = lost / (lost + real work). Reward and stake concentration
-    (Gini, HHI, Nakamoto 1/3) are over live operators. With kept state, writes rewards, stake,
+    (Gini, HHI, Nakamoto 1/3) are over every operator live in some epoch of the run, those not live
+    now at 0 (survivorship-free). With kept state, writes rewards, stake,
     work, activity and busy seconds of every node into ``keep[:, r, t]``.
     """
     sr, sn, feat, keep = st.sr, st.sn, st.feat, rec.keep
     exo, p = net.exo, net.p
     emission, unlock, unlock_sell, pool, bucket_locked = exo[t, 0], exo[t, 1], exo[t, 2], exo[t, 3], exo[t, 4]
     unallocated, own, lost, fake_work, price = pay.unallocated, pay.own, pay.lost, pay.fake_work, pay.price
-    n_live = int(tally[T_LIVE])
     row = rec.summary[r, t]
-    _concentration(st.orders[r, 0], ops[OP_TOK], ops[OP_LIVE], n_live, row, M_RGINI, ops[OP_BUF], ops[OP_MARK])
-    _concentration(st.orders[r, 1], ops[OP_STAKE], ops[OP_LIVE], n_live, row, M_SGINI, ops[OP_BUF], ops[OP_MARK])
+    _concentration(st.orders[r, 0], ops[OP_TOK], ops[OP_LIVE], row, M_RGINI, ops[OP_BUF], ops[OP_MARK])
+    _concentration(st.orders[r, 1], ops[OP_STAKE], ops[OP_LIVE], row, M_SGINI, ops[OP_BUF], ops[OP_MARK])
     retail_tok, all_tok, survivors = tally[T_RETAIL_TOK], tally[T_ALL_TOK], tally[T_SURVIVORS]
     counts = tally[T_OPS0:T_OPS0 + 5]
     capital, spart_total, staked = tally[T_CAPITAL], tally[T_SPART], tally[T_STAKED]
@@ -165,43 +164,41 @@ def summary_row(t, r, net, st, rec, pay, ops, tally):
 
 
 @jit
-def _concentration(order, values, live, n_live, row, first, buf, mark):
-    """Gini, HHI and Nakamoto (1/3) of ``values`` over live operators into ``row[first:first + 3]``.
+def _concentration(order, values, live, row, first, buf, mark):
+    """Gini, HHI and Nakamoto (1/3) of ``values`` over every operator live in some epoch of the run so
+    far, into ``row[first:first + 3]``; an operator not live this epoch (it left, or its nodes did)
+    counts with 0 (survivorship-free: exits do not make the rest look more equal).
 
-    ``order[:L]`` (``L = order[-1]``) keeps the live operators sorted by value from the last
-    epoch: operators no longer live are dropped, new ones appended, and an insertion sort
+    ``order[:L]`` (``L = order[-1]``) keeps those operators sorted by value from the last epoch:
+    operators live for the first time are appended (none is ever dropped), and an insertion sort
     restores the order in about one pass when it changes little. Gini and Nakamoto come from
     the metrics' sorted-row kernels; HHI is the sum of squared shares (as ``fs.hhi``, which the
-    tests compare against). NaN when no live operator holds anything. ``mark`` is all zero on
+    tests compare against). NaN when no operator holds anything. ``mark`` is all zero on
     entry and on exit.
     """
     n_ops = values.shape[0] - 1
-    m = 0
-    for j in range(order[n_ops]):
-        o = order[j]
-        if live[o] > 0.0:
+    m = order[n_ops]
+    for j in range(m):
+        mark[order[j]] = 1.0
+    for o in range(n_ops):
+        if live[o] > 0.0 and mark[o] == 0.0:
             order[m] = o
-            mark[o] = 1.0
             m += 1
-    if m < n_live:
-        for o in range(n_ops):
-            if live[o] > 0.0 and mark[o] == 0.0:
-                order[m] = o
-                m += 1
     for j in range(m):
         mark[order[j]] = 0.0
     order[n_ops] = m
     for j in range(1, m):
         o = order[j]
-        key = values[o]
+        key = values[o] if live[o] > 0.0 else 0.0
         q = j - 1
-        while q >= 0 and values[order[q]] > key:
+        while q >= 0 and (values[order[q]] if live[order[q]] > 0.0 else 0.0) > key:
             order[q + 1] = order[q]
             q -= 1
         order[q + 1] = o
     total = 0.0
     for j in range(m):
-        buf[j] = values[order[j]]
+        o = order[j]
+        buf[j] = values[o] if live[o] > 0.0 else 0.0
         total += buf[j]
     if m == 0 or total <= 0.0:
         row[first] = np.nan
