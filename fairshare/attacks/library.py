@@ -18,6 +18,7 @@ neutral; above 1 the attack pays.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, replace
 from typing import Callable, ClassVar
 
@@ -117,7 +118,7 @@ class Replay:
     cost_usd: float | np.ndarray
 
 
-class Attack:
+class Attack(abc.ABC):
     """Base class: an attack with an :meth:`effect` over attackers and a :meth:`replay` for one."""
 
     attack: ClassVar[str] = ""
@@ -137,8 +138,10 @@ class Attack:
         """
         return np.flatnonzero(target.window_work > 0)
 
-    def effect(self, target: Target, attackers: np.ndarray | None = None) -> Effect:  # pragma: no cover
+    def effect(self, target: Target, attackers: np.ndarray | None = None) -> Effect:
         """Values per unit weight before and after, and costs, of ``attackers`` (default: all that can).
+
+        Attacks without a closed form (user-defined ones) are scored by :meth:`replay` only.
 
         Parameters
         ----------
@@ -147,9 +150,11 @@ class Attack:
         attackers : int ndarray, optional
             Operator codes.
         """
-        raise NotImplementedError
+        raise ConfigError(f"{self.label} has no closed form for Linear rules; score it by replay "
+                          "(fairshare.attacks.replay_table).")
 
-    def replay(self, target: Target, attacker) -> Replay:  # pragma: no cover
+    @abc.abstractmethod
+    def replay(self, target: Target, attacker) -> Replay:
         """The features after ``attacker`` (an operator code) mounts the attack.
 
         Parameters
@@ -159,7 +164,6 @@ class Attack:
         attacker : int
             Operator code (ignored by outsiders).
         """
-        raise NotImplementedError
 
     def _ids(self, target: Target, codes) -> list:
         return [target.features.operator_ids[c] for c in codes]
@@ -197,9 +201,9 @@ def _with(f: Features, deltas: dict[str, np.ndarray], mask: np.ndarray | None = 
 class _Purchase(Attack):
     """Fake demand an operator buys from its own nodes: node-level field deltas, all operators at once."""
 
-    def deltas(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover
+    @abc.abstractmethod
+    def deltas(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``(field -> (E, N) delta, (E, N) cost USD)`` with every operator attacking at once."""
-        raise NotImplementedError
 
     def cached(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """:meth:`deltas` of ``target``, computed once per target and attack (replays of many attackers share it)."""
@@ -470,9 +474,9 @@ class Merge(Attack):
 class _Outsider(Attack):
     """An attack by someone paid nothing before: one appended key."""
 
-    def column(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover
+    @abc.abstractmethod
+    def column(self, target: Target) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``(field -> (E,) quantities of the new key, (E,) cost USD)``."""
-        raise NotImplementedError
 
     def attackers(self, target):
         return np.array([-1])

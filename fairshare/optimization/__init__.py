@@ -11,9 +11,10 @@ module                 job
 ``basis``              operator rewards as linear maps of the weights (one window)
 ``objectives``         HHI, largest share, top-k share, Gini (cutting planes), Theil,
                        alpha-fairness; composable by ``+`` and ``*``
-``constraints``        coverage (hard / soft / CVaR), no attack pays (the attack library's
-                       closed forms), Sybil bound, fee-linked cap, and the share
-                       constraints (cap, Nakamoto, floors, losses, weights)
+``constraints``        coverage (hard / soft / CVaR), Sybil bound, fee-linked cap, the
+                       default problem, and the share constraints (cap, Nakamoto,
+                       floors, losses, weights, concentration)
+``incentives``         no attack pays (the attack library's closed forms), subsidy cap
 ``problem``            one DPP problem: build once, change Parameters, re-solve
 ``diagnostics``        infeasibility (smallest budget / price, uncoverable operators,
                        conflicting constraints), shadow prices in words
