@@ -39,6 +39,8 @@ from .library import (
     Split,
     StakeTiming,
     TinyRequests,
+    merge_keys,
+    split_keys,
     standard_attacks,
 )
 from .score import FAMILIES, LinearAttacks, attack_columns, replay_gain, replay_table, theta_of
@@ -47,6 +49,7 @@ from .validators import VALIDATOR_ATTACKS, CollusiveWeighting, ValidatorAttackRe
 
 __all__ = ["AttackCosts", "CAPACITY_PROOFS", "DEFAULT_SPLIT_K", "Attack", "CustomAttack", "Effect", "FakeWork",
            "IdleKey", "Merge", "ModelMisreport", "Replay", "SelfPaidFees", "Split", "StakeTiming", "TinyRequests",
-           "standard_attacks", "NAMES", "FAMILIES", "LinearAttacks", "attack_columns", "replay_gain", "replay_table",
+           "standard_attacks", "split_keys", "merge_keys", "NAMES", "FAMILIES", "LinearAttacks", "attack_columns",
+           "replay_gain", "replay_table",
            "theta_of", "Target", "attacker_sample", "AttackRows", "attack_rows", "WeightCopying",
            "CollusiveWeighting", "ValidatorAttackResult", "VALIDATOR_ATTACKS"]

@@ -31,7 +31,8 @@ from ..formulas import COMPONENTS, PER_IDENTITY, component
 from .target import Target
 
 __all__ = ["Attack", "Effect", "Replay", "Split", "Merge", "TinyRequests", "FakeWork", "SelfPaidFees",
-           "ModelMisreport", "IdleKey", "StakeTiming", "CustomAttack", "standard_attacks", "NAMES"]
+           "ModelMisreport", "IdleKey", "StakeTiming", "CustomAttack", "standard_attacks", "NAMES", "split_keys",
+           "merge_keys"]
 
 #: Component order of every ``(.., C)`` array here.
 NAMES = tuple(COMPONENTS)
@@ -372,30 +373,10 @@ class Split(Attack):
         return Effect(self.attack, self.variant, self._ids(target, attackers), before_v, after_v, cost)
 
     def replay(self, target, attacker):
-        f, k = target.features, self.k
-        n = f.shape[1]
-        mine = np.flatnonzero(f.entity_operator == attacker)
-        copies = np.repeat(mine, k - 1)
-        index = np.r_[np.arange(n), copies]
-        scaled = [q for q in QUANTITIES if q not in ("active", "energy_kwh", "online_seconds")]
-        if target.costs.capacity_proofs == "simultaneous":
-            scaled.append("online_seconds")
-        arrays = {}
-        for q in QUANTITIES:
-            a = getattr(f, q)[:, index]  # fancy indexing: a new array, changed in place below
-            if q in scaled:
-                a[:, mine] /= k
-                a[:, n:] /= k
-            arrays[q] = a
-        labels = f.entity_ids.append(pd.Index([f"{f.entity_ids[i]}#key{j}" for i in mine for j in range(1, k)],
-                                              dtype=object))
-        split = replace(f, entity_ids=labels, entity_operator=f.entity_operator[index],
-                        node_count=np.r_[f.node_count, np.ones(copies.size, dtype=np.int64)], **arrays)
-        owned = np.zeros(n + copies.size, dtype=bool)
-        owned[mine] = True
-        owned[n:] = True
-        keys = float(f.active[:, mine].sum())
-        return Replay(split, f.entity_operator == attacker, owned, (k - 1) * keys * target.costs.identity_cost_usd)
+        f = target.features
+        split, owned = split_keys(f, self.k, attacker, share_online=target.costs.capacity_proofs == "simultaneous")
+        keys = float(f.active[:, f.entity_operator == attacker].sum())
+        return Replay(split, f.entity_operator == attacker, owned, (self.k - 1) * keys * target.costs.identity_cost_usd)
 
 
 @dataclass(frozen=True, eq=False)
@@ -450,25 +431,8 @@ class Merge(Attack):
         pair = self.pairs(target, np.array([attacker]))
         if not len(pair):
             raise ConfigError(f"operator code {attacker} has no larger neighbour in window work to merge with.")
-        a, b = pair[0]
-        f = target.features
-        members = np.isin(f.entity_operator, (a, b))
-        e, n = f.shape
-        arrays = {}
-        for q in QUANTITIES:
-            col = getattr(f, q)[:, members].sum(axis=1)
-            if q == "active":
-                col = np.minimum(col, 1.0)
-            full = np.empty((e, n + 1))
-            full[:, :n] = np.where(members[None, :], 0.0, getattr(f, q))
-            full[:, n] = col
-            arrays[q] = full
-        merged = replace(f, entity_ids=f.entity_ids.append(pd.Index([f"{f.operator_ids[a]}#merged"], dtype=object)),
-                         entity_operator=np.r_[f.entity_operator, a],
-                         node_count=np.r_[f.node_count, f.node_count[members].sum()], **arrays)
-        owned = np.zeros(n + 1, dtype=bool)
-        owned[n] = True
-        return Replay(merged, members, owned, 0.0)
+        merged, owned = merge_keys(target.features, *pair[0])
+        return Replay(merged, np.isin(target.features.entity_operator, pair[0]), owned, 0.0)
 
 
 class _Outsider(Attack):
@@ -635,3 +599,72 @@ def standard_attacks(split_k=None) -> list[Attack]:
     return [*(Split(int(k)) for k in ks), Merge(), TinyRequests(), FakeWork(), SelfPaidFees(), ModelMisreport(),
             IdleKey(), StakeTiming()]
 
+
+def split_keys(f: Features, k: int, operator: int, share_online: bool = False) -> tuple[Features, np.ndarray]:
+    """``f`` with every node of ``operator`` run as ``k`` keys, and a mask of the operator's columns after.
+
+    Each key gets 1/k of the node's work, requests, tokens, fees, busy time, upstream cost and stake; it keeps
+    the node's online time (one device answering for every key) unless ``share_online``, and its activity.
+
+    Parameters
+    ----------
+    f : Features
+        Node-level features.
+    k : int
+        Keys per node (>= 1).
+    operator : int
+        Operator code.
+    share_online : bool, default False
+        Divide online time among the keys too (simultaneous capacity proofs).
+    """
+    n = f.shape[1]
+    mine = np.flatnonzero(f.entity_operator == operator)
+    copies = np.repeat(mine, k - 1)
+    index = np.r_[np.arange(n), copies]
+    kept = ("active", "energy_kwh") if share_online else ("active", "energy_kwh", "online_seconds")
+    arrays = {}
+    for q in QUANTITIES:
+        a = np.ascontiguousarray(getattr(f, q)[:, index])  # a new array (C order, as kernels read), changed below
+        if q not in kept:
+            a[:, mine] *= 1.0 / k
+            a[:, n:] *= 1.0 / k
+        arrays[q] = a
+    labels = f.entity_ids.append(pd.Index([f"{f.entity_ids[i]}#key{j}" for i in mine for j in range(1, k)],
+                                          dtype=object))
+    split = replace(f, entity_ids=labels, entity_operator=f.entity_operator[index],
+                    node_count=np.r_[f.node_count, np.ones(copies.size, dtype=np.int64)], **arrays)
+    owned = np.zeros(n + copies.size, dtype=bool)
+    owned[mine] = True
+    owned[n:] = True
+    return split, owned
+
+
+def merge_keys(f: Features, a: int, b: int) -> tuple[Features, np.ndarray]:
+    """``f`` with the nodes of operators ``a`` and ``b`` run as one key (appended; the members zeroed), and its mask.
+
+    The merged key holds the members' summed quantities (its devices' online time included) and counts once.
+
+    Parameters
+    ----------
+    f : Features
+        Node-level features.
+    a, b : int
+        Operator codes; the merged key belongs to ``a``.
+    """
+    members = np.isin(f.entity_operator, (a, b))
+    e, n = f.shape
+    arrays = {}
+    for q in QUANTITIES:
+        col = getattr(f, q)[:, members].sum(axis=1)
+        if q == "active":
+            col = np.minimum(col, 1.0)
+        full = np.empty((e, n + 1))
+        full[:, :n] = np.where(members[None, :], 0.0, getattr(f, q))
+        full[:, n] = col
+        arrays[q] = full
+    merged = replace(f, entity_ids=f.entity_ids.append(pd.Index([f"{f.operator_ids[a]}#merged"], dtype=object)),
+                     entity_operator=np.r_[f.entity_operator, a],
+                     node_count=np.r_[f.node_count, f.node_count[members].sum()], **arrays)
+    owned = np.zeros(n + 1, dtype=bool)
+    owned[n] = True
+    return merged, owned

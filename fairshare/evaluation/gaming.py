@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
+from ..attacks import merge_keys, split_keys
 from ..data.history import History
 from ..economics.fake_demand import FakeDemandPurchase, fake_demand_purchase
 from ..features import QUANTITIES, Features
@@ -54,21 +54,6 @@ def _columns(f: Features, index: np.ndarray, scale: np.ndarray | None = None, **
     arrays.update(override)
     return replace(f, entity_ids=f.entity_ids[index] if len(index) else f.entity_ids[:0],
                    entity_operator=f.entity_operator[index], node_count=f.node_count[index], **arrays)
-
-
-def _appended(f: Features, source: np.ndarray, extra: dict[str, np.ndarray], labels, operators) -> dict:
-    """Every quantity with ``extra[q]`` (or the ``source`` columns) appended as new node columns."""
-    e, n = f.shape
-    arrays = {}
-    for q in QUANTITIES:
-        a = getattr(f, q)
-        out = np.empty((e, n + len(operators)))
-        out[:, :n] = a
-        out[:, n:] = extra[q] if q in extra else a[:, source]
-        arrays[q] = out
-    return dict(entity_ids=f.entity_ids.append(pd.Index(labels, dtype=object)),
-                entity_operator=np.r_[f.entity_operator, operators],
-                node_count=np.r_[f.node_count, np.ones(len(operators), dtype=np.int64)], **arrays)
 
 
 def _by_work(f: Features) -> np.ndarray:
@@ -131,20 +116,10 @@ def split_rewards(formula: Formula, f: Features, k: int, operator: int,
     (float, float)
         The operator's reward tokens over the window before and after the split.
     """
-    n = f.shape[1]
-    mine = np.flatnonzero(f.entity_operator == operator)
+    mine = f.entity_operator == operator
     before = float(_paid(formula, f, rewards)[:, mine].sum())
-    copies = np.repeat(mine, k - 1)
-    parts = _appended(f, copies, {}, [f"{f.entity_ids[i]}#split{j}" for i in mine for j in range(1, k)],
-                      f.entity_operator[copies])
-    share = 1.0 / k
-    for q in _ADDITIVE:
-        parts[q][:, mine] *= share
-        parts[q][:, n:] *= share
-    owned = np.zeros(n + copies.size, dtype=bool)
-    owned[mine] = True
-    owned[n:] = True
-    after = float(formula.allocate(replace(f, **parts)).rewards[:, owned].sum())
+    split, owned = split_keys(f, k, operator)
+    after = float(formula.allocate(split).rewards[:, owned].sum())
     return before, after
 
 
@@ -217,14 +192,10 @@ def merge_rewards(formula: Formula, f: Features, pair: np.ndarray,
     rewards : ndarray, shape ``(E, N)``, optional
         ``formula``'s rewards on ``f`` (tokens per epoch and node) when already computed; computed when None.
     """
-    members = np.flatnonzero(np.isin(f.entity_operator, pair))
+    members = np.isin(f.entity_operator, pair)
     before = float(_paid(formula, f, rewards)[:, members].sum())
-    summed = {q: getattr(f, q)[:, members].sum(axis=1, keepdims=True) for q in QUANTITIES}
-    summed["active"] = np.minimum(summed["active"], 1.0)
-    parts = _appended(f, members[:1], summed, [f"{f.entity_ids[members[0]]}#merged"], pair[:1])
-    for q in QUANTITIES:
-        parts[q][:, members] = 0.0
-    return before, float(formula.allocate(replace(f, **parts)).rewards[:, -1].sum())
+    merged, owned = merge_keys(f, *pair)
+    return before, float(formula.allocate(merged).rewards[:, owned].sum())
 
 
 def merge_gain(formula: Formula, f: Features, rewards: np.ndarray | None = None) -> float:
