@@ -10,10 +10,11 @@ module                 contents
                        capacity proofs, attack sizes
 ``target``             :class:`Target`: the network attacked (node quantities, unit costs), and
                        the attacker sample for replayed rules
-``library``            the attacks (:class:`Split`, :class:`Merge`, :class:`TinyRequests`,
-                       :class:`FakeWork`, :class:`SelfPaidFees`, :class:`ModelMisreport`,
-                       :class:`IdleKey`, :class:`StakeTiming`, :class:`CustomAttack`), each with a
-                       closed form (:class:`Effect`) and an exact replay (:class:`Replay`)
+``library``            the attack machinery (:class:`Effect`, :class:`Replay`) and the key attacks:
+                       :class:`Split`, :class:`Merge`, :class:`IdleKey`, :class:`StakeTiming`,
+                       :class:`CustomAttack`; :func:`split_keys`, :func:`merge_keys`
+``purchases``          fake demand and misreports: :class:`TinyRequests`, :class:`FakeWork`,
+                       :class:`SelfPaidFees`, :class:`ModelMisreport`; :func:`standard_attacks`
 ``score``              net gains: :class:`LinearAttacks` (closed forms for ``Linear`` rules),
                        :func:`replay_table` and :func:`attack_columns` (any rule)
 ``bounds``             the optimiser's "no attack pays" rows: per epoch, what a unit weight pays
@@ -30,19 +31,15 @@ from .library import (
     Attack,
     CustomAttack,
     Effect,
-    FakeWork,
     IdleKey,
     Merge,
-    ModelMisreport,
     Replay,
-    SelfPaidFees,
     Split,
     StakeTiming,
-    TinyRequests,
     merge_keys,
     split_keys,
-    standard_attacks,
 )
+from .purchases import FakeWork, ModelMisreport, SelfPaidFees, TinyRequests, standard_attacks
 from .score import FAMILIES, LinearAttacks, attack_columns, replay_gain, replay_table, theta_of
 from .target import Target, attacker_sample
 from .validators import VALIDATOR_ATTACKS, CollusiveWeighting, ValidatorAttackResult, WeightCopying

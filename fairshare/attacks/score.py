@@ -20,7 +20,8 @@ import pandas as pd
 
 from .._jit import num_threads, threads_can_share_kernels
 from ..formulas import Formula, Linear
-from .library import NAMES, Attack, CustomAttack, Effect, standard_attacks
+from .library import NAMES, Attack, CustomAttack, Effect
+from .purchases import standard_attacks
 from .target import Target, attacker_sample
 
 __all__ = ["LinearAttacks", "replay_gain", "replay_table", "attack_columns", "theta_of", "FAMILIES"]
