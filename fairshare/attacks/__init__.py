@@ -10,9 +10,10 @@ module                 contents
                        capacity proofs, attack sizes
 ``target``             :class:`Target`: the network attacked (node quantities, unit costs), and
                        the attacker sample for replayed rules
-``library``            the attack machinery (:class:`Effect`, :class:`Replay`) and the key attacks:
-                       :class:`Split`, :class:`Merge`, :class:`IdleKey`, :class:`StakeTiming`,
-                       :class:`CustomAttack`; :func:`split_keys`, :func:`merge_keys`
+``library``            the attack machinery (:class:`Effect`, :class:`Replay`, :class:`Attack`) and
+                       :class:`CustomAttack`
+``keys``               attacks with keys and capital: :class:`Split`, :class:`Merge`,
+                       :class:`IdleKey`, :class:`StakeTiming`; :func:`split_keys`, :func:`merge_keys`
 ``purchases``          fake demand and misreports: :class:`TinyRequests`, :class:`FakeWork`,
                        :class:`SelfPaidFees`, :class:`ModelMisreport`; :func:`standard_attacks`
 ``score``              net gains: :class:`LinearAttacks` (closed forms for ``Linear`` rules),
@@ -26,19 +27,8 @@ module                 contents
 
 from .bounds import AttackRows, attack_rows
 from .costs import CAPACITY_PROOFS, DEFAULT_SPLIT_K, AttackCosts
-from .library import (
-    NAMES,
-    Attack,
-    CustomAttack,
-    Effect,
-    IdleKey,
-    Merge,
-    Replay,
-    Split,
-    StakeTiming,
-    merge_keys,
-    split_keys,
-)
+from .keys import IdleKey, Merge, Split, StakeTiming, merge_keys, split_keys
+from .library import NAMES, Attack, CustomAttack, Effect, Replay
 from .purchases import FakeWork, ModelMisreport, SelfPaidFees, TinyRequests, standard_attacks
 from .score import FAMILIES, LinearAttacks, attack_columns, replay_gain, replay_table, theta_of
 from .target import Target, attacker_sample

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .library import NAMES, Attack, CustomAttack, Effect, IdleKey, Split
+from .keys import IdleKey, Split
+from .library import NAMES, Attack, CustomAttack, Effect
 from .purchases import _Purchase, standard_attacks
 from .target import Target
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..formulas import component
 from .costs import DEFAULT_SPLIT_K
-from .library import NAMES, Attack, Effect, IdleKey, Merge, Replay, Split, StakeTiming, _values, _with
+from .keys import IdleKey, Merge, Split, StakeTiming
+from .library import NAMES, Attack, Effect, Replay, _values, _with
 from .target import Target
 
 __all__ = ["TinyRequests", "FakeWork", "SelfPaidFees", "ModelMisreport", "standard_attacks"]
