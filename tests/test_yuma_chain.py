@@ -1,17 +1,18 @@
 """subtensor's own epoch tests, replayed through fs.presets.yuma_chain_epoch in exact (I32F32) and float mode.
 
-Source of every number below: opentensor/subtensor ``pallets/subtensor/src/tests/epoch.rs`` at commit
+The cases are data in ``fairshare/presets/_subtensor_cases.py`` (one copy, shared with
+``fs.presets.validation_table``): opentensor/subtensor ``pallets/subtensor/src/tests/epoch.rs`` at commit
 14bc6f9f964b9cc362e9635dd110a487fa5d15a0 (the implementation: ``epoch/run_epoch.rs`` and ``epoch/math.rs`` at the
-same commit) [docs/sources.md: subtensor-epoch]. Tolerances are the chain's: integer equality where the test asserts
-u16 or rao values (``test_bonds``, ``test_active_stake``, ``test_10_graph``, ``test_512_graph``), and 1e-3 where the
-Yuma3 scenarios compare dividends (``run_epoch_and_check_bonds_dividends``: epsilon 1e-3). The scenarios' bond targets
-are checked here too, at the same 1e-3: the chain's helper zips each bonds row with ``target.skip(3)`` of a 2- or
-3-entry target, so on the chain those comparisons are empty; here they are not.
+same commit) [docs/sources.md: subtensor-epoch]. Every case runs in both modes. Tolerances are the chain's own for each
+assert: integer equality where the test asserts u16 or rao values or permits, 1e-3 where the Yuma3 scenarios compare
+dividends (``run_epoch_and_check_bonds_dividends``: epsilon 1e-3), 2e-10 on values of a printed log. The scenarios'
+bond targets are checked here too, at the same 1e-3: the chain's helper zips each bonds row with ``target.skip(3)`` of
+a 2- or 3-entry target, so on the chain those comparisons are empty; here they are not.
 
-Mock defaults the cases rely on (``tests/mock.rs``): kappa 32767, bonds moving average 900_000, bonds penalty 65535,
-max validators 100, liquid alpha off, Yuma3 off. The Yuma3 scenario setup (``setup_yuma_3_scenario``): bonds penalty
-0, steepness 1000, bonds moving average 975_000, kappa u16::MAX / 2, liquid alpha on with alpha values set from 0.1 and
-0.3 (stored as u16 6553 and 19660: floor of the I32F32 value times 65535), Yuma3 on, 3 validators.
+Exact mode meets every one. Float mode meets every one except where the chain asserts an integer its own I32F32
+truncations put below the real value (emissions in rao; original Yuma's stored bonds, which drift down one u16 step
+per epoch on the chain): there it is held to the stated float bound, and a test below checks that these are the only
+places and that the difference is real (docs/presets.md gives the figures).
 """
 
 import numpy as np
@@ -19,305 +20,97 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairshare.errors import FormulaError
-from fairshare.presets import reset_bonds, weights_to_u16, yuma_chain_epoch
+from fairshare.errors import ConfigError, FormulaError
+from fairshare.presets import _subtensor_cases as cases
+from fairshare.presets import reset_bonds, validation_table, weights_to_u16, yuma_chain_epoch
 
 MAX = 65535
 MODES = ("exact", "float")
-EPS = 1e-3  # the chain's epsilon in the Yuma3 scenarios
-YUMA3 = dict(variant="yuma3", bonds_penalty=0, bonds_moving_average=975_000, kappa=32767, liquid_alpha=True,
-             alpha_low=6553, alpha_high=19660, alpha_sigmoid_steepness=1000, max_validators=3)
-# Float mode's largest distance from exact mode (docs/presets.md): 2e-9 on every share and stored bond over 65535
-# in these cases, except where original Yuma stores column max-upscaled bonds: the chain floors them to u16 each
-# epoch, so an unchanged bond drifts down one u16 step per epoch (12603, 12602, 12601 in test_bonds' own log)
-# while float mode's does not: there the bound is one u16 step per epoch and 5e-6 on dividends.
-FLOAT_BOUND = 2e-9
-DIFF = {}  # largest |float - exact| per case (python -m pytest tests/test_yuma_chain.py -s prints them)
+EPS = cases.EPS  # the chain's epsilon in the Yuma3 scenarios
+YUMA3 = cases.YUMA3
 
 
-def _record(name, exact_outs, float_outs, drift=False):
-    worst, worst_bond = 0.0, 0
-    for epoch, (e, f) in enumerate(zip(exact_outs, float_outs), start=1):
-        for key in ("I", "D", "consensus", "E_server", "E_validator"):
-            worst = max(worst, float(np.abs(e[key] - f[key]).max(initial=0)))
-        steps = int(np.abs(e["bonds"] - f["bonds"]).max(initial=0))
-        worst_bond = max(worst_bond, steps)
-        assert steps <= (epoch if drift else 0), (name, epoch, steps)
-    DIFF[name] = (worst, worst_bond)
-    print(f"{name}: largest |float - exact| = {worst:.3g} on shares, {worst_bond} u16 steps on stored bonds")
-    assert worst <= (5e-6 if drift else FLOAT_BOUND), (name, worst)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", cases.CASES)
+def test_subtensor_epoch_case_at_the_chains_tolerance(case, mode):
+    rows = cases.run_case(case, mode)
+    assert rows
+    for row in rows:
+        assert row["largest_difference"] <= row["tolerance"] and row["passed"], row
+        if mode == "exact":  # exact mode: the chain's own tolerance, never a bound of ours
+            assert row["tolerance_basis"].startswith("chain"), row
 
 
-def _run(stake, weight_seq, mode, resets=(), **params):
-    bonds, outs = None, []
-    for epoch, W in enumerate(weight_seq):
-        if epoch in dict(resets) and bonds is not None:
-            bonds = reset_bonds(bonds, dict(resets)[epoch])
-        out = yuma_chain_epoch(stake, W, bonds, mode=mode, **params)
-        bonds = out["bonds"]
-        outs.append(out)
-    return outs
+def test_float_mode_departs_from_chain_equality_only_where_the_chain_truncates():
+    t = validation_table(modes=("float",), svip=False)
+    bound = t[t["tolerance_basis"].str.startswith("float bound")]
+    where = {(c.split(": ")[1], q) for c, q in zip(bound["case"], bound["quantity"])}
+    assert where == {("test_bonds", "stored bonds (u16), every assert"), ("test_bonds", "printed I, C, D (10 digits)"),
+                     ("test_bonds", "printed emission E, epoch 1 (rao)"), ("test_active_stake", "emission (rao)"),
+                     ("test_10_graph", "emission (rao)")}
+    # The difference is real (float mode gives the real value, the chain a truncation below it), and small.
+    measured = {f"{c.split(': ')[1]} / {q}": d
+                for c, q, d in zip(bound["case"], bound["quantity"], bound["largest_difference"])}
+    assert measured["test_10_graph / emission (rao)"] == 1  # 100,000,000 against the chain's 99,999,999
+    assert measured["test_bonds / printed emission E, epoch 1 (rao)"] == 2  # 50,000,000 against 49,999,998
+    assert measured["test_active_stake / emission (rao)"] == 1  # 275,000,000 against 274,999,999
+    assert measured["test_bonds / stored bonds (u16), every assert"] == 1
+    assert 1e-6 < measured["test_bonds / printed I, C, D (10 digits)"] <= cases.FLOAT_DRIFT_BOUND
 
 
-def _yuma3_case(name, stake, weight_seq, targets_bonds, targets_dividends, checked=None, resets=()):
-    both = {}
-    for mode in MODES:
-        outs = _run(stake, weight_seq, mode, resets=resets, **YUMA3)
-        both[mode] = outs
-        epochs = range(len(weight_seq)) if checked is None else checked
-        for k, epoch in enumerate(epochs):
-            out = outs[epoch]
-            np.testing.assert_allclose(out["dividends_u16"] / MAX, targets_dividends[k][:len(stake)], rtol=0,
-                                       atol=EPS, err_msg=f"{name} {mode} epoch {epoch} dividends")
-            servers = len(targets_bonds[k][0]) if name != "liquid_alpha_disabled" else 2
-            stored = out["bonds"] / MAX  # get_bonds_fixed_proportion: the stored u16 over 65535
-            np.testing.assert_allclose(stored, np.asarray(targets_bonds[k])[:, -servers:], rtol=0, atol=EPS,
-                                       err_msg=f"{name} {mode} epoch {epoch} bonds")
-    _record(name, both["exact"], both["float"])
+def test_original_yuma_bonds_drift_on_the_chain_and_not_in_float_mode():
+    # test_bonds' own log: server 1's bond of validator 1 is stored 12603 after epoch 3 and, unchanged in real
+    # arithmetic, logged 12602, 12601, 12600, 12599 at the start of epochs 5-8 (the chain's truncations). Exact mode
+    # drifts with the chain; float mode keeps the real value, within one u16 step per epoch of the chain.
+    stored = {m: [int(o["bonds"][0, 0]) for o in cases._sequence([1, 2, 3, 4], cases.test_bonds_weights(), m,
+                                                                 variant="original")][2:7] for m in MODES}
+    assert stored["exact"] == [12603, 12602, 12601, 12600, 12599]
+    assert stored["float"] == [12603, 12602, 12602, 12602, 12602]
 
 
-A1, B1, C1 = [MAX, 0], [0, MAX], None  # all weight on server 1 / server 2
+def test_float_mode_within_2e_9_of_exact_mode_in_the_yuma3_scenarios():
+    for name, data in cases.YUMA3_SCENARIOS.items():
+        weights = [weights_to_u16(np.array(W, dtype=float)) for W in data["weights"]]
+        params = {**YUMA3, **data.get("params", {})}
+        exact, flt = (cases._sequence(data["stake"], weights, m, data.get("resets", ()), **params) for m in MODES)
+        for e, f in zip(exact, flt):
+            for key in ("I", "D", "consensus", "E_server", "E_validator"):
+                assert np.abs(e[key] - f[key]).max() <= cases.FLOAT_SHARE_BOUND, (name, key)
+            assert (e["bonds"] == f["bonds"]).all(), name  # 0 u16 steps on stored bonds
 
 
-def test_yuma3_kappa_moves_first():
-    seq = [[A1] * 3, [B1, A1, A1], [B1, B1, A1], [B1] * 3, [B1] * 3, [B1] * 3]
-    bonds = [[[0.1013, 0], [0.1013, 0], [0.1013, 0]], [[0.0908, 0.1013], [0.3697, 0], [0.3697, 0]],
-             [[0.0815, 0.1924], [0.3170, 0.1013], [0.5580, 0]], [[0.0731, 0.2742], [0.2765, 0.1924], [0.4306, 0.1013]],
-             [[0.0656, 0.3478], [0.2435, 0.2742], [0.3589, 0.1924]],
-             [[0.0588, 0.4139], [0.2157, 0.3478], [0.3089, 0.2742]]]
-    divs = [[0.8, 0.1, 0.1], [1.0, 0, 0], [0.9382, 0.0618, 0], [0.8819, 0.0773, 0.0407], [0.8564, 0.0844, 0.0592],
-            [0.8418, 0.0884, 0.0697]]
-    _yuma3_case("kappa_moves_first", [8, 1, 1], seq, bonds, divs)
+def test_validation_table_rows_sources_and_errors():
+    t = validation_table()
+    assert t["passed"].all()
+    assert set(t["mode"]) == {"exact", "float"} and set(t["variant"]) >= {"original", "yuma3"}
+    chain = t[t["sources_key"] == "subtensor-epoch"]
+    assert (chain["commit"] == cases.COMMIT).all()
+    assert {c.split(": ")[1] for c in chain["case"]} == set(cases.CASES)
+    assert len(chain) == 2 * sum(len(cases.run_case(c, "exact")) for c in cases.CASES)
+    svip = t[t["sources_key"] == "og-svip-module"]
+    assert len(svip) == 1 and 0 < svip["largest_difference"].iloc[0] <= svip["tolerance"].iloc[0]
+    from pathlib import Path
+
+    sources = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text()
+    assert all(f"`{k}`" in sources for k in set(t["sources_key"]))
+    with pytest.raises(ConfigError, match=r"validation_table cases \['test_nothing'\] are not among subtensor's"):
+        validation_table(cases=["test_nothing"])
+    with pytest.raises(ConfigError, match=r"validation_table modes must be 'exact' and/or 'float'"):
+        validation_table(modes=("double",))
 
 
-def test_yuma3_kappa_moves_second():
-    seq = [[A1] * 3, [A1, B1, A1], [B1, B1, A1], [B1] * 3, [B1] * 3, [B1] * 3]
-    bonds = [[[0.1013, 0], [0.1013, 0], [0.1013, 0]], [[0.1924, 0], [0.0908, 0.2987], [0.1924, 0]],
-             [[0.1715, 0.1013], [0.0815, 0.3697], [0.4336, 0]], [[0.1531, 0.1924], [0.0731, 0.4336], [0.3608, 0.1013]],
-             [[0.1369, 0.2742], [0.0656, 0.4910], [0.3103, 0.1924]],
-             [[0.1225, 0.3478], [0.0588, 0.5426], [0.2712, 0.2742]]]
-    divs = [[0.8, 0.1, 0.1], [0.8446, 0.0498, 0.1056], [0.6868, 0.3132, 0], [0.7421, 0.2090, 0.0489],
-            [0.7625, 0.1706, 0.0669], [0.7730, 0.1508, 0.0762]]
-    _yuma3_case("kappa_moves_second", [8, 1, 1], seq, bonds, divs)
+def test_svip_block_reference_tells_schedules_apart():
+    from fairshare.economics import svip_emission
+    from fairshare.presets.validation import svip_block_reference
 
-
-def test_yuma3_kappa_moves_last():
-    seq = [[A1] * 3, [A1, B1, A1], [A1, B1, B1], [B1] * 3, [B1] * 3, [B1] * 3]
-    bonds = [[[0.1013, 0], [0.1013, 0], [0.1013, 0]], [[0.1924, 0], [0.0908, 0.2987], [0.1924, 0]],
-             [[0.2742, 0], [0.0815, 0.5081], [0.1715, 0.2987]], [[0.2416, 0.1013], [0.0731, 0.5580], [0.1531, 0.3697]],
-             [[0.2141, 0.1924], [0.0656, 0.6028], [0.1369, 0.4336]],
-             [[0.1903, 0.2742], [0.0588, 0.6430], [0.1225, 0.4910]]]
-    divs = [[0.8, 0.1, 0.1], [0.8446, 0.0498, 0.1056], [0.8966, 0.0333, 0.0701], [0.4663, 0.3210, 0.2127],
-            [0.5976, 0.2340, 0.1683], [0.6592, 0.1932, 0.1475]]
-    _yuma3_case("kappa_moves_last", [8, 1, 1], seq, bonds, divs)
-
-
-def test_yuma3_one_epoch_switch():
-    seq = [[A1] * 3, [A1] * 3, [A1, A1, B1], [A1] * 3, [A1] * 3, [A1] * 3]
-    bonds = [[[0.1013, 0]] * 3, [[0.1924, 0]] * 3, [[0.2742, 0], [0.2742, 0], [0.1715, 0.2987]],
-             [[0.3478, 0], [0.3478, 0], [0.2554, 0.2618]], [[0.4139, 0], [0.4139, 0], [0.3309, 0.2312]],
-             [[0.4733, 0], [0.4733, 0], [0.3987, 0.2051]]]
-    divs = [[0.33, 0.33, 0.34], [0.33, 0.33, 0.34], [0.3782, 0.3782, 0.2436], [0.3628, 0.3628, 0.2745],
-            [0.3541, 0.3541, 0.2917], [0.3487, 0.3487, 0.3026]]
-    _yuma3_case("one_epoch_switch", [33, 33, 34], seq, bonds, divs)
-
-
-def test_yuma3_liquid_alpha_disabled():
-    seq = [[A1] * 3, [A1] * 3, [A1, A1, B1], [A1] * 3, [A1] * 3, [A1] * 3]
-    # The chain's targets have three columns, the servers in the last two (the first is always 0).
-    bonds = [[[0, 0.0250, 0]] * 3, [[0, 0.0494, 0]] * 3, [[0, 0.0731, 0], [0, 0.0731, 0], [0, 0.0481, 0.0250]],
-             [[0, 0.0963, 0], [0, 0.0963, 0], [0, 0.0719, 0.0244]],
-             [[0, 0.1189, 0], [0, 0.1189, 0], [0, 0.0951, 0.0238]],
-             [[0, 0.1409, 0], [0, 0.1409, 0], [0, 0.1178, 0.0232]]]
-    divs = [[0.33, 0.33, 0.34], [0.33, 0.33, 0.34], [0.3734, 0.3734, 0.2532], [0.3611, 0.3611, 0.2779],
-            [0.3541, 0.3541, 0.2919], [0.3495, 0.3495, 0.3009]]
-    both = {}
-    for mode in MODES:
-        outs = _run([33, 33, 34], seq, mode, **{**YUMA3, "liquid_alpha": False})
-        both[mode] = outs
-        for epoch, out in enumerate(outs):
-            np.testing.assert_allclose(out["dividends_u16"] / MAX, divs[epoch], rtol=0, atol=EPS)
-            np.testing.assert_allclose(out["bonds"] / MAX, np.asarray(bonds[epoch])[:, 1:], rtol=0, atol=EPS)
-    _record("liquid_alpha_disabled", both["exact"], both["float"])
-
-
-def test_yuma3_stable_miner():
-    h = MAX // 2
-    a, b = [h, 0, h], [0, h, h]
-    seq = [[a] * 3, [a, b, a], [b, b, a], [b] * 3, [b] * 3, [b] * 3]
-    bonds = [[[0.0507, 0, 0.0507]] * 3, [[0.0962, 0, 0.0962], [0.0455, 0.1, 0.0962], [0.0962, 0, 0.0962]],
-             [[0.0863, 0.0507, 0.1371], [0.0408, 0.1405, 0.1371], [0.1770, 0, 0.1371]],
-             [[0.0774, 0.0962, 0.1739], [0.0367, 0.1770, 0.1739], [0.1579, 0.0507, 0.1739]],
-             [[0.0694, 0.1371, 0.2069], [0.0329, 0.2097, 0.2069], [0.1411, 0.0962, 0.2069]],
-             [[0.0623, 0.1739, 0.2366], [0.0296, 0.2391, 0.2366], [0.1263, 0.1371, 0.2366]]]
-    divs = [[0.8, 0.1, 0.1], [0.8226, 0.0745, 0.1028], [0.7750, 0.1685, 0.0565], [0.7864, 0.1372, 0.0764],
-            [0.7912, 0.1241, 0.0847], [0.7937, 0.1173, 0.0890]]
-    # set_weights stores each row max-upscaled: (32767, 0, 32767) becomes (65535, 0, 65535).
-    seq = [weights_to_u16(np.array(s, dtype=float)) for s in seq]
-    _yuma3_case("stable_miner", [8, 1, 1], seq, bonds, divs)
-
-
-def test_yuma3_bonds_reset():
-    seq = [[A1] * 3, [A1, B1, B1]] + [[B1] * 3] * 19 + [[B1, A1, A1]] + [[A1] * 3] * 19
-    checked = [0, 1, 2, 19, 20, 21, 40]
-    divs = [[0.8, 0.1, 0.1], [0.8944, 0.0528, 0.0528], [0.5230, 0.2385, 0.2385], [0.7919, 0.1040, 0.1040],
-            [0.7928, 0.1036, 0.1036], [0.8467, 0.0766, 0.0766], [0.7928, 0.1036, 0.1036]]
-    bonds = [[[0.1013, 0]] * 3, [[0.1924, 0], [0.0908, 0.2987], [0.0908, 0.2987]],
-             [[0.1715, 0.1013], [0.0815, 0.3697], [0.0815, 0.3697]],
-             [[0.0269, 0.8539], [0.0131, 0.8975], [0.0131, 0.8975]], [[0, 0.8687], [0, 0.9079], [0, 0.9079]],
-             [[0, 0.8820], [0.2987, 0.6386], [0.2987, 0.6386]], [[0.8687, 0.0578], [0.9079, 0.0523], [0.9079, 0.0523]]]
-    # Epoch 20: after the weights are set, do_reset_bonds for uid 3 (server 1, column 0), then the epoch.
-    _yuma3_case("bonds_reset", [8, 1, 1], seq, bonds, divs, checked=checked, resets=[(20, 0)])
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Original Yuma: exact u16 and rao asserts
-
-
-def _test_bonds_sequence(mode):
-    """test_bonds: validators 1-4 (stake 1-4) weight servers 1-4 with (16383, 32767, 49149, 65535)."""
-    w = [MAX // 4, MAX // 2, (MAX // 4) * 3, MAX]
-    base = np.tile(w, (4, 1))
-    seq = [base.copy()]
-    for silent in (1, 2, 3):  # validators 1..silent set only a self-weight, masked by the diagonal
-        W = base.copy()
-        W[:silent] = 0
-        seq.append(W)
-    W = base.copy()
-    W[:2] = 0
-    W[2] = [0, 0, 0, MAX]  # validator 3 -> server 4 only
-    seq += [W] * 4
-    return _run([1, 2, 3, 4], seq, mode, variant="original")
-
-
-def test_original_yuma_test_bonds_u16_exactly():
-    expected = [(0, [16383, 32767, 49151, 65535]), (0, [14582, 32767, 49151, 65535]),
-                (0, [12603, 28321, 49151, 65535]), (3, [12602, 28320, 49150, 65535]),
-                (3, [10951, 24609, 49150, 65535]), (3, [9559, 21482, 49150, 65535]),
-                (3, [8376, 18824, 49150, 65535])]
-    exact = _test_bonds_sequence("exact")
-    for (col, bonds), out in zip(expected, exact):
-        assert out["bonds"][:, col].tolist() == bonds
-    # The printed intermediates of the first epoch, to the 10 digits the chain prints.
-    np.testing.assert_allclose(exact[0]["I"], [0.0999975582, 0.2000012207, 0.2999926752, 0.4000085455], atol=1e-10)
-    np.testing.assert_allclose(exact[0]["consensus"], [0.0999975584, 0.2000012207, 0.2999926754, 0.400008545],
-                               atol=1e-10)
-    np.testing.assert_allclose(exact[4]["D"], [0.0728874663, 0.1637972582, 0.3271309866, 0.4361842885], atol=1e-10)
-    np.testing.assert_allclose(exact[7]["D"], [0.053130352, 0.1194037423, 0.3546237142, 0.472842191], atol=1e-10)
-    flt = _test_bonds_sequence("float")
-    for (col, bonds), out in zip(expected, flt):
-        assert np.abs(out["bonds"][:, col] - bonds).max() <= 1  # float mode: within one u16 step
-    _record("test_bonds", exact, flt, drift=True)
-
-
-def test_original_yuma_emission_in_rao():
-    out = yuma_chain_epoch([1, 2, 3, 4], np.tile([MAX // 4, MAX // 2, (MAX // 4) * 3, MAX], (4, 1)), variant="original",
-                           mode="exact", emission=1_000_000_000)
-    # E: [49999998, 99999999, 150000000, 200000001, 49998779, 100000610, 149996337, 200004272]
-    assert out["validator_emission"].tolist() == [49999998, 99999999, 150000000, 200000001]
-    assert out["server_emission"].tolist() == [49998779, 100000610, 149996337, 200004272]
-
-
-def test_active_stake():
-    # n = 4 uids with stake 1 each; uids 0, 1 weight uids 2, 3 with u16::MAX / 2 (stored max-upscaled).
-    W = np.zeros((4, 4), dtype=np.int64)
-    W[:2, 2:] = MAX
-    both = {}
-    for mode in MODES:
-        first = yuma_chain_epoch([1, 1, 1, 1], W, variant="original", mode=mode, max_validators=4,
-                                 emission=1_000_000_000)
-        assert first["dividends_u16"][:2].tolist() == [32767, 32767]
-        assert first["bonds"][:2].tolist() == [[0, 0, MAX, MAX]] * 2
-        # Block 5002: only uid 0 set weights within the activity cutoff.
-        second = yuma_chain_epoch([1, 1, 1, 1], W, first["bonds"], variant="original", mode=mode, max_validators=4,
-                                  active=[True, False, False, False], emission=1_000_000_000)
-        assert second["dividends_u16"][:2].tolist() == [36044, 29490]
-        assert second["bonds"][0, 2:].tolist() == [MAX, MAX] and second["bonds"][1, 2:].tolist() == [53619, 53619]
-        both[mode] = [first, second]
-    exact = both["exact"]
-    assert exact[0]["validator_emission"][:2].tolist() == [250000000, 250000000]
-    assert exact[0]["server_emission"][2:].tolist() == [250000000, 250000000]
-    assert exact[1]["validator_emission"][:2].tolist() == [274999999, 224999999]
-    _record("active_stake", both["exact"], both["float"], drift=True)
-
-
-def test_10_graph_all_self_weights():
-    # 10 uids, stake 1 each, every uid weights only itself: all masked, emission to validators by stake.
-    out = yuma_chain_epoch([1] * 10, np.zeros((10, 10), dtype=np.int64), variant="original", mode="exact",
-                           emission=1_000_000_000)
-    assert out["dividends_u16"].tolist() == [0] * 10 and out["incentive_u16"].tolist() == [0] * 10
-    assert out["validator_emission"].tolist() == [99999999] * 10
-
-
-def test_zero_weights():
-    # uid 0 (stake 1) validates, uid 1 serves. Epochs 0-2: no weights survive the masks (none set; a server's
-    # self-weight, masked by the diagonal; weights set before uid 1 re-registered, masked as outdated), so the whole
-    # emission goes to the validator by active stake. Epoch 3: uid 0 weights uid 1 and the emission splits in half.
-    none = np.zeros((2, 2), dtype=np.int64)
-    valid = np.array([[0, MAX], [0, 0]])
-    for mode in MODES:
-        for W in (none, none, none):
-            out = yuma_chain_epoch([1, 0], W, variant="original", mode=mode, emission=1_000_000_000)
-            assert int(out["validator_emission"][0]) == 1_000_000_000 and int(out["server_emission"][1]) == 0
-        out = yuma_chain_epoch([1, 0], valid, variant="original", mode=mode, emission=1_000_000_000)
-        assert int(out["validator_emission"][0]) == 500_000_000 and int(out["server_emission"][1]) == 500_000_000
-
-
-def test_validator_permits():
-    # Networks of 2, 4, 8 uids with 1, 2, 4 validator slots and a stake threshold equal to the slots; validators
-    # blockwise or interleaved; stake 1 each (assignment 0) or uid + n for validators and uid for servers (1).
-    # First epoch: a validator has a permit exactly when its stake reaches the threshold; no server has one. Then
-    # every server gains 2n stake and the permits move to the servers that reach the threshold.
-    for n, k in ((2, 1), (4, 2), (8, 4)):
-        for interleave in (0, 1):
-            validators = list(range(k)) if interleave == 0 else [u for u in range(n) if u % (n // k) == 0]
-            servers = [u for u in range(n) if u not in validators]
-            for assignment in (0, 1):
-                stake = np.zeros(n, dtype=np.int64)
-                for u in validators:
-                    stake[u] = u + n if assignment else 1
-                for u in servers:
-                    stake[u] = u if assignment else 0
-                W = np.zeros((n, n), dtype=np.int64)
-                first = yuma_chain_epoch(stake, W, variant="original", max_validators=k, stake_threshold=k)
-                assert [bool(first["validator_permit"][u]) for u in validators] == [bool(stake[u] >= k)
-                                                                                   for u in validators]
-                assert not first["validator_permit"][servers].any()
-                stake[servers] += 2 * n
-                second = yuma_chain_epoch(stake, W, variant="original", max_validators=k, stake_threshold=k)
-                assert not second["validator_permit"][validators].any()
-                assert [bool(second["validator_permit"][u]) for u in servers] == [bool(stake[u] >= k)
-                                                                                  for u in servers]
-
-
-def test_512_graph():
-    # 64 validators (stake 328_125_000_000_000 each) weight 448 servers equally (u16::MAX / 512 each, stored
-    # max-upscaled); 3 epochs (the first of the test is the setup epoch with no weights).
-    V, servers = 64, 448
-    W = np.full((V, servers), MAX, dtype=np.int64)
-    stake = [328_125_000_000_000] * V
-    bonds = yuma_chain_epoch(stake, np.zeros((V, servers), dtype=np.int64), variant="original",
-                             bonds_penalty=MAX)["bonds"]
-    for _ in range(3):
-        out = yuma_chain_epoch(stake, W, bonds, variant="original", mode="exact", emission=1_000_000_000)
-        bonds = out["bonds"]
-    assert set(out["dividends_u16"].tolist()) == {1023}
-    assert set(out["incentive_u16"].tolist()) == {146}
-    assert set(out["validator_emission"].tolist()) == {7812500}
-    assert set(out["server_emission"].tolist()) == {1116071}
-    assert (bonds == MAX).all()
-
-
-def test_liquid_alpha_equal_values_against_itself():
-    # Liquid alpha with alpha_low == alpha_high == u16::MAX / 10 equals the fixed EMA with moving average 900_000.
-    W = np.array([[0, 0.1, 0, 0], [0.2, 0.4, 0, 0.3], [0.1, 0, 0.4, 0.5]])
-    u16 = weights_to_u16(W)
-    for mode in MODES:
-        prev = yuma_chain_epoch([1, 2, 3], u16, variant="yuma3", mode=mode, bonds_penalty=0)["bonds"]
-        on = yuma_chain_epoch([1, 2, 3], u16, prev, variant="yuma3", mode=mode, liquid_alpha=True,
-                              alpha_low=MAX // 10, alpha_high=MAX // 10)
-        off = yuma_chain_epoch([1, 2, 3], u16, prev, variant="yuma3", mode=mode)
-        np.testing.assert_allclose(on["ema_bonds"], off["ema_bonds"], atol=EPS)
+    closed = svip_emission(2, activation_epoch=0, half_life_days=365.25)
+    # The per-block sum differs from the closed form by about lambda x block time / 2 (1.1e-8 per second here).
+    assert svip_block_reference(1, half_life_days=365.25) == pytest.approx(closed[1], rel=2e-8)
+    assert svip_block_reference(1, block_seconds=60, half_life_days=365.25) == pytest.approx(closed[1], rel=1e-6)
+    assert svip_block_reference(1, block_seconds=60, half_life_days=365.25) != pytest.approx(closed[1], rel=1e-7)
+    assert abs(svip_block_reference(1) / closed[1] - 1) > 0.5  # the 15-year schedule is another schedule
+    with pytest.raises(ConfigError, match=r"svip_block_reference needs a day >= 0 and a block time dividing 86,400"):
+        svip_block_reference(0, block_seconds=7)
 
 
 def test_weights_set_matters_only_for_liquid_alpha_yuma3():
@@ -343,6 +136,69 @@ def test_yuma_chain_errors():
         yuma_chain_epoch([1], [[1]], kappa=0.5)
     with pytest.raises(FormulaError, match=r"reset_bonds needs a \(V, M\) bonds array and a miner column"):
         reset_bonds(np.zeros((2, 2)), 5)
+
+
+def _bonds_reset_rule_inputs():
+    import pandas as pd
+
+    import fairshare as fs
+    from tests.builders import market_frame, nodes_frame
+
+    data = cases.YUMA3_SCENARIOS["test_yuma_3_bonds_reset"]
+    n = len(data["weights"])
+    tasks = pd.DataFrame({"epoch": np.arange(n), "node_id": "n0", "model": "llama-3.1-8b", "requests": 1,
+                          "input_tokens": 100.0, "output_tokens": 10.0, "busy_seconds": 1.0,
+                          "verification": "vanilla", "fee_usd": 0.0})
+    f = fs.aggregate(fs.History.from_frames(nodes_frame(2), tasks, market_frame(n)))
+    rows = [(e, f"v{i}", f"n{j}", float(data["weights"][e][i][j]))
+            for e in range(n) for i in range(3) for j in range(2)]
+    weights = pd.DataFrame(rows, columns=["epoch", "validator", "node_id", "weight"])
+    stake = pd.Series(data["stake"], index=["v0", "v1", "v2"])
+    resets = pd.DataFrame({"epoch": [e for e, _ in data["resets"]], "node_id": [f"n{j}" for _, j in data["resets"]]})
+    return data, f, weights, stake, resets
+
+
+def test_yuma_rule_bond_resets_reproduce_test_yuma_3_bonds_reset():
+    from fairshare.presets import YumaConsensus
+
+    data, f, weights, stake, resets = _bonds_reset_rule_inputs()
+    # The scenario's parameters in the rule's units: kappa 0.5 -> 32767, alpha 0.025 -> moving average 975_000.
+    common = dict(weights=weights, validator_stake=stake, variant="yuma3", liquid_alpha=True, kappa=0.5,
+                  alpha=0.025, bonds_penalty=0.0, alpha_low=6553, alpha_high=19660, owner_share=0.0)
+    u16 = [weights_to_u16(np.array(W, dtype=float)) for W in data["weights"]]
+    for mode in MODES:
+        rule = YumaConsensus(mode=mode, bond_resets=resets, **common)
+        paid = rule.validator_rewards(f).to_numpy() / f.emission_tokens[:, None]
+        # The rule runs the chain's epoch with do_reset_bonds at epoch 20, exactly as the case does.
+        chain = cases._sequence(data["stake"], u16, mode, data["resets"], **YUMA3)
+        np.testing.assert_allclose(paid, np.array([o["E_validator"] for o in chain]), rtol=1e-12, atol=0)
+        D = 2 * paid[data["checked"]]  # dividends: half the emission goes to validators
+        assert np.abs(D - np.array(data["dividends"])).max() <= EPS  # the chain's tolerance
+        # The reset is what makes it agree to the targets' own precision (4 digits, 5e-5, plus a u16 step).
+        assert np.abs(D - np.array(data["dividends"])).max() <= 5e-5 + 1 / MAX
+        kept = YumaConsensus(mode=mode, **common).validator_rewards(f).to_numpy() / f.emission_tokens[:, None]
+        assert np.abs(2 * kept[data["checked"]] - np.array(data["dividends"])).max() > 3e-4
+    docs = dict(weights=weights, validator_stake=stake, owner_share=0.0)
+    with_reset = YumaConsensus(bond_resets=resets, **docs).validator_rewards(f).to_numpy()
+    without = YumaConsensus(**docs).validator_rewards(f).to_numpy()
+    assert (with_reset[:20] == without[:20]).all()
+    assert np.abs(with_reset[20:] - without[20:]).max() > 1e-3 * without.max()
+
+
+def test_yuma_rule_bond_resets_errors():
+    import pandas as pd
+
+    from fairshare.presets import YumaConsensus
+
+    _, f, weights, stake, _ = _bonds_reset_rule_inputs()
+    with pytest.raises(FormulaError, match=r"bond_resets must be a DataFrame with columns epoch and node_id"):
+        YumaConsensus(bond_resets={20: "n0"})
+    with pytest.raises(FormulaError, match=r"bond_resets epoch must hold whole epoch numbers; rows \[0\]"):
+        YumaConsensus(bond_resets=pd.DataFrame({"epoch": [2.5], "node_id": ["n0"]}))
+    rule = YumaConsensus(weights=weights, validator_stake=stake, bond_resets=pd.DataFrame({"epoch": [3, 99],
+                                                                                           "node_id": ["n7", "n0"]}))
+    with pytest.raises(FormulaError, match=r"bond_resets names nodes \['n7'\] or epochs \[99\] that are not in"):
+        rule(f)
 
 
 def test_real_subnet_15_snapshot_through_both_variants():
@@ -410,6 +266,33 @@ def test_collusive_weighting_pays_only_with_a_kappa_majority():
         assert all_in.value_after == 0 and all_in.net_gain == 0
         big = CollusiveWeighting(0, 2, share=0.5).score(_STAKE, seq, mode="exact", **p)
         assert big.net_gain > 1.7, name  # 73% of stake sets the consensus: the coalition gains
+
+
+def test_score_validator_attacks_tables_both_attacks_for_each_yuma_variant():
+    from fairshare.attacks import CollusiveWeighting, WeightCopying, score_validator_attacks
+
+    cost = 0.01
+    t = score_validator_attacks(_STAKE, _SEQ, validator=3, miner=1, evaluation_cost=cost, share=0.3,
+                                liquid_alpha=True, bonds_penalty=0)
+    assert t[["attack", "variant"]].values.tolist() == [["weight_copying", "original"],
+                                                        ["collusive_weighting", "original"],
+                                                        ["weight_copying", "yuma3"], ["collusive_weighting", "yuma3"]]
+    for name in ("original", "yuma3"):
+        params = dict(variant=name, mode="exact", liquid_alpha=True, bonds_penalty=0)
+        copy = WeightCopying(3, evaluation_cost=cost).score(_STAKE, _SEQ, **params)
+        collude = CollusiveWeighting(3, 1, share=0.3).score(_STAKE, _SEQ, **params)
+        rows = t[t["variant"] == name].set_index("attack")
+        assert rows.loc["weight_copying", "net_gain"] == copy.net_gain
+        assert rows.loc["weight_copying", "gross_gain"] == copy.value_after / copy.value_before
+        assert rows.loc["weight_copying", "cost"] == pytest.approx(-cost * len(_SEQ))  # the copier saves it
+        assert rows.loc["collusive_weighting", "net_gain"] == collude.net_gain
+        assert rows.loc["collusive_weighting", "cost"] == 0
+    # The documented figures (docs/attacks.md): copying one epoch late nets 0.552 (original), 0.780 (Yuma3).
+    free = score_validator_attacks(_STAKE, _SEQ, validator=3, miner=1, variant="yuma3", liquid_alpha=True,
+                                   bonds_penalty=0)
+    assert free.set_index("attack").loc["weight_copying", "net_gain"] == pytest.approx(0.780, abs=1e-3)
+    with pytest.raises(ConfigError, match=r"score_validator_attacks variant must be among \('original', 'yuma3'\)"):
+        score_validator_attacks(_STAKE, _SEQ, validator=3, miner=1, variant="yuma2")
 
 
 @st.composite

@@ -21,7 +21,8 @@ module                 contents
 ``bounds``             the optimiser's "no attack pays" rows: per epoch, what a unit weight pays
                        per unit of each attack against what the unit costs
 ``validators``         attacks on validator-scored rules (Yuma): :class:`WeightCopying`,
-                       :class:`CollusiveWeighting`, replayed through the chain's epoch
+                       :class:`CollusiveWeighting`, replayed through the chain's epoch;
+                       :func:`score_validator_attacks` (both, per Yuma variant, as a table)
 =====================  ==========================================================================
 """
 
@@ -32,11 +33,17 @@ from .library import NAMES, Attack, CustomAttack, Effect, Replay
 from .purchases import FakeWork, ModelMisreport, SelfPaidFees, TinyRequests, standard_attacks
 from .score import FAMILIES, LinearAttacks, attack_columns, replay_gain, replay_table, theta_of
 from .target import Target, attacker_sample
-from .validators import VALIDATOR_ATTACKS, CollusiveWeighting, ValidatorAttackResult, WeightCopying
+from .validators import (
+    VALIDATOR_ATTACKS,
+    CollusiveWeighting,
+    ValidatorAttackResult,
+    WeightCopying,
+    score_validator_attacks,
+)
 
 __all__ = ["AttackCosts", "CAPACITY_PROOFS", "DEFAULT_SPLIT_K", "Attack", "CustomAttack", "Effect", "FakeWork",
            "IdleKey", "Merge", "ModelMisreport", "Replay", "SelfPaidFees", "Split", "StakeTiming", "TinyRequests",
            "standard_attacks", "split_keys", "merge_keys", "NAMES", "FAMILIES", "LinearAttacks", "attack_columns",
            "replay_gain", "replay_table",
            "theta_of", "Target", "attacker_sample", "AttackRows", "attack_rows", "WeightCopying",
-           "CollusiveWeighting", "ValidatorAttackResult", "VALIDATOR_ATTACKS"]
+           "CollusiveWeighting", "ValidatorAttackResult", "VALIDATOR_ATTACKS", "score_validator_attacks"]

@@ -21,11 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..errors import ConfigError
-from ..presets.yuma_chain import U16_MAX, yuma_chain_epoch
+from ..presets.yuma_chain import U16_MAX, YUMA_VARIANTS, yuma_chain_epoch
 
-__all__ = ["WeightCopying", "CollusiveWeighting", "ValidatorAttackResult", "VALIDATOR_ATTACKS"]
+__all__ = ["WeightCopying", "CollusiveWeighting", "ValidatorAttackResult", "VALIDATOR_ATTACKS",
+           "score_validator_attacks"]
 
 #: The validator attacks of this module, by scoreboard name (``net_gain_<name>``).
 VALIDATOR_ATTACKS = ("weight_copying", "collusive_weighting")
@@ -200,3 +202,69 @@ class CollusiveWeighting:
         before, after = coalition(honest), coalition(after_outs)
         return ValidatorAttackResult("collusive_weighting", float(before.sum()), float(after.sum()), 0.0, 0.0,
                                      before, after)
+
+
+def score_validator_attacks(stake, weights_seq, *, validator: int, miner: int, variant=YUMA_VARIANTS,
+                            mode: str = "exact", lag: int = 1, share: float = 1.0, evaluation_cost: float = 0.0,
+                            **params) -> pd.DataFrame:
+    """Both validator attacks on a Yuma setting, one row per attack and variant.
+
+    Replays :class:`WeightCopying` (``validator`` copies the consensus published ``lag`` epochs earlier) and
+    :class:`CollusiveWeighting` (``validator`` moves ``share`` of its weight to ``miner``) through
+    :func:`~fairshare.presets.yuma_chain_epoch` in each variant.
+
+    Parameters
+    ----------
+    stake : array_like, shape (V,)
+        Validators' stake (base units; whole numbers in exact mode).
+    weights_seq : sequence of array_like, each (V, M)
+        Honest u16 weights per epoch (row ``validator`` holds its own honest evaluation).
+    validator : int
+        Row of the attacking validator.
+    miner : int
+        Column of the miner the validator runs or colludes with.
+    variant : str or sequence of str, default both
+        ``"original"`` and/or ``"yuma3"``.
+    mode : {"exact", "float"}
+        As in :func:`~fairshare.presets.yuma_chain_epoch`.
+    lag, evaluation_cost : as in :class:`WeightCopying`
+    share : as in :class:`CollusiveWeighting`
+    **params
+        Passed to :func:`~fairshare.presets.yuma_chain_epoch` for every variant (``kappa``, ``bonds_penalty``,
+        ``liquid_alpha``, which only Yuma3 uses, ...).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``attack``, ``variant``, ``mode``, ``attacker`` (who, in words), ``value_before``,
+        ``value_after`` (the attacker's summed emission shares), ``gross_gain`` (``value_after / value_before``),
+        ``cost`` (``cost_after - cost_before`` in the same unit; negative where the attack saves a cost) and
+        ``net_gain`` (DESIGN.md's: above 1 the attack pays).
+
+    Examples
+    --------
+    >>> seq = [[[65535, 0]] * 3] * 4
+    >>> t = score_validator_attacks([8, 1, 1], seq, validator=2, miner=1)
+    >>> t[["attack", "variant"]].values.tolist()
+    [['weight_copying', 'original'], ['collusive_weighting', 'original'], ['weight_copying', 'yuma3'], \
+['collusive_weighting', 'yuma3']]
+    """
+    variants = (variant,) if isinstance(variant, str) else tuple(variant)
+    bad = [v for v in variants if v not in YUMA_VARIANTS]
+    if not variants or bad:
+        raise ConfigError(f"score_validator_attacks variant must be among {YUMA_VARIANTS}, got {variant!r}.")
+    attacks = (WeightCopying(validator, lag=lag, evaluation_cost=evaluation_cost),
+               CollusiveWeighting(validator, miner, share=share))
+    rows = []
+    for name in variants:
+        for attack in attacks:
+            r = attack.score(stake, weights_seq, variant=name, mode=mode, **params)
+            who = (f"validator {validator} copying the consensus of {lag} epoch(s) before" if r.attack ==
+                   "weight_copying" else f"validator {validator} with {share:.0%} of its weight on miner {miner}")
+            gross = r.value_after / r.value_before if r.value_before > 0 else float("inf") if r.value_after > 0 \
+                else 1.0
+            rows.append(dict(attack=r.attack, variant=name, mode=mode, attacker=who, value_before=r.value_before,
+                             value_after=r.value_after, gross_gain=gross, cost=r.cost_after - r.cost_before,
+                             net_gain=r.net_gain))
+    return pd.DataFrame(rows, columns=["attack", "variant", "mode", "attacker", "value_before", "value_after",
+                                       "gross_gain", "cost", "net_gain"])

@@ -24,7 +24,9 @@ preset                        rule
 
 Functions beside the rules: :func:`yuma_chain_epoch` (subtensor's epoch, original Yuma or Yuma3,
 exact I32F32 or float; :func:`reset_bonds`, :func:`weights_to_u16`), :func:`spec_multiplier` and
-:func:`rnp019_rewards` (RNP-019), :func:`gonka_epoch_reward`, :func:`svip_validator_rewards`.
+:func:`rnp019_rewards` (RNP-019), :func:`gonka_epoch_reward`, :func:`svip_validator_rewards`;
+:func:`validation_table` (the Yuma models against subtensor's own epoch tests and the SVIP schedule against the
+module's per-block formula, one row per check).
 """
 
 from .atomone import AtomOneNakamotoBonus, adjust_eta
@@ -35,6 +37,7 @@ from .livepeer import LivepeerStake, selection_probability
 from .opengradient import OpenGradientStaking, vault_cap
 from .render import RenderAvailability, RenderComputeRewards, rnp019_rewards, spec_multiplier, wallet_decay
 from .svip import svip_validator_rewards
+from .validation import validation_table
 from .yuma import YumaConsensus, stake_weighted_median, yuma_epoch
 from .yuma_chain import reset_bonds, weights_to_u16, yuma_chain_epoch
 
@@ -47,5 +50,5 @@ __all__ = [
     "AtomOneNakamotoBonus", "adjust_eta",
     "OpenGradientStaking", "vault_cap",
     "RenderComputeRewards", "spec_multiplier", "rnp019_rewards",
-    "GonkaComputeWeighted", "gonka_epoch_reward", "svip_validator_rewards",
+    "GonkaComputeWeighted", "gonka_epoch_reward", "svip_validator_rewards", "validation_table",
 ]

@@ -23,7 +23,7 @@ from ..errors import FormulaError
 from ..formulas import Allocation, Formula
 from ._inputs import as_series, check_unit, node_codes
 from ._yuma_weights import ValidatorWeights
-from .yuma_chain import U16_MAX, YUMA_VARIANTS, weights_to_u16, yuma_chain_epoch
+from .yuma_chain import U16_MAX, YUMA_VARIANTS, reset_bonds, weights_to_u16, yuma_chain_epoch
 
 __all__ = ["stake_weighted_median", "yuma_epoch", "YumaConsensus"]
 
@@ -70,7 +70,9 @@ def yuma_epoch(S, W, bonds_prev=None, *, kappa: float = 0.5, alpha: float = 0.1,
 
     Not modelled here: Yuma3, liquid alpha, u16 bond storage and the chain's fixed-point arithmetic; for
     those use :func:`~fairshare.presets.yuma_chain.yuma_chain_epoch` (validated against subtensor's
-    epoch tests).
+    epoch tests). A bond reset (subtensor ``do_reset_bonds``) is
+    :func:`~fairshare.presets.yuma_chain.reset_bonds` applied to ``bonds_prev``; over a sequence of epochs,
+    :class:`YumaConsensus` takes a schedule of them (``bond_resets``).
 
     Parameters
     ----------
@@ -193,6 +195,12 @@ class YumaConsensus(Formula):
         Chain mode with ``variant="yuma3"`` only: the per-bond EMA rate of ``LiquidAlphaOn``.
     alpha_low, alpha_high : int
         Liquid alpha's bounds as u16 (the chain's defaults 45875 and 58982: 0.7 and 0.9).
+    bond_resets : DataFrame or None
+        Bond resets, columns ``epoch`` and ``node_id``: at the start of that epoch (after the epoch's weights are
+        set) every validator's bond on that node is set to 0, as subtensor's ``do_reset_bonds`` does when a subnet
+        has ``BondsResetOn`` and the miner commits new metadata, and as the chain's epoch masks the bonds of a uid
+        whose miner was replaced (registered since the last epoch) [sources: subtensor-epoch]. Every mode and
+        variant. ``None`` (default): no resets (``BondsResetOn`` off, no miner replaced).
 
     Notes
     -----
@@ -224,6 +232,7 @@ class YumaConsensus(Formula):
     liquid_alpha: bool = False
     alpha_low: int = 45875
     alpha_high: int = 58982
+    bond_resets: object = field(default=None, repr=False)
     name: ClassVar[str] = "yuma_consensus"
     monotone: ClassVar[bool] = True
 
@@ -259,6 +268,7 @@ class YumaConsensus(Formula):
             known = pd.Index(["validator"]) if table is None else pd.Index([])
         validators = known if table is None else table.validators.append(known.difference(table.validators, sort=False))
         object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_resets", _check_resets(self.bond_resets))
         object.__setattr__(self, "_stake", stake)
         object.__setattr__(self, "_validators", validators)
 
@@ -295,6 +305,7 @@ class YumaConsensus(Formula):
                                                                "YumaConsensus weights")
         self_col = v.get_indexer(features.entity_ids)  # a validator's weight on its own id is masked
         mine = np.flatnonzero(self_col >= 0)
+        resets = self._reset_columns(features)
         bonds = None
         for e, epoch in enumerate(features.epochs):
             if self._table is None:
@@ -305,6 +316,8 @@ class YumaConsensus(Formula):
                 table = self._table.at(int(epoch), v)
                 W = np.where(codes[None, :] >= 0, table[:, np.maximum(codes, 0)], 0.0) * eligible[e][None, :]
             W[self_col[mine], mine] = 0.0
+            for column in resets.get(int(epoch), ()):
+                bonds = None if bonds is None else reset_bonds(bonds, column)
             if self.mode == "docs":
                 out = yuma_epoch(self._stake_at(epoch), W, bonds, kappa=self.kappa, alpha=self.alpha,
                                  bonds_penalty=self.bonds_penalty, validator_share=self.validator_share)
@@ -317,6 +330,22 @@ class YumaConsensus(Formula):
             validators[e] = pool * out["E_validator"]
             unplaced[e] = pool * (1.0 - out["E_miner"].sum() - out["E_validator"].sum())
         return nodes, validators, emission * self.owner_share, np.maximum(unplaced, 0.0)
+
+    def _reset_columns(self, features) -> dict:
+        """Epoch -> columns whose bonds reset at its start; each row must name a node and epoch of ``features``."""
+        if self._resets is None:
+            return {}
+        table = self._resets
+        columns = pd.Index(features.entity_ids).get_indexer(table["node_id"])
+        unknown = sorted({str(n) for n, c in zip(table["node_id"], columns) if c < 0})
+        outside = sorted(set(table["epoch"].tolist()) - {int(x) for x in features.epochs})
+        if unknown or outside:
+            raise FormulaError(f"YumaConsensus bond_resets names nodes {unknown[:5]} or epochs {outside[:5]} that are "
+                               f"not in this history; give resets of its own nodes within its epochs.")
+        out: dict = {}
+        for epoch, column in zip(table["epoch"].tolist(), columns):
+            out.setdefault(int(epoch), []).append(int(column))
+        return out
 
     def _chain_epoch(self, stake, W, bonds):
         if self.mode == "exact" and not (np.floor(stake) == stake).all():
@@ -348,3 +377,17 @@ class YumaConsensus(Formula):
         nodes, validators, owner, unplaced = self._run(features)
         return pd.DataFrame({"nodes": nodes.sum(axis=1), "validators": validators.sum(axis=1), "owner": owner,
                              "unplaced": unplaced}, index=pd.Index(features.epochs, name="epoch"))
+
+
+def _check_resets(table):
+    """The bond-reset schedule as an (epoch, node_id) frame, or None."""
+    if table is None:
+        return None
+    if not (isinstance(table, pd.DataFrame) and {"epoch", "node_id"} <= set(table.columns)):
+        raise FormulaError("YumaConsensus bond_resets must be a DataFrame with columns epoch and node_id (one row per "
+                           f"reset), got {type(table).__name__}.")
+    epochs = pd.to_numeric(table["epoch"], errors="coerce")
+    bad = table.index[~(np.isfinite(epochs) & (epochs == np.floor(epochs)))].tolist()
+    if bad:
+        raise FormulaError(f"YumaConsensus bond_resets epoch must hold whole epoch numbers; rows {bad[:5]} do not.")
+    return pd.DataFrame({"epoch": epochs.astype(np.int64).to_numpy(), "node_id": table["node_id"].to_numpy()})
