@@ -12,7 +12,10 @@ across runs):
 * status quo: ``Linear({"stake": 0.5, "work": 0.5})``, fairshare's reference stake-and-work rule;
 * alternative: ``Linear({"work": 0.6, "small_task_work": 0.2, "identity_floor": 0.2})``: paid for
   work, with extra weight on small (retail-sized) tasks and an equal floor per working identity;
-* governance change: the status quo, phased into the alternative over 30 days from day 90.
+* governance change: the status quo, phased into the alternative over 30 days from day 90;
+* routing levers, with the status quo's emission (``Variant`` arms): no node takes more than 5% of a
+  class's demand in an epoch (``Routing(node_cap=0.05)``), and nodes that join later start at the
+  fair tier and earn their own score over 90 days (``Routing(newcomer_reputation="fair")``).
 
 Run: ``python examples/simulate_default_network.py [--runs 200] [--scale default] [--seed 0]``.
 """
@@ -27,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 import fairshare as fs
-from fairshare.simulation import RuleChange
+from fairshare.simulation import Routing, RuleChange, Variant
 
 STATUS_QUO = fs.formulas.Linear({"stake": 0.5, "work": 0.5})
 ALTERNATIVE = fs.formulas.Linear({"work": 0.6, "small_task_work": 0.2, "identity_floor": 0.2})
@@ -67,7 +70,9 @@ def main():
           f"{np.expm1(scenario.fitted_growth):+.0%} a year (the network's own trend). "
           f"Set-up {time.perf_counter() - began:.1f} s.")
     rules = {"status quo": STATUS_QUO, "alternative": ALTERNATIVE,
-             "switch at day 90": RuleChange(STATUS_QUO, ALTERNATIVE, at=90, over=30)}
+             "switch at day 90": RuleChange(STATUS_QUO, ALTERNATIVE, at=90, over=30),
+             "node cap 5%": Variant(STATUS_QUO, routing=Routing(node_cap=0.05)),
+             "cold start": Variant(STATUS_QUO, routing=Routing(newcomer_reputation="fair"))}
     ab = fs.simulate(scenario, rules=rules, runs=args.runs, seed=args.seed, progress=progress_bar("rules"))
     sims = {name: ab.rule(name) for name in ab.rules}  # one result per rule, on common random numbers
     for name, sim in sims.items():
@@ -111,7 +116,8 @@ def main():
           f"{np.nanmedian(b['reward_gini']):.3f}.")
     measures = ["retail_survival", "retail_share", "reward_gini", "reward_hhi", "operators", "capital_share",
                 "price_usd", "circulating_tokens"]
-    for other in ("alternative", "switch at day 90"):
+    measures.append("unserved_work_share")
+    for other in ("alternative", "switch at day 90", "node cap 5%", "cold start"):
         diff = ab.difference(other, "status quo", measures)
         print(f"\n{diff.attrs['statement']}:")
         print(diff[["a", "b", "difference", "low", "high", "kind"]].to_string(float_format=lambda x: f"{x:.4g}"))

@@ -119,30 +119,49 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
     left_s[act] = p[k.P_EPOCH_S] * nf[k.NF_ONLINE, act]
     busy = np.zeros(nf.shape[1])
     lost = 0.0
+    pol = router.policy
+    cold = pol[k.RP_NEWCOMER] >= 0
+    score = router.rep.copy()  # the standing every node is routed at this epoch (cold start)
+    if cold:
+        joined = st.si[r, k.SI_JOINED] if ip[k.I_CHURN] else net.ni[k.NI_JOIN]
+        age = t - joined.astype(np.float64)
+        new = (joined > 0) & (router.rep > pol[k.RP_NEWCOMER]) & (age < pol[k.RP_RAMP])
+        ramped = pol[k.RP_NEWCOMER] + (router.rep - pol[k.RP_NEWCOMER]) * age / np.where(new, pol[k.RP_RAMP], 1.0)
+        score = np.where(new, ramped, router.rep)
+    scale = np.where(router.rep > 0, score / np.where(router.rep > 0, router.rep, 1.0), 1.0) if cold \
+        else np.ones(nf.shape[1])
+
+    def takes(c, i, demand):  # units node i can take: whole bundles of free time, at most the cap
+        if left_s[i] < router.bundle[c] * router.mean_busy[c, i]:
+            return 0.0
+        most = left_s[i] / router.mean_busy[c, i]
+        return min(most, pol[k.RP_CAP] * demand) if pol[k.RP_CAP] > 0 else most
+
     for c in range(router.mean_busy.shape[0]):
         demand = g[c]
         if demand <= 0:
             continue
-        nodes = np.array([i for i in act if router.eligible[c, i] != 0], dtype=np.int64)
+        nodes = np.array([i for i in act if router.eligible[c, i] != 0 and (not cold or score[i] >= router.floor[c])],
+                         dtype=np.int64)
         units = np.zeros(nodes.size)
         if ip[k.I_ROUTING] == k.ROUTE_LATENCY:  # fastest first, each up to its free time
             rest = demand
             for i in router.latency_order[c]:
                 if i < 0 or rest <= 0:
                     break
-                if sn[r, k.SN_ACTIVE, i] > 0:
-                    take = min(rest, left_s[i] / router.mean_busy[c, i])
+                if sn[r, k.SN_ACTIVE, i] > 0 and (not cold or score[i] >= router.floor[c]):
+                    take = min(rest, takes(c, i, demand))
                     units[np.flatnonzero(nodes == i)] = take
                     rest -= take
         elif nodes.size:
-            ws = router.w_stake[c, nodes] * stake[nodes]
-            wc = router.w_cap[c, nodes]
+            ws = router.w_stake[c, nodes] * stake[nodes] * scale[nodes]
+            wc = router.w_cap[c, nodes] * (scale[nodes] if pol[k.RP_REPCAP] != 0 else 1.0)
             if ws.sum() > 0 or wc.sum() > 0:
                 share = router.rshare[c] if ws.sum() > 0 else 1.0
                 prob = (1 - share) * ws / ws.sum() if share < 1 else np.zeros(nodes.size)
                 if wc.sum() > 0:
                     prob = prob + share * wc / wc.sum()
-                room_units = np.where(prob > 0, left_s[nodes] / router.mean_busy[c, nodes], 0.0)
+                room_units = np.array([takes(c, i, demand) if q > 0 else 0.0 for i, q in zip(nodes, prob)])
                 prob = np.where(room_units > 0, prob, 0.0)
                 if prob.sum() > 0:
                     units = _water_fill(prob, room_units, demand)

@@ -67,7 +67,7 @@ def worlds(draw, runs=(1, 2), epochs=(6, 7), focus=None):
     flags = dict(churn=not replay and draw(hst.integers(0, 3)) > 0, ageing=draw(hst.booleans()),
                  impact=draw(hst.booleans()), fake=draw(hst.booleans()), capital=draw(hst.booleans()), replay=replay,
                  routing=draw(hst.integers(0, 3)), taps=draw(hst.sampled_from([1, 1, 3])),
-                 delegate=draw(hst.integers(0, 2)), keep=draw(hst.booleans()),
+                 delegate=draw(hst.integers(0, 2)), keep=draw(hst.booleans()), policy=draw(hst.booleans()),
                  economy=draw(hst.sampled_from(ECONOMIES + ECONOMIES[1:])))  # boom, bust: 2 in 5 each
     sizes = draw(hst.lists(hst.integers(1, 3), min_size=2, max_size=4))
     return build(np.random.default_rng(seed), draw(hst.integers(*runs)), draw(hst.integers(*epochs)), sizes,
@@ -84,8 +84,12 @@ def steps(draw):
     return draw(worlds(focus=t)), t
 
 
+#: Routing policy levers of :func:`build`: node cap, cold start, minimum pay (bundles).
+LEVERS = ("cap", "cold", "bundle")
+
+
 def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, replay, routing, taps, delegate, keep,
-          economy="drawn", focus=None):
+          economy="drawn", focus=None, policy=False):
     """One world from ``rng``.
 
     ``economy``: ``"drawn"`` (every parameter drawn), ``"boom"`` (more candidates, on hardware the initial
@@ -94,7 +98,10 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
     losses). ``focus`` (an epoch) aims churn at it: a boom's candidates become available at ``focus`` (they
     decide to enter then) or ``lag`` epochs earlier (they join then), a bust's operators (losing from epoch
     0) run out of patience at ``focus``, and with ageing half the initial operators' nodes retire at
-    ``focus``. Without a focus a boom's candidates are available in epochs 0-2.
+    ``focus``. Without a focus a boom's candidates are available in epochs 0-2. ``policy``: a routing policy
+    (True: each lever of ``LEVERS`` on in about half the worlds; a tuple: those levers): a node cap, a cold
+    start (scores, class floors, a newcomer standing and a ramp of 1-6 epochs) and bundles of 1-10,000 units
+    per dispatch; drawn last from ``rng``.
     """
     n_ops, n_hw, n_cls = len(sizes), 3, 2
     op_start = np.r_[0, np.cumsum(sizes)].astype(np.int64)
@@ -179,7 +186,8 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
     if economy == "bust":  # fees below the upstream cost: the margin is negative
         unit[k.F_FEES] = unit[k.F_UP] * rng.uniform(0.0, 1.0, n_cls)
     router = k.Router(unit, mean_busy, w_stake, w_cap,
-                      rng.uniform(0.0, 1.0, n_cls), eligible, latency, rep, EVERY)
+                      rng.uniform(0.0, 1.0, n_cls), eligible, latency, rep, EVERY, np.full(n, 1e4), np.zeros(n_cls),
+                      np.array([0.0, -1.0, 0.0, float(routing != 2)]), np.zeros(n_cls), 1.0 / mean_busy)
 
     capacity = (epoch_s / mean_busy).sum(axis=1)  # units every node could take
     units = rng.uniform(0.0, 1.5, (n_runs, n_epochs, n_cls)) * capacity
@@ -222,6 +230,15 @@ def build(rng, n_runs, n_epochs, sizes, churn, ageing, impact, fake, capital, re
                  sr, np.zeros((n_runs, 2, n_ops + 1), dtype=np.int64), np.zeros((k.N_FEAT, n_runs, n)))
     rec = k.Record(np.full((n_runs, n_epochs, k.N_MEASURES), np.nan),
                    np.zeros((5, n_runs, n_epochs, n) if keep else (5, 0, 0, 0)))
+    if policy:
+        on = rng.random(3) < 0.5 if policy is True else np.isin(LEVERS, policy)
+        pol = router.policy.copy()
+        pol[k.RP_CAP] = rng.uniform(0.2, 0.9) if on[0] else 0.0
+        pol[k.RP_NEWCOMER] = rng.uniform(0.0, 6e3) if on[1] else -1.0
+        pol[k.RP_RAMP] = float(rng.integers(1, 7))
+        bundle = 10.0 ** rng.uniform(0.0, 4.0, n_cls)  # a bundle's busy time from seconds to beyond an epoch
+        router = router._replace(rep=rng.uniform(0.0, 1e4, n), floor=rng.uniform(0.0, 5e3, n_cls), policy=pol,
+                                 bundle=bundle if on[2] else np.zeros(n_cls))
     return net, router, draws, theta, st, rec
 
 
@@ -446,6 +463,33 @@ def test_features(case):
     demand_work = draws.units[0, t] @ router.unit[k.F_WORK]  # unserved work is demand less placed work
     both(market.features, naive.features, (t, 0, net, router, draws, st, act[:count], np.arange(n)) + bufs, (5,),
          result_scale=demand_work)
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_features_under_each_routing_lever(lever):
+    """Each routing lever alone, on fixed networks (nodes joining later are newcomers) and with churn, every
+    routing mode: the kernel equals the oracle, and the lever changes the placement in some worlds."""
+    changed = 0
+    for seed in range(48):
+        rng = np.random.default_rng([seed, LEVERS.index(lever)])
+        world = build(rng, 1, 7, [2, 3, 2], churn=seed % 2 == 1, ageing=False, impact=False, fake=False,
+                      capital=False, replay=False, routing=seed % 4, taps=1, delegate=0, keep=False, policy=(lever,))
+        off = world[1]._replace(policy=np.array([0.0, -1.0, 0.0, float(seed % 4 != 2)]),
+                                bundle=np.zeros(world[1].bundle.size))
+        n = world[0].nf.shape[1]
+        for t in range(1, 6):
+            net, router, draws, theta, st, rec = advance(world, t)
+            act = np.empty(n, dtype=np.int64)
+            count = market.begin(t, 0, net, draws, st, act)[1]
+            got = []
+            for rt in (router, off):
+                bufs = (np.zeros(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64))
+                args = (t, 0, net, rt._replace(need=EVERY), draws, st, act[:count], np.arange(n)) + bufs
+                ka, _ = both(market.features, naive.features, args, (5,), result_scale=draws.units[0, t] @ rt.unit[
+                    k.F_WORK])
+                got.append(ka[5].feat[:, 0])
+            changed += not np.array_equal(got[0], got[1])
+    assert changed >= 10, changed
 
 
 # ---------------------------------------------------------------- payout

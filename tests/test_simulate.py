@@ -286,6 +286,10 @@ def test_result_tables_and_progress(scenario):
     (lambda h: Scenario.from_history(h, colour="red"), "Scenario: unknown settings ['colour']"),
     (lambda h: RuleChange(STATUS_QUO, F.Proportional(), at=-1), "RuleChange at must be a whole number >= 0, got -1."),
     (lambda h: simulate(Scenario.from_history(h), STATUS_QUO, runs=0), "runs must be a whole number >= 1, got 0."),
+    (lambda h: simulate(Scenario.from_history(h), STATUS_QUO, epochs=10**12),  # refused before any allocation
+     "epochs must be at most 36,525 (100 years of this history's 86400-second epochs), got 1,000,000,000,000."),
+    (lambda h: simulate(Scenario.from_history(h), STATUS_QUO, epochs=36_525, runs=10**5),
+     "runs x epochs = 100,000 x 36,525 keeps"),
     (lambda h: simulate(fixed_network(h), STATUS_QUO, epochs=31),
      "epochs must be <= 30 (the history's epochs from the start) with Demand(mode='replay'), "
      "Price(model='history'), Supply(schedule='history') without after=, got 31;"),

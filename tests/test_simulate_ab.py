@@ -180,6 +180,9 @@ def test_stress_triplet_states_its_drivers_and_orders_them(small):
         assert drivers[col].is_monotonic_increasing
     assert drivers.loc["pessimistic", "clones"] == 5 and drivers.loc["optimistic", "clones"] == 0
     assert (drivers["lookback_epochs"] == 20).all() and "last 20 epochs" in drivers.attrs["statement"]
+    first, last = int(small.epochs[-20]), int(small.epochs[-1])
+    assert (drivers["lookback_first_epoch"] == first).all() and (drivers["lookback_last_epoch"] == last).all()
+    assert f"(epochs {first}-{last})" in drivers.attrs["statement"]
     assert cases["base"].price.log_drift_per_year == drivers.loc["base", "price_log_drift_per_year"]
     with pytest.raises(ConfigError, match="lookback_epochs must be a whole number in"):
         stress_scenarios(sc, lookback_epochs=1)
@@ -197,3 +200,61 @@ def test_difference_grid_runs_each_cell_on_the_same_seed(small):
         "work", "status_quo", ["reward_gini", "price_usd"])
     np.testing.assert_array_equal(grid.loc[(np.nan, 2)]["difference"].to_numpy(), one["difference"].to_numpy())
     assert grid.loc[(np.nan, 0, "price_usd"), "kind"] == "unchanged"
+
+
+def test_a_users_history_takes_its_own_buckets_and_vesting(users):
+    from fairshare.economics import Vesting
+    from fairshare.simulation import Bucket
+    from fairshare.simulation.engine import scenario_settings
+
+    team = {"name": "team", "share": 0.8, "cliff_months": 0.5, "linear_months": 2.0, "sell_share": 0.5}
+    table = {"supply": {"schedule": "history", "funding": "rewards", "total_tokens": 1e8,
+                        "buckets": [{"name": "rewards", "share": 0.2, "sell_share": 0.0}, team],
+                        "reward_vesting": {"linear_epochs": 10}}}
+    sc = Scenario.from_history(users, **scenario_settings(table))
+    sim = simulate(sc, STATUS_QUO, runs=1, seed=0)
+    assert np.all(sim.measure("emission_tokens").to_numpy() == 35_000.0)  # the history's own emission
+    grants = np.zeros(len(users.epochs))
+    grants[0] = 0.8e8
+    expected = Bucket(**team).vesting(users.epoch_seconds / 86_400.0).released(grants)
+    assert expected[0] == 0 and expected[-1] > 0  # the cliff ends inside the table
+    np.testing.assert_allclose(sim.measure("unlocked_tokens").to_numpy()[:, 0], expected, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(sim.measure("unlock_sold_tokens").to_numpy()[:, 0], 0.5 * expected, rtol=1e-12,
+                               atol=1e-6)
+    assert sim.measure("locked_reward_tokens").to_numpy()[-1, 0] > 0  # rewards vest over 10 epochs
+    assert sc.supply.reward_vesting == Vesting(linear_epochs=10)
+
+    own = Supply.for_history(users, buckets=(Bucket("staking", 0.5, immediate=0.2), Bucket("team", 0.5)))
+    assert own.schedule == "history" and own.funding == "staking"
+    pool = own.total_tokens * 0.5 * 0.8  # the least supply whose pool holds the table's emission
+    assert pool == pytest.approx(35_000.0 * len(users.epochs), rel=1e-6)
+    np.testing.assert_array_equal(simulate(Scenario.from_history(users, supply=own), STATUS_QUO, runs=1).measure(
+        "emission_tokens").to_numpy(), 35_000.0)
+    small_pool = Scenario.from_history(users, supply=replace_total(own, 1e5))
+    with pytest.raises(ConfigError, match="holds 40,000 tokens after its TGE part, less than the 1,050,000"):
+        simulate(small_pool, STATUS_QUO, runs=1)
+    with pytest.raises(ConfigError, match="funding must name one of the buckets"):
+        Supply.for_history(users, buckets=(Bucket("a", 1.0),), funding="b")
+
+
+def replace_total(supply, total):
+    from dataclasses import replace
+
+    return replace(supply, total_tokens=total)
+
+
+def test_price_impact_trades_against_pools_and_order_books_and_the_price_is_labelled(small, ab):
+    sc = Scenario.from_history(small)
+    assert not sc.price.impact  # the what-if network has no calibrated depth: the price stays an input
+    diff = ab.difference("work", "status_quo")
+    assert diff.attrs["price_is_input"] and "the price is an input" in diff.attrs["statement"]
+    split = simulate(sc.replace(price=Price(impact=True, depth_usd=3e5, book_depth_usd=5e5, buy_usd_per_epoch=2e3)),
+                     STATUS_QUO, runs=2, epochs=20, seed=1)
+    whole = simulate(sc.replace(price=Price(impact=True, depth_usd=8e5, buy_usd_per_epoch=2e3)), STATUS_QUO, runs=2,
+                     epochs=20, seed=1)
+    np.testing.assert_array_equal(split.values, whole.values)  # the depth is the total of both
+    assert "pools $300,000 + order books $500,000; outside buying $2,000 per epoch" in split.provenance["data"]
+    bought = simulate(sc.replace(price=Price(impact=True, depth_usd=8e5)), STATUS_QUO, runs=2, epochs=20, seed=1)
+    assert (whole.measure("price_usd").to_numpy()[1:] > bought.measure("price_usd").to_numpy()[1:]).all()
+    with pytest.raises(ConfigError, match="Price book_depth_usd must be a finite number >= 0"):
+        Scenario.from_history(small, price=Price(book_depth_usd=-1.0))

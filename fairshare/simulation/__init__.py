@@ -13,7 +13,7 @@ numbers, and ``result.difference(a, b)`` gives each measure's paired difference 
 across runs (``docs/simulation.md``). Concentration counts exited operators (at 0).
 
 A :class:`Scenario` is built from a :class:`~fairshare.data.History` (by default the
-built-in network) and six mechanisms, each with cited defaults and each switchable
+built-in network) and seven mechanisms, each with cited defaults and each switchable
 (see :mod:`fairshare.simulation.config` for every default and its source):
 
 * :class:`Supply`: allocation buckets with cliffs and linear vesting (the OPG table,
@@ -28,7 +28,9 @@ built-in network) and six mechanisms, each with cited defaults and each switchab
   the stake-driven part of operators' rewards;
 * :class:`Demand`: growth, task-size mix and the built-in router (reputation- or
   stake-biased, uniform, latency-first), or the history's work replayed;
-* :class:`FakeDemand`: some operators buy inference from themselves when the rule pays.
+* :class:`FakeDemand`: some operators buy inference from themselves when the rule pays;
+* :class:`Routing`: routing policy levers (a per-node cap, a cold start for new nodes, a minimum
+  pay per dispatch), beside ``Demand``'s lottery share and tier floor.
 
 Rules: any formula or preset, the optimiser's result (a ``formulas.Linear``), or a
 :class:`RuleChange` (a switch of rule at an epoch, or a phased change).
@@ -73,7 +75,7 @@ The epoch step itself (market, payout, settlement) is numba code under
 
 from .._deprecation import renamed
 from ..economics.costs import Vesting
-from .config import Capital, Churn, Demand, FakeDemand, Price
+from .config import Capital, Churn, Demand, FakeDemand, Price, Routing
 from .engine import MEASURES, PATHS, Scenario, Variant, difference_grid, simulate, stress_scenarios
 from .result import SimulationResult
 from .rules import STATUS_QUO, RuleChange
@@ -81,6 +83,6 @@ from .supply import OPG_BUCKETS, Bucket, Supply
 
 __all__ = ["Scenario", "SimulationResult", "simulate", "Variant", "difference_grid", "stress_scenarios",
            "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price", "Churn", "Capital", "Demand", "FakeDemand",
-           "Vesting", "STATUS_QUO", "MEASURES", "PATHS"]
+           "Routing", "Vesting", "STATUS_QUO", "MEASURES", "PATHS"]
 
 __getattr__ = renamed(__name__, {"Transition": ("fairshare.simulation.RuleChange", RuleChange)})

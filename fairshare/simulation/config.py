@@ -24,6 +24,14 @@ parameter                              default              source
                                                             ([sources: livepeer-protocol]), others 1.0
 ``Demand.min_tier``                    the network's        routing policy; good for large jobs, fair
                                                             otherwise ([sources: og-tee-reputation])
+``Routing.node_cap``                   off                  routing policy: largest share of a class's
+                                                            epoch demand one node takes
+``Routing.newcomer_reputation``        off                  routing policy: a new node's standing
+                                                            (OpenGradient's fair tier is 4,000,
+                                                            [sources: og-tee-reputation])
+``Routing.ramp_days``                  90                   assumption: days a new node takes to earn
+                                                            its own score
+``Routing.min_pay_usd``                off                  routing policy: least fee of one dispatch
 ``Supply.half_life_days``              48 months            [sources: og-svip-doc]: half the pool emitted in 48 months
                                                             (svip exponential, [sources: og-svip-module] ``x/svip``)
 ``Supply.halving_days``                4 years              [sources: subtensor]: Bitcoin-style halvings
@@ -38,6 +46,9 @@ parameter                              default              source
                                                             price a year on (ln 10 / 3.92)
 ``Price.impact``                       off                  endogenous price: opt in
 ``Price.depth_usd``                    $800,000             [sources: opg-market]: VIRTUAL/OPG pool, about $0.8M
+``Price.book_depth_usd``               0                    exchange order books: no public figure for OPG,
+                                                            so the built-in network keeps impact off
+``Price.buy_usd_per_epoch``            0                    outside demand: no public figure (assumption)
 ``Price.impact_half_life_days``        30                   the built-in network's price reversion
                                                             half-life (assumption, datasets.token)
 ``Churn.patience_days``                home 30, else 75     assumption; the 2.5 ratio is the
@@ -72,12 +83,13 @@ from math import log
 
 import numpy as np
 
+from ..datasets.routing import REPUTATION_TIERS
 from ..datasets.supply import SupplySpec
 from ..datasets.token import PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD
 from ..errors import ConfigError
 
-__all__ = ["Price", "Churn", "Capital", "Demand", "FakeDemand", "OPERATOR_CLASSES", "SCHEDULES", "PRICE_MODELS",
-           "ROUTINGS", "DELEGATIONS", "DEMAND_MODES"]
+__all__ = ["Price", "Churn", "Capital", "Demand", "FakeDemand", "Routing", "OPERATOR_CLASSES", "SCHEDULES",
+           "PRICE_MODELS", "ROUTINGS", "DELEGATIONS", "DEMAND_MODES"]
 
 #: Operator classes in the order of their codes (``economics.operator_classes``).
 OPERATOR_CLASSES: tuple[str, ...] = ("retail", "home", "colocation", "datacenter", "proxy")
@@ -114,13 +126,22 @@ class Price:
     motion, log drift ``log_drift_per_year`` and ``volatility_per_year``) or ``"history"``
     (the history's prices). ``start_usd`` defaults to the history's price at the start.
 
-    With ``impact``, net sales move the price through a constant-product pool holding
-    ``depth_usd`` of liquidity around the price: selling ``s`` tokens into a pool of
-    ``x = depth_usd / (2 P)`` tokens multiplies the price by ``(x / (x + s))^2`` (buying is
+    With ``impact``, net sales move the price through a constant-product pool holding the
+    token's total tradable liquidity around the price, ``D = depth_usd + book_depth_usd`` (the
+    pools' liquidity plus the exchange order books' depth): selling ``s`` tokens into a pool of
+    ``x = D / (2 P)`` tokens multiplies the price by ``(x / (x + s))^2`` (buying is
     symmetric); the impact decays with ``impact_half_life_days`` (market makers restore
     depth), so ``P_t = P_exo_t e^(m_t)``, ``m_(t+1) = a m_t - 2 sign(s) ln(1 + |s| / x)``.
     Net sales are operators' sales for their bills plus sold unlocks, less
-    ``buy_usd_per_epoch`` of outside buying.
+    ``buy_usd_per_epoch`` of outside buying (demand for the token from outside the network's
+    operators and unlocks).
+
+    Calibration: give both depths and the outside buying from the token's own market data (the
+    pools' reserves, the order books' depth within the band the sales move the price through,
+    the net buying of other holders). The built-in what-if network has no such data: its pool
+    depth is the VIRTUAL/OPG pool's ([sources: opg-market]), no public figure gives the order
+    books' depth or the outside buying, so its scenarios keep ``impact`` off and every result
+    labels the price an input.
 
     Parameters
     ----------
@@ -135,7 +156,9 @@ class Price:
     impact : bool, default False
         Let net sales move the price (see above).
     depth_usd : float, default 800,000
-        Liquidity of the pool, USD; > 0.
+        Liquidity of the token's pools (AMMs), USD; > 0.
+    book_depth_usd : float, default 0.0
+        Depth of the exchange order books, USD, added to ``depth_usd``; >= 0.
     impact_half_life_days : float, default PRICE_HALF_LIFE_DAYS
         Half-life of the price impact, days; > 0.
     buy_usd_per_epoch : float, default 0.0
@@ -150,6 +173,12 @@ class Price:
     depth_usd: float = 0.8e6
     impact_half_life_days: float = PRICE_HALF_LIFE_DAYS
     buy_usd_per_epoch: float = 0.0
+    book_depth_usd: float = 0.0
+
+    @property
+    def total_depth_usd(self) -> float:
+        """Total tradable liquidity the impact model trades against: pools plus order books, USD."""
+        return float(self.depth_usd) + float(self.book_depth_usd)
 
     def validate(self) -> "Price":
         _choice("Price model", self.model, PRICE_MODELS)
@@ -160,6 +189,7 @@ class Price:
         _number("Price depth_usd", self.depth_usd, 0.0, low_open=True)
         _number("Price impact_half_life_days", self.impact_half_life_days, 0.0, low_open=True)
         _number("Price buy_usd_per_epoch", self.buy_usd_per_epoch, 0.0)
+        _number("Price book_depth_usd", self.book_depth_usd, 0.0)
         return self
 
 
@@ -371,3 +401,84 @@ class FakeDemand:
         _number("FakeDemand operator_share", self.operator_share, 0.0, 1.0)
         _number("FakeDemand fraction", self.fraction, 0.0, low_open=True)
         return self
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Routing policy levers beyond the lottery's share and the tier floor (those are ``Demand``'s).
+
+    All act in the router's fluid limit, every epoch, class by class (``mode="router"``):
+
+    * ``node_cap``: no node takes more than this share of a class's units in an epoch. The
+      excess is re-routed by the same water-fill to the other nodes in proportion to their
+      selection weights; what no node can take is unserved. The cap is per node: an operator
+      with several nodes can take several caps.
+    * ``newcomer_reputation`` and ``ramp_days`` (cold start): a node that joins after the
+      simulation's start (an entrant, or a node the history adds later) is routed at a
+      standing of ``newcomer_reputation`` in its first epoch, rising linearly to its own score
+      over ``ramp_days``; a node whose own score is lower keeps its own. The standing replaces
+      the score in the tier floor (``Demand.min_tier`` and the network's) and scales the node's
+      reputation weights (the capacity draw's under ``routing="uniform"`` is not reputation
+      weighted, so there only the floor applies; under ``"latency"`` only the floor). Nodes
+      active at the start keep their scores.
+    * ``min_pay_usd`` (consolidation): the router does not dispatch a piece of work paying
+      less than this. A class whose unit pays ``f`` USD in fees with ``f < min_pay_usd`` is
+      dispatched in bundles of ``k = ceil(min_pay_usd / f)`` units (``k = 1`` otherwise), and
+      a node takes units of the class in an epoch only while its free time holds a whole
+      bundle (``k`` units' busy seconds); demand, work and fees are unchanged. A class whose
+      units pay nothing cannot meet a floor and is unserved. Tiny fragmented tasks are so
+      consolidated, and nodes too small or too slow for a bundle get none of that class.
+
+    Parameters
+    ----------
+    node_cap : float, optional
+        Largest share of a class's epoch demand (units) one node takes, in (0, 1]; None: no cap.
+    newcomer_reputation : float or str, optional
+        Standing of a new node when it joins: a score in [0, 10000] or a tier name
+        (``"poor"``, ``"fair"``, ``"good"``, ``"excellent"``: the tier's lower bound); None: no
+        cold start.
+    ramp_days : float, default 90.0
+        Days over which a new node's standing rises to its own score; >= 0 (an assumption).
+    min_pay_usd : float, optional
+        Least fee (USD) of one dispatch; > 0; None: no floor.
+    """
+
+    node_cap: float | None = None
+    newcomer_reputation: object = None
+    ramp_days: float = 90.0
+    min_pay_usd: float | None = None
+
+    def validate(self) -> "Routing":
+        if self.node_cap is not None:
+            _number("Routing node_cap", self.node_cap, 0.0, 1.0, low_open=True)
+        if isinstance(self.newcomer_reputation, str):
+            _choice("Routing newcomer_reputation", self.newcomer_reputation, ("poor", "fair", "good", "excellent"))
+        elif self.newcomer_reputation is not None:
+            _number("Routing newcomer_reputation", self.newcomer_reputation, 0.0, 10_000.0)
+        _number("Routing ramp_days", self.ramp_days, 0.0)
+        if self.min_pay_usd is not None:
+            _number("Routing min_pay_usd", self.min_pay_usd, 0.0, low_open=True)
+        return self
+
+    @property
+    def newcomer_score(self) -> float | None:
+        """``newcomer_reputation`` as a score (a tier's lower bound for a tier name); None when off."""
+        if isinstance(self.newcomer_reputation, str):
+            return REPUTATION_TIERS[self.newcomer_reputation]
+        return None if self.newcomer_reputation is None else float(self.newcomer_reputation)
+
+    def bundles(self, fee_per_unit: np.ndarray) -> np.ndarray:
+        """Units per dispatch of each class: ``ceil(min_pay_usd / fee)`` when the fee is below the floor
+        (``inf`` for a class paying nothing), 1 otherwise; 0 (no floor) when ``min_pay_usd`` is None.
+
+        Parameters
+        ----------
+        fee_per_unit : ndarray, shape ``(C,)``
+            Fee of a mean unit of each class, USD.
+        """
+        fee = np.asarray(fee_per_unit, dtype=np.float64)
+        if self.min_pay_usd is None:
+            return np.zeros(fee.shape)
+        with np.errstate(divide="ignore"):
+            k = np.where(fee > 0, np.ceil(self.min_pay_usd / np.where(fee > 0, fee, 1.0)), np.inf)
+        return np.maximum(k, 1.0)

@@ -18,7 +18,7 @@ from ..data.history import History
 from ..economics.costs import DEPRECIATION_METHODS
 from ..errors import ConfigError
 from ..features import Features, aggregate
-from .config import OPERATOR_CLASSES, Capital, Churn, Demand, FakeDemand, Price
+from .config import OPERATOR_CLASSES, Capital, Churn, Demand, FakeDemand, Price, Routing
 from .network import Network, build_network
 from .result import SimulationResult
 from .router import Router, build_router
@@ -27,12 +27,14 @@ from .run import simulate_runs
 from .supply import OPG_BUCKETS, Bucket, Supply
 
 __all__ = ["Scenario", "SimulationResult", "simulate", "RuleChange", "Supply", "Bucket", "OPG_BUCKETS", "Price",
-           "Churn", "Capital", "Demand", "FakeDemand", "STATUS_QUO", "MEASURES", "PATHS"]
+           "Churn", "Capital", "Demand", "FakeDemand", "Routing", "STATUS_QUO", "MEASURES", "PATHS"]
 
 #: Measures of every simulation, in the order of ``SimulationResult.values``' last axis.
 MEASURES = _k.MEASURES
 PATHS = ("auto", "fast", "general")
-_MECHANISMS = ("supply", "price", "churn", "capital", "demand", "fake_demand")
+_MECHANISMS = ("supply", "price", "churn", "capital", "demand", "fake_demand", "routing")
+_KINDS = {"supply": Supply, "price": Price, "churn": Churn, "capital": Capital, "demand": Demand,
+          "fake_demand": FakeDemand, "routing": Routing}
 
 
 @functools.lru_cache(maxsize=4)
@@ -66,6 +68,8 @@ class Scenario:
         The network: nodes, operators, costs, stake; its demand, prices and emission when replayed.
     supply, price, churn, capital, demand, fake_demand
         The mechanisms (module docstring); defaults cite keys of docs/sources.md.
+    routing : Routing
+        Routing policy levers (node cap, cold start, minimum pay per dispatch); all off by default.
     start_epoch : int, optional
         History epoch the simulation starts from (default: its first). The nodes active then
         are the starting network; operators that join later are entry candidates.
@@ -87,6 +91,7 @@ class Scenario:
     capital: Capital = field(default_factory=Capital)
     demand: Demand = field(default_factory=Demand)
     fake_demand: FakeDemand = field(default_factory=FakeDemand)
+    routing: Routing = field(default_factory=Routing)
     start_epoch: int | None = None
     reputation: object = None
     depreciation: str = "straight_line"
@@ -95,9 +100,7 @@ class Scenario:
     def __post_init__(self):
         if not isinstance(self.history, History):
             raise ConfigError(f"Scenario history must be a fairshare History, got {type(self.history).__name__}.")
-        kinds = {"supply": Supply, "price": Price, "churn": Churn, "capital": Capital, "demand": Demand,
-                 "fake_demand": FakeDemand}
-        for name, kind in kinds.items():
+        for name, kind in _KINDS.items():
             value = getattr(self, name)
             if not isinstance(value, kind):
                 raise ConfigError(f"Scenario {name} must be a fairshare.simulation.{kind.__name__}, got "
@@ -263,8 +266,8 @@ def scenario_settings(tables: dict, source: str = "scenario") -> dict:
 
     ``[scenario.supply]`` takes :class:`Supply`'s fields (``buckets`` as an array of tables with
     :class:`Bucket`'s fields; ``reward_vesting`` as a table of ``cliff_epochs``,
-    ``linear_epochs``, ``immediate``); ``[scenario.price]``, ``.churn``, ``.capital``, ``.demand``
-    and ``.fake_demand`` take their classes' fields; ``[scenario.options]`` takes
+    ``linear_epochs``, ``immediate``); ``[scenario.price]``, ``.churn``, ``.capital``, ``.demand``,
+    ``.fake_demand`` and ``.routing`` take their classes' fields; ``[scenario.options]`` takes
     ``start_epoch``, ``reputation`` (one score) and ``depreciation``.
 
     Parameters
@@ -283,8 +286,7 @@ def scenario_settings(tables: dict, source: str = "scenario") -> dict:
 
     if not isinstance(tables, dict):
         raise ConfigError(f"{source}: [scenario] must hold tables such as [scenario.price], got {tables!r}.")
-    kinds = {"supply": Supply, "price": Price, "churn": Churn, "capital": Capital, "demand": Demand,
-             "fake_demand": FakeDemand}
+    kinds = _KINDS
     options = ("start_epoch", "reputation", "depreciation")
     unknown = sorted(set(tables) - set(kinds) - {"options"})
     if unknown:
@@ -350,7 +352,9 @@ def stress_scenarios(scenario: Scenario, lookback_epochs: int | None = None) -> 
     -------
     tuple of (dict of str to Scenario, pandas.DataFrame)
         The scenarios by case and their drivers (one row per case: price log drift per year,
-        demand growth per year, clones, lookback epochs).
+        demand growth per year, clones, lookback epochs, and the first and last history epoch of
+        the lookback window the trends came from); ``drivers.attrs["statement"]`` says the same
+        in words, window included.
     """
     h = scenario.history
     n = h.n_epochs if lookback_epochs is None else lookback_epochs
@@ -358,6 +362,7 @@ def stress_scenarios(scenario: Scenario, lookback_epochs: int | None = None) -> 
         raise ConfigError(f"lookback_epochs must be a whole number in [2, {h.n_epochs}] (the history's epochs), "
                           f"got {lookback_epochs!r}.")
     work = scenario.replay_features.work_units.sum(axis=1)[-n:]
+    first, last = int(h.epochs[-n]), int(h.epochs[-1])
     drift = _log_slope_per_year(np.asarray(h.token_price_usd, dtype=np.float64)[-n:], h.epoch_seconds)
     growth = _log_slope_per_year(work, h.epoch_seconds)
     sd = scenario.price.volatility_per_year
@@ -370,12 +375,13 @@ def stress_scenarios(scenario: Scenario, lookback_epochs: int | None = None) -> 
                                      demand=replace(scenario.demand, growth_per_year=float(np.expm1(g))),
                                      churn=replace(scenario.churn, clones=int(c)))
         rows.append({"case": name, "price_log_drift_per_year": d, "demand_growth_per_year": float(np.expm1(g)),
-                     "clones": int(c), "lookback_epochs": int(n)})
+                     "clones": int(c), "lookback_epochs": int(n), "lookback_first_epoch": first,
+                     "lookback_last_epoch": last})
     drivers = pd.DataFrame(rows).set_index("case")
-    drivers.attrs["statement"] = (f"trends fitted on the history's last {n} epochs; offsets (assumptions): price drift "
-                                  f"+/- {sd:.3g} a year (one year's volatility), demand log growth +/- "
-                                  f"{STRESS_DEMAND_LOG}, entrant pool +{STRESS_CLONES} clones (pessimistic) or none "
-                                  "(optimistic)")
+    drivers.attrs["statement"] = (f"trends fitted on the history's last {n} epochs (epochs {first}-{last}); "
+                                  f"offsets (assumptions): price drift +/- {sd:.3g} a year (one year's volatility), "
+                                  f"demand log growth +/- {STRESS_DEMAND_LOG}, entrant pool +{STRESS_CLONES} clones "
+                                  "(pessimistic) or none (optimistic)")
     return out, drivers
 
 
@@ -397,8 +403,8 @@ def difference_grid(scenario: Scenario, rules: dict, a: str, b: str, *, depth_us
     a, b : str
         The arms to difference.
     depth_usd : sequence of float or None
-        Market depths, USD (``Price(impact=True, depth_usd=...)``); None: no price impact (the
-        price an input).
+        Total market depths, USD (``Price(impact=True, depth_usd=..., book_depth_usd=0)``: pools and
+        order books together); None: no price impact (the price an input).
     clones : sequence of int
         Entrant pools: clones of every entry candidate (``Churn(clones=...)``).
     measures : list of str, optional
@@ -416,8 +422,8 @@ def difference_grid(scenario: Scenario, rules: dict, a: str, b: str, *, depth_us
     """
     frames = []
     for depth in depth_usd:
-        price = replace(scenario.price, impact=False) if depth is None else replace(scenario.price, impact=True,
-                                                                                    depth_usd=float(depth))
+        price = replace(scenario.price, impact=False) if depth is None else replace(
+            scenario.price, impact=True, depth_usd=float(depth), book_depth_usd=0.0)
         for n in clones:
             cell = scenario.replace(price=price.validate(), churn=replace(scenario.churn, clones=int(n)).validate())
             sim = simulate(cell, rules=rules, epochs=epochs, runs=runs, seed=seed)
@@ -425,6 +431,11 @@ def difference_grid(scenario: Scenario, rules: dict, a: str, b: str, *, depth_us
             frames.append(diff.assign(depth_usd=np.nan if depth is None else float(depth), clones=int(n)))
     out = pd.concat(frames).reset_index().set_index(["depth_usd", "clones", "measure"])
     out.attrs.update(frames[-1].attrs)
+    out.attrs["price_is_input"] = all(np.isnan(out.index.get_level_values("depth_usd")))
+    out.attrs["statement"] = (f"{a} minus {b} over a grid of market depth x entrant pool, every cell on seed {seed} "
+                              f"with common random numbers; {window.replace('_', ' ')} means; depth_usd NaN: no price "
+                              "impact (the price an input); other depths move the price with net sales (a "
+                              "sensitivity, not a calibration)")
     return out
 
 
@@ -451,8 +462,10 @@ def describe_data(scn: Scenario) -> str:
         rep = "reputation of the built-in population"
     else:
         rep = f"reputation unknown: uniform {UNKNOWN_REPUTATION:,.0f} for every node"
-    price = (f"price moved by sales (impact on, depth ${scn.price.depth_usd:,.0f})" if scn.price.impact
-             else f"price an input ({scn.price.model}, no impact)")
+    pr = scn.price
+    price = (f"price moved by sales (impact on, depth ${pr.total_depth_usd:,.0f}: pools ${pr.depth_usd:,.0f} + order "
+             f"books ${pr.book_depth_usd:,.0f}; outside buying ${pr.buy_usd_per_epoch:,.0f} per epoch)" if pr.impact
+             else f"price an input ({pr.model}, no impact)")
     return f"{network} ({kind}); {emission}; {rep}; {price}"
 
 
@@ -543,6 +556,14 @@ def simulate(scenario: Scenario | None = None, rule=None, *, rules: dict | None 
     for name, value, low in (("epochs", epochs, 1), ("runs", runs, 1), ("seed", seed, 0)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}.")
+    horizon = int(100 * 365.25 * 86_400 // scn.history.epoch_seconds)
+    if epochs > horizon:  # checked before anything is allocated by it
+        raise ConfigError(f"epochs must be at most {horizon:,} (100 years of this history's "
+                          f"{scn.history.epoch_seconds:g}-second epochs), got {epochs:,}.")
+    gib = runs * epochs * len(MEASURES) * 8 / 2**30  # the per-run, per-epoch measures every result keeps
+    if gib > 16:
+        raise ConfigError(f"runs x epochs = {runs:,} x {epochs:,} keeps {gib:,.0f} GiB of measures (at most 16); "
+                          "simulate fewer runs or epochs.")
     if path not in PATHS:
         raise ConfigError(f"path must be one of {', '.join(PATHS)}, got {path!r}.")
     if chunk_runs is not None and (not isinstance(chunk_runs, (int, np.integer)) or chunk_runs < 1):

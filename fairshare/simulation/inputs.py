@@ -61,6 +61,9 @@ class Inputs:
     unit, mean_busy, w_stake, w_cap, rshare, eligible, latency_order, replay : numpy.ndarray
         Demand and routing inputs: unit sizes, mean busy seconds per class and node, selection weights by
         stake and by capacity, the random share, eligibility per class, the latency order, replayed work.
+    rep, floor, policy, bundle : numpy.ndarray
+        Routing policy inputs (``Scenario.routing``): each node's reputation score, each class's floor,
+        the policy entries ``_kernels.sim.state.RP_*`` and each class's units per dispatch (0: no floor).
     comp_field : numpy.ndarray
         Feature row of each ``Linear`` component (-1: the identity floor, -2: the fee margin).
     p, ip : numpy.ndarray
@@ -94,6 +97,10 @@ class Inputs:
     eligible: np.ndarray
     latency_order: np.ndarray
     replay: np.ndarray
+    rep: np.ndarray
+    floor: np.ndarray
+    policy: np.ndarray
+    bundle: np.ndarray
     comp_field: np.ndarray
     p: np.ndarray
     ip: np.ndarray
@@ -152,6 +159,7 @@ def kernel_inputs(scn, epochs: int) -> Inputs:
         eligible = np.zeros((1, n), dtype=np.uint8)
         unit, rshare, latency = np.zeros((k.N_TASK, 1)), np.zeros(1), np.full((1, n), -1, dtype=np.int64)
         routing_code = 0
+        rep, floor, bundle = np.full(n, 10_000.0), np.zeros(1), np.zeros(1)
     else:
         router = scn.router
         replay = np.zeros((1, k.N_FEAT, 1))
@@ -159,6 +167,14 @@ def kernel_inputs(scn, epochs: int) -> Inputs:
         w_stake, w_cap = router.w_stake, router.w_cap
         eligible = (np.isfinite(mean_busy) & ((w_stake > 0) | (w_cap > 0))).astype(np.uint8)
         routing_code = router.code
+        rep, floor = router.reputation, router.floor
+        bundle = scn.routing.bundles(unit[k.F_FEES])
+    policy = np.zeros(k.N_POLICY)
+    rt = scn.routing
+    policy[k.RP_CAP] = 0.0 if rt.node_cap is None else rt.node_cap
+    policy[k.RP_NEWCOMER] = -1.0 if rt.newcomer_score is None else rt.newcomer_score
+    policy[k.RP_RAMP] = rt.ramp_days / epoch_days
+    policy[k.RP_REPCAP] = 0.0 if scn.demand.routing == "uniform" else 1.0
     growth = scn.demand.growth_rate(scn.fitted_growth)
     years = np.arange(epochs) * epoch_days / 365.25
     factor = np.exp(growth * years)
@@ -167,7 +183,7 @@ def kernel_inputs(scn, epochs: int) -> Inputs:
     p[k.P_EPOCH_S], p[k.P_EPY] = h.epoch_seconds, 365.25 / epoch_days
     p[k.P_K] = scn.capital.speed(epoch_days)
     p[k.P_RYIELD], p[k.P_HURDLE] = scn.capital.required_yield, scn.churn.hurdle
-    p[k.P_DEPTH] = scn.price.depth_usd
+    p[k.P_DEPTH] = scn.price.total_depth_usd
     p[k.P_DECAY] = 0.5 ** (epoch_days / scn.price.impact_half_life_days)
     p[k.P_BUY], p[k.P_FAKE_FRAC] = scn.price.buy_usd_per_epoch, scn.fake_demand.fraction
     ip = np.zeros(8, dtype=np.int64)
@@ -188,6 +204,8 @@ def kernel_inputs(scn, epochs: int) -> Inputs:
                   w_stake=np.ascontiguousarray(w_stake), w_cap=np.ascontiguousarray(w_cap),
                   rshare=np.ascontiguousarray(rshare),
                   eligible=np.ascontiguousarray(eligible),
-                  latency_order=np.ascontiguousarray(latency), replay=replay, comp_field=comp_field, p=p, ip=ip,
+                  latency_order=np.ascontiguousarray(latency), replay=replay, rep=np.ascontiguousarray(rep),
+                  floor=np.ascontiguousarray(floor), policy=policy, bundle=np.ascontiguousarray(bundle),
+                  comp_field=comp_field, p=p, ip=ip,
                   calendar=cal, demand_mean=np.ascontiguousarray(demand_mean), price0=float(price0), price_path=path,
                   epochs=epochs)

@@ -246,9 +246,15 @@ class SimulationResult:
                     row["band_low"], row["band_high"] = np.quantile(d, [0.5 - confidence / 2, 0.5 + confidence / 2])
             rows.append(row)
         out = pd.DataFrame(rows).set_index("measure")
-        out.attrs.update({"a": a, "b": b, "window": window, "confidence": confidence,
+        arms = (self.rule(a).provenance, self.rule(b).provenance)
+        price_input = all(p.get("price_is_input", False) for p in arms)
+        price = ("the price is an input (no price impact), the same under both" if price_input
+                 else "the price moves with net sales (price impact on)")
+        out.attrs.update({"a": a, "b": b, "window": window, "confidence": confidence, "price_is_input": price_input,
+                          "data": arms[0].get("data", ""),
                           "statement": f"{a} minus {b}, paired over {self.runs} runs with common random numbers; "
-                                       f"per-run {window.replace('_', ' ')} means; {confidence:.0%} intervals"})
+                                       f"per-run {window.replace('_', ' ')} means; {confidence:.0%} intervals; "
+                                       f"{price}"})
         return out
 
     def _index(self, name: str) -> int:

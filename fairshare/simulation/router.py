@@ -75,6 +75,10 @@ class Router:
         Eligible slots of each class, fastest (smallest mean busy) first, padded with -1.
     code : int
         Routing mode (position of ``Demand.routing`` in ``ROUTINGS``).
+    reputation : ndarray, shape ``(S,)``
+        Each slot's reputation score (its history node's).
+    floor : ndarray, shape ``(C,)``
+        Each class's reputation floor (the lower bound of its minimum tier).
     """
 
     mean_busy: np.ndarray
@@ -85,6 +89,8 @@ class Router:
     demand0: np.ndarray
     latency_order: np.ndarray
     code: int
+    reputation: np.ndarray
+    floor: np.ndarray
 
 
 def resolve_reputation(history, reputation, cfg=None) -> np.ndarray:
@@ -222,4 +228,6 @@ def build_router(network, demand: Demand, reputation) -> Router:
     mb = np.where(eligible, mb, np.inf)
     return Router(mean_busy=np.ascontiguousarray(mb), w_stake=np.ascontiguousarray(w_stake),
                   w_cap=np.ascontiguousarray(w_cap), random_share=share, unit=_unit_fields(spec),
-                  demand0=np.ascontiguousarray(means[0]), latency_order=latency, code=ROUTINGS.index(demand.routing))
+                  demand0=np.ascontiguousarray(means[0]), latency_order=latency, code=ROUTINGS.index(demand.routing),
+                  reputation=np.ascontiguousarray(rep_s, dtype=np.float64),
+                  floor=np.ascontiguousarray(floor, dtype=np.float64))

@@ -117,7 +117,13 @@ def _static(inp) -> k.Static:
 def _router(inp, need) -> k.Router:
     """The kernels' view of demand placement, computing the task fields ``need``."""
     return k.Router(inp.unit, inp.mean_busy, inp.w_stake, inp.w_cap, inp.rshare, inp.eligible, inp.latency_order,
-                    inp.replay, need)
+                    inp.replay, need, inp.rep, inp.floor, inp.policy, inp.bundle, _inv_busy(inp.mean_busy))
+
+
+def _inv_busy(mean_busy: np.ndarray) -> np.ndarray:
+    """``1 / mean_busy`` where it is finite and > 0, else 0: the units a node takes per free second."""
+    with np.errstate(divide="ignore"):
+        return np.ascontiguousarray(np.where(np.isfinite(mean_busy) & (mean_busy > 0), 1.0 / mean_busy, 0.0))
 
 
 def _kstate(st) -> k.State:

@@ -146,23 +146,62 @@ class Supply:
     after: str | None = None
 
     @classmethod
-    def for_history(cls, history) -> "Supply":
-        """The supply of a history that states no buckets: its market table's emission, from one
-        funding bucket (``"rewards"``) holding that emission (plus a rounding margin), with no unlock
-        selling.
+    def for_history(cls, history, *, buckets=None, funding: str | None = None, total_tokens: float | None = None,
+                    reward_vesting: Vesting | None = None, after: str | None = None) -> "Supply":
+        """The supply of a history: its market table's emission (``schedule="history"``), with the
+        history's own buckets and vesting when given.
+
+        Without ``buckets``: one funding bucket (``"rewards"``) holding the table's emission (plus a
+        rounding margin), with no unlock selling. With ``buckets``: those buckets, their cliffs,
+        vesting and sell shares; the funding bucket (``funding``, default ``"staking"``) pays the
+        table's emission. ``total_tokens`` defaults to the least supply whose funding pool (the
+        bucket's share less its TGE part) holds the table's emission; a pool that cannot hold it is a
+        :class:`~fairshare.errors.ConfigError` when the calendar is built (the emission is never cut).
 
         Parameters
         ----------
         history : History
             Its ``emission_tokens`` are the schedule.
+        buckets : sequence of Bucket, optional
+            The history's allocation buckets (shares summing to 1).
+        funding : str, optional
+            Name of the bucket that pays inference nodes (default ``"staking"`` with ``buckets``).
+        total_tokens : float, optional
+            Maximum supply, tokens (default above).
+        reward_vesting : Vesting, optional
+            How rewards vest, in epochs (default: liquid at once).
+        after : str, optional
+            The named schedule past the market table (``"linear"``, ``"exponential"``, ``"halving"``);
+            None: simulating past the table is an error.
 
         Returns
         -------
         Supply
         """
-        total = float(np.sum(history.emission_tokens))
-        return cls(total_tokens=total * (1.0 + 1e-9) + 1.0, buckets=(Bucket("rewards", 1.0, sell_share=0.0),),
-                   funding="rewards", schedule="history")
+        emitted = float(np.sum(history.emission_tokens))
+        vesting = Vesting(immediate=1.0) if reward_vesting is None else reward_vesting
+        if buckets is None:
+            if funding is not None:
+                raise ConfigError(f"Supply.for_history: funding={funding!r} names a bucket, but no buckets were "
+                                  "given; pass buckets=[Bucket(...), ...] as well.")
+            total = emitted * (1.0 + 1e-9) + 1.0 if total_tokens is None else total_tokens
+            return cls(total_tokens=total, buckets=(Bucket("rewards", 1.0, sell_share=0.0),), funding="rewards",
+                       schedule="history", reward_vesting=vesting, after=after).validate()
+        buckets = tuple(buckets)
+        funding = "staking" if funding is None else funding
+        if total_tokens is None:
+            fund = next((b for b in buckets if isinstance(b, Bucket) and b.name == funding), None)
+            if fund is None:
+                raise ConfigError(f"Supply.for_history: funding must name one of the buckets "
+                                  f"({', '.join(repr(getattr(b, 'name', b)) for b in buckets)}), got {funding!r}.")
+            room = fund.share * (1.0 - fund.immediate)
+            if not room > 0:
+                raise ConfigError(f"Supply.for_history: the funding bucket {funding!r} keeps nothing after the TGE "
+                                  f"(share {fund.share!r}, immediate {fund.immediate!r}), so it cannot pay the "
+                                  "history's emission; give it a share and immediate < 1.")
+            total_tokens = (emitted * (1.0 + 1e-9) + 1.0) / room
+        return cls(total_tokens=total_tokens, buckets=buckets, funding=funding, schedule="history",
+                   reward_vesting=vesting, after=after).validate()
 
     def validate(self) -> "Supply":
         _number("Supply total_tokens", self.total_tokens, 0.0, low_open=True)
@@ -316,6 +355,13 @@ def calendar(supply: Supply, epochs: int, offset: int, epoch_days: float,
     raw = _schedule(supply, pool, length, offset, epoch_days, history_emission)
     cum = np.cumsum(raw)
     emission = np.clip(np.minimum(cum, pool) - np.minimum(cum - raw, pool), 0.0, None)
+    if isinstance(supply.schedule, str) and supply.schedule == "history":
+        covered = slice(offset, offset + min(history_emission.size, epochs))
+        if np.any(emission[covered] < raw[covered] * (1.0 - 1e-12)):  # the table's emission is never cut
+            raise ConfigError(f"Supply: the funding bucket {supply.funding!r} holds {pool:,.0f} tokens after its TGE "
+                              f"part, less than the {float(cum[covered.stop - 1]):,.0f} the history's market table "
+                              "emits by its last simulated epoch (counted from the TGE); raise Supply total_tokens "
+                              "or the bucket's share.")
     pool_after = pool - np.cumsum(emission)
     sim = slice(offset, length)
     circulating0 = float(released[:, :offset].sum() + emission[:offset].sum())

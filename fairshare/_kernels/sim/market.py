@@ -44,6 +44,10 @@ from .state import (
     P_RYIELD,
     PENDING,
     ROUTE_LATENCY,
+    RP_CAP,
+    RP_NEWCOMER,
+    RP_RAMP,
+    RP_REPCAP,
     SI_JOINED,
     SI_RETIRED,
     SN_ACTIVE,
@@ -188,12 +192,14 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
     Only the task fields listed in ``need`` are computed, the others stay zero (the fast path
     computes what the rule and the economics read). ``act`` lists the active nodes; ``stale`` the
     nodes whose entries may be non-zero (those active in the last epoch: every other entry is
-    zero). ``eligible[c, i]`` says whether class ``c`` can be routed to node ``i``. ``x``, ``room``,
-    ``cap`` and ``nodes_buf`` are ``(N,)`` scratch buffers.
+    zero). ``eligible[c, i]`` says whether class ``c`` can be routed to node ``i``; with a cold
+    start (``policy[RP_NEWCOMER] >= 0``) also whether the node's standing (:func:`standing`) reaches
+    the class's floor ``floor[c]``. ``x``, ``room``, ``cap`` and ``nodes_buf`` are ``(N,)`` scratch
+    buffers.
     """
     nf, p, ip = net.nf, net.p, net.ip
     unit, mean_busy, replay, need = router.unit, router.mean_busy, router.replay, router.need
-    eligible, units = router.eligible, draws.units
+    units = draws.units
     sn, feat = st.sn, st.feat
     for f in range(N_FEAT):
         row = feat[f, r]
@@ -215,17 +221,18 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
         room[i] = p[P_EPOCH_S] * nf[NF_ONLINE, i]  # seconds left
         stake[i] = nf[NF_OWN, i] + sn[r, SN_DELEG, i]
     busy = feat[F_BUSY, r]
+    if router.policy[RP_NEWCOMER] >= 0.0:  # cold start: each active node's standing this epoch
+        stand = np.empty(nf.shape[1])
+        for i in act:
+            stand[i] = _standing(t, r, i, net.ni, ip, st.si, router.rep, router.policy)
+    else:
+        stand = np.empty(0)
     for c in range(mean_busy.shape[0]):
         demand = units[r, t, c]
         if demand <= 0.0:
             continue
-        m = 0
-        for i in act:
-            if eligible[c, i] != 0:
-                nodes_buf[m] = i
-                m += 1
+        placed, m = _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, stand)
         nodes = nodes_buf[:m]
-        placed = _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap)
         lost += max(demand - placed, 0.0) * unit[F_WORK, c]
         for i in nodes:
             if x[i] > 0.0:
@@ -243,49 +250,102 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
 
 
 @jit
-def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
-    """Units of class ``c`` per node of ``nodes`` (its active eligible ones) into ``x`` (fluid limit of the
-    router); returns the units placed.
+def _standing(t, r, i, ni, ip, si, rep, policy):
+    """Reputation node ``i`` of run ``r`` is routed at in epoch ``t`` (cold start).
+
+    Its own score ``rep[i]``, except for a node that joined after the start (join epoch ``j > 0``:
+    ``si[r, SI_JOINED, i]`` with churn, ``ni[NI_JOIN, i]`` without) whose own score is above the
+    newcomer's ``s0 = policy[RP_NEWCOMER]``: ``s0 + (rep[i] - s0) (t - j) / policy[RP_RAMP]`` until
+    ``t - j`` reaches the ramp. Off (``s0 < 0``): the own score.
+    """
+    own = rep[i]
+    start = policy[RP_NEWCOMER]
+    if start < 0.0 or own <= start:
+        return own
+    joined = si[r, SI_JOINED, i] if ip[I_CHURN] != 0 else ni[NI_JOIN, i]
+    if joined <= 0:
+        return own
+    age = float(t - joined)
+    ramp = policy[RP_RAMP]
+    if age >= ramp:
+        return own
+    return start + (own - start) * age / ramp
+
+
+@jit
+def _take(c, i, demand, router, room):
+    """Units of class ``c`` node ``i`` can take with its free time ``room[i]``, under the routing policy:
+    none when its free time holds no whole bundle (minimum pay), at most ``policy[RP_CAP]`` of the demand."""
+    if room[i] < router.bundle[c] * router.mean_busy[c, i]:
+        return 0.0
+    cap = room[i] * router.inv_busy[c, i]
+    share = router.policy[RP_CAP]
+    if share > 0.0 and cap > share * demand:
+        cap = share * demand
+    return cap
+
+
+@jit
+def _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, stand):
+    """Units of class ``c`` per active eligible node into ``x`` (fluid limit of the router); returns the units
+    placed and the number ``m`` of those nodes, written to ``nodes_buf[:m]`` (in the order of ``act``).
+
+    A node of ``act`` is eligible when ``eligible[c, i]`` and, with a cold start, its standing reaches
+    the class's floor.
 
     Selection weights are the router's (``datasets.routing.selection_probability``) over the active
-    nodes; each node is filled in proportion to them up to its room (``_kernels.waterfill.water_fill_linear``,
-    called on the nodes that can be drawn and still have room, when some of them fill up; when none
-    does, or all do, the fill has a closed form).
+    nodes; each node is filled in proportion to them up to what it can take (:func:`_take`: its room,
+    none unless it holds a whole bundle under a minimum pay, at most the node cap), by ``water_fill_linear``
+    called on the nodes that can be drawn and still take some, when some of them fill up; when none
+    does, or all do, the fill has a closed form. With a cold start (``stand``: each node's standing,
+    empty when off) the reputation weights are scaled by standing over own score (the capacity weight
+    only when ``policy[RP_REPCAP]``); the latency order skips nodes whose standing is below the floor.
     """
-    mean_busy, w_stake, w_cap, rshare = router.mean_busy, router.w_stake, router.w_cap, router.rshare
-    latency_order = router.latency_order
-    for i in nodes:
+    w_stake, w_cap, rshare, eligible = router.w_stake, router.w_cap, router.rshare, router.eligible
+    latency_order, rep = router.latency_order, router.rep
+    cold = stand.size > 0
+    floor = router.floor[c]
+    repcap = router.policy[RP_REPCAP] != 0.0
+    by_stake = rshare[c] < 1.0  # a class placed by the lottery alone never reads stake
+    s_tot = 0.0
+    c_tot = 0.0
+    m = 0
+    for i in act:  # the eligible nodes and the totals of their weights, in one pass
+        if eligible[c, i] == 0 or (cold and stand[i] < floor):
+            continue
+        nodes_buf[m] = i
+        m += 1
         x[i] = 0.0
+        f = stand[i] / rep[i] if cold and rep[i] > 0.0 else 1.0
+        if by_stake:
+            s_tot += w_stake[c, i] * stake[i] * f
+        c_tot += w_cap[c, i] * (f if repcap else 1.0)
+    nodes = nodes_buf[:m]
     if ip[I_ROUTING] == ROUTE_LATENCY:
         left = demand
         for j in range(latency_order.shape[1]):
             i = latency_order[c, j]
             if i < 0 or left <= 0.0:
                 break
-            if sn[r, SN_ACTIVE, i] > 0.0:
-                take = min(left, room[i] / mean_busy[c, i])
+            if sn[r, SN_ACTIVE, i] > 0.0 and not (cold and stand[i] < floor):
+                take = min(left, _take(c, i, demand, router, room))
                 x[i] = take
                 left -= take
-        return demand - left
-    s_tot = 0.0
-    c_tot = 0.0
-    for i in nodes:
-        s_tot += w_stake[c, i] * stake[i]
-        c_tot += w_cap[c, i]
+        return demand - left, m
     if c_tot <= 0.0 and s_tot <= 0.0:
-        return 0.0
+        return 0.0, m
     share = rshare[c] if s_tot > 0.0 else 1.0
+    a = (1.0 - share) / s_tot if share < 1.0 else 0.0  # per unit of stake weight
+    b = share / c_tot if c_tot > 0.0 else 0.0  # per unit of capacity weight
     p_rest = 0.0
     room_total = 0.0
-    ratio_min = np.inf
     drawn = 0
     for i in nodes:
-        pi = 0.0
-        if share < 1.0:
-            pi += (1.0 - share) * (w_stake[c, i] * stake[i]) / s_tot
-        if c_tot > 0.0:
-            pi += share * w_cap[c, i] / c_tot
-        cap[i] = room[i] / mean_busy[c, i] if pi > 0.0 else 0.0
+        f = stand[i] / rep[i] if cold and rep[i] > 0.0 else 1.0
+        pi = b * w_cap[c, i] * (f if repcap else 1.0)
+        if a > 0.0:
+            pi += a * w_stake[c, i] * stake[i] * f
+        cap[i] = _take(c, i, demand, router, room) if pi > 0.0 else 0.0
         if cap[i] <= 0.0:
             pi = 0.0  # a full node takes nothing at any level: left out of the fill
         x[i] = pi
@@ -293,25 +353,27 @@ def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
             room_total += cap[i]
             drawn += 1
             p_rest += pi
-            ratio = cap[i] / pi
-            if ratio < ratio_min:
-                ratio_min = ratio
     if p_rest <= 0.0:
-        return 0.0
+        return 0.0, m
     placed = 0.0
     if room_total <= demand:  # every node fills up (water_fill's level stays infinite): x = cap, exactly
         for i in nodes:
             if x[i] > 0.0:
                 x[i] = cap[i]
                 placed += x[i]
-        return placed
-    if ratio_min * p_rest >= demand:  # no node fills up: water_fill's first level, exactly
-        mu = demand / p_rest
+        return placed, m
+    mu = demand / p_rest  # water_fill's first level
+    fills = False
+    for i in nodes:
+        if x[i] > 0.0 and cap[i] < mu * x[i]:
+            fills = True
+            break
+    if not fills:  # no node fills up at the first level: it is the fill, exactly
         for i in nodes:
             if x[i] > 0.0:
-                x[i] = min(cap[i], mu * x[i])
+                x[i] = mu * x[i]
                 placed += x[i]
-        return placed
+        return placed, m
     p_drawn = np.empty(drawn)
     cap_drawn = np.empty(drawn)
     where = np.empty(drawn, dtype=np.int64)
@@ -327,4 +389,4 @@ def _place(c, demand, r, router, ip, sn, stake, nodes, x, room, cap):
     for j in range(drawn):
         x[where[j]] = filled[j]
         placed += filled[j]
-    return placed
+    return placed, m

@@ -32,7 +32,8 @@ __all__ = [
     "NF_CAPEX", "NF_CBUSY", "NF_CIDLE", "NF_KBUSY", "NF_KIDLE", "NF_ONLINE", "NF_OWN", "NI_HW", "NI_JOIN",
     "NI_LEAVE", "NI_LIFE", "NI_OP", "N_FEAT", "N_MEASURES", "N_SR", "N_TASK", "OI_AVAIL", "OI_CLASS",
     "OI_INITIAL", "OI_PATIENCE", "PENDING", "P_BUY", "P_DECAY", "P_DEPTH", "P_EPOCH_S", "P_EPY", "P_FAKE_FRAC",
-    "P_HURDLE", "P_K", "P_RYIELD", "ROUTE_LATENCY", "SI_JOINED", "SI_RETIRED", "SN_ACTIVE",
+    "P_HURDLE", "P_K", "P_RYIELD", "ROUTE_LATENCY",
+    "RP_CAP", "RP_NEWCOMER", "RP_RAMP", "RP_REPCAP", "N_POLICY", "SI_JOINED", "SI_RETIRED", "SN_ACTIVE",
     "SN_DELEG", "SO_FAKE", "SO_PEND", "SO_SINCE", "SO_STATUS", "SO_STREAK", "SR_CIRC", "SR_DELEG", "SR_ENTRIES",
     "SR_EXIT_HAZARD", "SR_EXIT_LOSS", "SR_EXIT_RETIRED", "SR_LOCKED", "SR_M", "SR_RETAIL0", "SR_SPART",
     "SR_STAKE", "SR_UNALLOC", "WAITING",
@@ -66,6 +67,11 @@ N_SR = 12
 P_EPOCH_S, P_EPY, P_K, P_RYIELD, P_HURDLE, P_DEPTH, P_DECAY, P_BUY, P_FAKE_FRAC = 0, 1, 2, 3, 4, 5, 6, 7, 8
 I_CHURN, I_AGEING, I_IMPACT, I_FAKE, I_ROUTING, I_REPLAY, I_LAG, I_DELEGATE = 0, 1, 2, 3, 4, 5, 6, 7
 ROUTE_LATENCY = 3
+#: Routing policy entries: node cap (share of a class's epoch demand; 0: none), a new node's standing (< 0:
+#: no cold start), epochs to earn its own score, and whether the capacity draw is reputation weighted (1) or
+#: not (0, ``routing="uniform"``).
+RP_CAP, RP_NEWCOMER, RP_RAMP, RP_REPCAP = 0, 1, 2, 3
+N_POLICY = 4
 
 # ---------------------------------------------------------------- summary measures
 MEASURES = (
@@ -131,6 +137,11 @@ class Router(NamedTuple):
     latency_order: np.ndarray  #: ``(C, N)`` nodes fastest first, -1 padded
     replay: np.ndarray         #: ``(E, N_FEAT, N)`` replayed features (replay mode)
     need: np.ndarray           #: task fields to compute
+    rep: np.ndarray            #: ``(N,)`` each node's own reputation score (cold start)
+    floor: np.ndarray          #: ``(C,)`` reputation floor of each class, compared with a node's standing
+    policy: np.ndarray         #: ``(N_POLICY,)`` routing policy ``RP_*``
+    bundle: np.ndarray         #: ``(C,)`` units per dispatch under a minimum pay (0: no floor)
+    inv_busy: np.ndarray       #: ``(C, N)`` units per busy second, ``1 / mean_busy`` (0 where not finite)
 
 
 class Draws(NamedTuple):
