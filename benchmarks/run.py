@@ -35,10 +35,11 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-ORDER = ("aggregate", "metrics", "network", "evaluate", "optimize", "simulate", "demo", "scale")
+ORDER = ("ingest", "aggregate", "metrics", "network", "evaluate", "optimize", "simulate", "demo", "scale")
 # Seconds per benchmark, (full, quick), before --budget-scale. Generous: a budget catches a
 # hung or runaway script, it is not a target.
 BUDGET_S = {
+    "ingest": (1800, 300),
     "aggregate": (1800, 300),
     "metrics": (900, 240),
     "network": (900, 240),
@@ -50,7 +51,7 @@ BUDGET_S = {
 }
 OTHER_BUDGET_S = (1800, 300)
 RADCAD_VENV = Path("/tmp/bench_venv/bin/python")
-LIBRARIES = ("numpy", "pandas", "numba", "cvxpy", "dask", "pyarrow", "duckdb")
+LIBRARIES = ("numpy", "pandas", "numba", "cvxpy", "dask", "pyarrow", "duckdb", "polars")
 POLL_S = 0.05
 
 

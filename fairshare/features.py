@@ -47,7 +47,7 @@ from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_
 from ._kernels.inequality import group_sums
 from .data.history import History
 from .data.source import TaskSource
-from .errors import ConfigError
+from .errors import ConfigError, RangeError
 
 __all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B",
            "SMALL_TASK_TOKENS"]
@@ -121,6 +121,10 @@ class Features:
         Active parameters (billions) of the reference model the work units were computed with.
     small_task_tokens : float, default SMALL_TASK_TOKENS
         Tokens per request at or below which a row counted as a small task.
+    input_sha256 : dict of str to str, optional
+        SHA-256 of each input file of the history the features came from (its
+        ``provenance["input_sha256"]``), by path relative to the history directory;
+        None for a history built in memory.
     """
 
     level: str
@@ -151,6 +155,7 @@ class Features:
     prefill_weight: float = PREFILL_WEIGHT
     size_reference_params_b: float = SIZE_REFERENCE_PARAMS_B
     small_task_tokens: float = SMALL_TASK_TOKENS
+    input_sha256: dict | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -261,8 +266,10 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     for name, value, positive in (("prefill_weight", prefill_weight, False),
                                   ("size_reference_params_b", size_reference_params_b, True),
                                   ("small_task_tokens", small_task_tokens, False)):
-        if not np.isfinite(value) or value < 0 or (positive and value == 0):
-            raise ConfigError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}.")
+        is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        if not is_number or not np.isfinite(value) or value < 0 or (positive and value == 0):
+            raise ConfigError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}"
+                              f"{' (a ' + type(value).__name__ + ')' if not is_number else ''}.")
     check_client(client)
     n_epochs, n_nodes = history.n_epochs, history.n_nodes
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
@@ -291,14 +298,89 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     energy, active, staked = node_epoch_terms(
         sums["busy_seconds"], history.online_seconds, v["power_w"], v["idle_power_w"], v["pue"],
         v["joined_epoch"].astype(np.float64), last, history.epochs.astype(np.float64), np.ascontiguousarray(stake))
+    check_sums(history, {**sums, "energy_kwh": energy, "stake_tokens": staked})
     return Features(
         level="node", epochs=history.epochs, entity_ids=history.node_ids, operator_ids=history.operator_ids,
         entity_operator=history.node_operator, node_count=np.ones(n_nodes, dtype=np.int64),
         emission_tokens=history.emission_tokens, token_price_usd=history.token_price_usd,
         **sums, online_seconds=history.online_seconds, energy_kwh=energy, stake_tokens=staked, active=active,
         prefill_weight=float(prefill_weight), size_reference_params_b=float(size_reference_params_b),
-        small_task_tokens=float(small_task_tokens),
+        small_task_tokens=float(small_task_tokens), input_sha256=_input_hashes(history),
     )
+
+
+#: The input column(s) behind each checked quantity, for overflow messages.
+_ORIGIN = {"requests": "tasks.requests", "task_rows": "tasks (row counts)", "input_tokens": "tasks.input_tokens",
+           "output_tokens": "tasks.output_tokens", "busy_seconds": "tasks.busy_seconds", "fees_usd": "tasks.fee_usd",
+           "upstream_cost_usd": "tasks.upstream_cost_usd", "energy_kwh": "nodes.power_w/idle_power_w/pue",
+           "stake_tokens": "nodes.stake_tokens/stake.stake_tokens"}
+_WORK_ORIGIN = "tasks.input_tokens/output_tokens"
+
+
+def check_sums(history: History, quantities: dict[str, np.ndarray]) -> None:
+    """Raise :class:`~fairshare.errors.RangeError` where a sum a rule or a measure takes would overflow float64.
+
+    Each ``(E, N)`` quantity must be finite in every (epoch, node) cell and in its total over
+    the whole history (so every sum over epochs, nodes or operators is finite too), and so must
+    the total emission and its value in USD. Costs one sum per quantity; the rows are located
+    only when a check fails. Values this large are never a real quantity: the message names
+    the table, the column and the rows, and says to check the column's units.
+
+    Parameters
+    ----------
+    history : History
+        The history the quantities were computed from (for labels and task rows).
+    quantities : dict of str to ndarray, shape (E, N)
+        Per (epoch, node) quantities by name (the keys of :class:`Features`).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        for name, values in quantities.items():
+            if not np.isfinite(values.sum()):
+                raise RangeError(_overflow_message(history, name, values))
+        emission = history.emission_tokens
+        for column, what, per_epoch, units in (
+                ("emission_tokens", "the emission", emission, "tokens per epoch"),
+                ("token_price_usd", "the emission's value in USD (emission_tokens x token_price_usd)",
+                 emission * history.token_price_usd, "USD per token")):
+            if not np.isfinite(per_epoch.sum()):
+                top = np.argsort(-per_epoch, kind="stable")[:5]
+                epochs = ", ".join(f"epoch {history.epochs[e]}: {per_epoch[e]:.3g}" for e in top)
+                raise RangeError(f"market.{column}: {what} over the history's {history.n_epochs} epochs overflows "
+                                 f"float64 (largest: {epochs}). Check the column's units ({units}) or rescale it.")
+
+
+def _overflow_message(history: History, name: str, values: np.ndarray) -> str:
+    """Where ``values`` (``(E, N)``, quantity ``name``) overflow: cells, and the task or node rows behind them."""
+    origin = _ORIGIN.get(name, _WORK_ORIGIN)
+    if name == "energy_kwh":
+        origin += f" (times online seconds; epoch_seconds={history.epoch_seconds:g})"
+    cells = ~np.isfinite(values)
+    if cells.any():
+        what = f"overflows float64 in {int(cells.sum())} (epoch, node) pair(s)"
+    else:  # every cell finite, their total not: name the largest cells
+        cells = np.zeros(values.shape, bool)
+        cells.flat[np.argsort(-values, axis=None, kind="stable")[:5]] = True
+        what = f"its total over the history's {values.size} (epoch, node) pairs overflows float64 (largest cells)"
+    e, n = np.nonzero(cells)
+    pairs = ", ".join(f"(epoch {history.epochs[i]}, node {history.node_ids[j]!r})" for i, j in zip(e[:5], n[:5]))
+    if origin.startswith("tasks"):
+        keys = np.unique(e * history.n_nodes + n)
+        rows: list[int] = []
+        for c in history.tasks_source.chunks():
+            rows.extend((c.row0 + np.flatnonzero(np.isin(c.epoch * history.n_nodes + c.node, keys))).tolist())
+            if len(rows) > 5:
+                break
+        where = f"task rows {', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}"
+    else:
+        nodes = np.unique(n)
+        where = f"node rows {', '.join(map(str, nodes[:5]))}{', ...' if nodes.size > 5 else ''}"
+    return (f"{origin}: {name}: {what}: {pairs}{', ...' if e.size > 5 else ''} ({where}). Values this large are not "
+            "real quantities: check the column's units or rescale it.")
+
+
+def _input_hashes(history: History) -> dict | None:
+    hashes = (history.provenance or {}).get("input_sha256")
+    return dict(hashes) if hashes else None
 
 
 #: The last sums of each log read in place (Parquet, dask), by source: reading such a log

@@ -188,3 +188,22 @@ def test_main_writes_the_report_and_fails_on_a_crash(tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".B.md.*"))  # the temporary file was renamed
     with pytest.raises(SystemExit):
         runner.main(["--only", "nonexistent", "--out", str(out)])
+
+
+def test_ingest_benchmark_checks_the_sums_it_compares(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    ingest = _load("bench_ingest")
+    directory = tmp_path / "history"
+    ingest.write_history(directory, n_rows=3000, n_files=3, n_nodes=40)
+    assert ingest.run_floor(sorted((directory / "tasks").glob("*.parquet"))) == 3000
+    peer = ingest.run_pandas(directory)
+    for stream in (False, True):
+        ingest.check_same(ingest.run_fairshare(directory, stream=stream), peer, "pandas")
+    mine = ingest.run_fairshare(directory, stream=False)
+    # a check that cannot fail is no check: one count off by one, one float off by 1e-9, one cell left out
+    with pytest.raises(AssertionError, match="requests differs"):
+        ingest.check_same(mine, peer.assign(requests=peer["requests"] + (peer.index == 0)), "pandas")
+    with pytest.raises(AssertionError, match="energy_kwh"):
+        ingest.check_same(mine, peer.assign(energy_kwh=peer["energy_kwh"] * (1 + 1e-9 * (peer.index == 7))), "pandas")
+    with pytest.raises(AssertionError, match="missing from the peer"):
+        ingest.check_same(mine, peer.iloc[1:], "pandas")

@@ -177,9 +177,26 @@ def test_features_of_another_history_are_refused():
     assert evaluate(a, rules, features=fa).scoreboard.loc["w", "gini"] == evaluate(a, rules).scoreboard.loc["w", "gini"]
 
 
+def test_features_of_other_input_files_are_refused_naming_them(tmp_path):
+    """Features carry their history's input hashes: read from other files (even a streamed log, whose request
+    counts are not re-read), they are a DataError naming the files that differ."""
+    from fairshare.errors import DataError
+
+    a = fs.datasets.open_inference_network(seed=0, scale="small")
+    a.write(tmp_path / "a")
+    changed = a.tasks.copy()
+    changed.loc[changed.index[0], "output_tokens"] += 1
+    fs.History.from_frames(nodes=a.nodes, tasks=changed, market=a.market).write(tmp_path / "b")
+    fa = fs.aggregate(fs.History.read(tmp_path / "a"))
+    with pytest.raises(DataError, match=r"other input files.*tasks"):
+        evaluate(fs.History.read(tmp_path / "b", stream=True), {"w": F.Linear({"work": 1.0})}, features=fa)
+
+
 @pytest.mark.parametrize("kwargs, match", [(dict(sybil_sample=0), "sybil_sample"), (dict(sybil_k=(2, 2.5)), "sybil_k"),
                                            (dict(identity_cost_usd=-1.0), "identity_cost_usd"),
-                                           (dict(attack_costs="cheap"), "AttackCosts")])
+                                           (dict(attack_costs="cheap"), "AttackCosts"),
+                                           (dict(trend_resamples=0), "trend_resamples"),
+                                           (dict(trend_resamples=True), "trend_resamples")])
 def test_evaluation_settings_are_checked(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         evaluate(toy_history(8), F.STATUS_QUO, **kwargs)

@@ -181,3 +181,22 @@ def test_cells_are_summed_in_log_order_whatever_the_row_order(frames):
         expected = np.zeros((h.n_epochs, h.n_nodes))
         np.add.at(expected, (c.epoch, c.node), column)  # unbuffered: row by row, in log order
         assert getattr(f, quantity).tobytes() == expected.tobytes(), quantity
+
+
+def test_features_carry_the_input_hashes_of_their_history(tmp_path):
+    h = fs.History.from_frames(nodes_frame(), tasks_frame(), market_frame())
+    assert fs.aggregate(h).input_sha256 is None  # built in memory: no files to name
+    h.write(tmp_path / "h")
+    read = fs.History.read(tmp_path / "h")
+    f = fs.aggregate(read)
+    assert f.input_sha256 == read.provenance["input_sha256"] and "tasks.parquet" in f.input_sha256
+    assert f.by_operator().input_sha256 == f.input_sha256
+    streamed = fs.aggregate(fs.History.read(tmp_path / "h", stream=True))
+    assert streamed.input_sha256 == f.input_sha256
+
+
+@pytest.mark.parametrize("value", ["0.1", None, True, float("nan"), -1.0, [0.1]])
+def test_aggregate_parameters_must_be_numbers(value):
+    h = fs.History.from_frames(nodes_frame(), tasks_frame(), market_frame())
+    with pytest.raises(ConfigError, match="prefill_weight must be a finite number >= 0"):
+        fs.aggregate(h, prefill_weight=value)

@@ -268,3 +268,38 @@ def test_base_units_known_example():
     units = F.to_base_units(rewards, np.array([1.0, 1.0]), decimals=1)
     np.testing.assert_array_equal(units, [[4, 3, 3], [5, 3, 2]])
     assert pd.Series(units.sum(1)).tolist() == [10, 10]
+
+
+# --------------------------------------------------------------------------- rules from plain tables (TOML)
+
+
+def test_rules_from_tables_nest_and_check_every_key():
+    from fairshare.errors import ConfigError
+    from fairshare.formulas.base import formula_from_spec
+
+    status_quo = {"name": "linear", "params": {"weights": {"stake": 0.5, "work": 0.5}}}
+    rule = formula_from_spec({"name": "capped", "params": {"share_cap": 0.02, "base": status_quo}})
+    assert isinstance(rule, F.Capped) and rule.share_cap == 0.02 and rule.base.weights == {"stake": 0.5, "work": 0.5}
+    tagged = formula_from_spec({"name": "capped", "params": {"base": {"__formula__": status_quo}}})
+    assert tagged.base.weights == rule.base.weights  # the form saved results use also loads
+    assert formula_from_spec({"name": "proportional"}) == F.Proportional()
+    f = small_features()
+    np.testing.assert_array_equal(rule(f).rewards, F.Capped(0.02, base=F.STATUS_QUO)(f).rewards)
+    cases = [({"name": "capped", "param": {}},
+              "x: unknown key 'param' \\(did you mean 'params'\\?\\); allowed: name, params"),
+             ({"name": "capped", "params": 5}, "x: params must be a table .* got 5 \\(a int\\)"),
+             ({"params": {}}, "x: needs a name"),
+             ({"name": "caped"}, "x: name 'caped' is not a rule .* \\(did you mean 'capped'\\?\\)"),
+             ({"name": "capped", "params": {"share_cop": 0.1}},
+              "x params: unknown parameter of 'capped' 'share_cop' \\(did you mean 'share_cap'\\?\\)"),
+             ({"name": "capped", "params": {"base": {"name": "linear", "parms": {}}}},
+              "x params.base: unknown key 'parms' \\(did you mean 'params'\\?\\)"),
+             ("capped", "x: a rule is a table with name and params")]
+    for spec, match in cases:
+        with pytest.raises(ConfigError, match=match):
+            formula_from_spec(spec, "x")
+    with pytest.raises(FormulaError, match="^x: Linear weights must be a mapping"):
+        formula_from_spec({"name": "linear", "params": {"weights": "abc"}}, "x")
+    with pytest.raises(FormulaError, match="^x params.base: Capped share_cap must be a finite number"):
+        formula_from_spec({"name": "capped", "params": {"base": {"name": "capped", "params": {"share_cap": "1"}}}},
+                          "x")

@@ -127,6 +127,9 @@ def bounds_broken(x):
             broken.append((f"top_{k}_share", fs.top_k_share(x, k)))
     if fs.palma(x) != 0.25:
         broken.append(("palma", fs.palma(x)))
+    for fraction in (0.01, 0.1, 1 / 3, 0.9):  # the top fraction holds at least that fraction
+        if not fraction <= fs.top_share(x, fraction) <= 1.0:
+            broken.append((f"top_share_{fraction:g}", fs.top_share(x, fraction)))
     return broken
 
 
@@ -153,6 +156,18 @@ def test_summary_keeps_the_bounds_on_equal_splits():
         assert s["theil"] >= 0 and s["atkinson_0.5"] >= 0 and s["hhi"] >= 1 / n
         assert s["effective_number"] <= n and s["entropy"] <= math.log(n)
         assert s["max_share"] >= 1 / n and s["palma"] == 0.25
+        assert s["top_1pct_share"] >= 0.01 and s["top_10pct_share"] >= 0.1 and s["bottom_40pct_share"] <= 0.4
+
+
+def test_top_shares_keep_their_bound_on_every_equal_split():
+    """The top 1% and 10% of equal holders hold at least 1% and 10% (was 1 ulp below at 52 and 14 sizes
+    up to 400: ``0.9 * 9`` rounds down, and so did the share)."""
+    sizes = np.arange(1, 400)
+    for n in sizes:
+        s = fs.metrics.summary(np.full((2, n), [[1.0 / 3], [1e-300]]))
+        assert (s["top_1pct_share"] >= 0.01).all() and (s["top_10pct_share"] >= 0.1).all(), n
+        assert (s["bottom_40pct_share"] <= 0.4).all() and (s["palma"] >= 0.25).all(), n
+        assert fs.top_share(np.ones(n), 0.9) >= 0.9 and fs.top_share(np.ones(n), 1 / 3) >= 1 / 3, n
 
 
 def exact_entropy_reference(x):

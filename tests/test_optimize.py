@@ -347,6 +347,13 @@ def test_configuration_errors_are_typed_and_say_how_to_fix(small):
         fs.optimize(basis, objective="variance")
     with pytest.raises(ConfigError, match="window=99 asks for the last 99 epochs; the history has 30"):
         fs.optimize(h, window=99)
+    for window in [(0, 10_000), (20, 10), (-5, 3)]:  # never clipped to the history
+        with pytest.raises(ConfigError, match=r"is not within the history's epochs 0\.\.29"):
+            fs.optimize(h, window=window)
+    with pytest.raises(ConfigError, match="two whole epoch numbers"):
+        fs.optimize(h, window=("0", 5))
+    with pytest.raises(ConfigError, match="MinWeight components must be a tuple"):
+        MinWeight(0.8, "work")  # swapped arguments would otherwise read the string letter by letter
     with pytest.raises(ConfigError, match="Coverage mode must be one of hard, soft, cvar"):
         Coverage(mode="sometimes")
     with pytest.raises(ConfigError, match="components \\['gas'\\] are not in"):

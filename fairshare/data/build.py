@@ -8,15 +8,17 @@ busy time per node and epoch) and codes everything into arrays.
 from __future__ import annotations
 
 import re
+from dataclasses import fields
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from .._distributed import fold_ordered
-from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
+from ..errors import AlignmentError, ConfigError, DataError, RangeError, SchemaError
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_ROLES, NODE_TIERS, POOL_COLUMN, pool_column
 from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
-from .validate import Labels, check_contiguous, check_table, check_unique, code_labels, rows_message
+from .validate import Labels, check_contiguous, check_table, check_unique, code_labels, is_arrow_table, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates",
            "build_pools", "busy_per_epoch_node", "check_busy", "coder_for"]
@@ -32,15 +34,20 @@ def normalise_epochs(epoch_seconds, epoch_origin) -> tuple[float, pd.Timestamp |
     epoch_origin : str, datetime, pandas.Timestamp or None
         Start of epoch 0; a naive time is taken as UTC.
     """
-    try:
-        seconds = float(epoch_seconds)
-    except (TypeError, ValueError):
-        seconds = float("nan")
+    number = isinstance(epoch_seconds, (int, float, np.integer, np.floating)) and not isinstance(
+        epoch_seconds, (bool, np.bool_))
+    seconds = float(epoch_seconds) if number else float("nan")
     if not (np.isfinite(seconds) and seconds > 0):
-        raise ConfigError(f"epoch_seconds must be a positive number of seconds, got {epoch_seconds!r}.")
+        raise ConfigError(f"epoch_seconds must be a positive number of seconds, got {epoch_seconds!r}"
+                          f"{'' if number else ' (a ' + type(epoch_seconds).__name__ + ')'}.")
     if epoch_origin is None:
         return seconds, None
-    origin = pd.Timestamp(epoch_origin)
+    try:  # a date or time; a bare number would be read as nanoseconds since 1970, so it is refused
+        origin = pd.Timestamp(epoch_origin) if isinstance(epoch_origin, (str, date, np.datetime64)) else pd.NaT
+    except (ValueError, OverflowError):
+        origin = pd.NaT
+    if origin is pd.NaT:
+        raise ConfigError(f"epoch_origin must be a date or time (e.g. '2026-04-21T00:00:00Z'), got {epoch_origin!r}.")
     return seconds, origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
 
 
@@ -246,7 +253,7 @@ def build_updates(df: pd.DataFrame | None, table: str, value: str, node_ids: pd.
     """
     if df is None:
         return None
-    cols = check_table(df, table)
+    cols = check_table(df, table, allow_empty=True)  # optional: no rows is no update
     epoch, values = cols["epoch"], cols[value]
     node = code_labels(cols["node_id"], node_ids, table, "node_id", "nodes")
     outside = (epoch < epochs[0]) | (epoch > epochs[-1])
@@ -281,9 +288,35 @@ def coder_for(parts: dict, epoch_seconds: float, epoch_origin) -> TaskCoder:
     )
 
 
+#: Rows a task table read from Parquet is checked and coded in at a time (cache-sized pieces).
+_PIECE_ROWS = 1 << 20
+
+
 def encode_frame(tasks: pd.DataFrame, coder: TaskCoder) -> TaskSource:
-    """The in-memory task source of a whole tasks table."""
-    return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
+    """The in-memory task source of a whole tasks table.
+
+    A pyarrow table (a Parquet task log as read) is checked and coded piece by piece, which keeps the
+    working arrays small; every check is row by row, so the pieces put together are the whole table
+    coded at once. Should a piece fail a check, the whole table is checked again, so that the error
+    names the first problem of the whole log with all its rows, as for a pandas table.
+    """
+    if not (is_arrow_table(tasks) and tasks.num_rows > _PIECE_ROWS):
+        return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
+    import pyarrow as pa
+
+    names = [f.name for f in fields(TaskChunk) if f.name != "row0"]
+    whole, row0 = None, 0
+    try:
+        for batch in tasks.to_batches(max_chunksize=_PIECE_ROWS):
+            piece = encode_tasks(pa.Table.from_batches([batch]), coder, row0=row0, piece=True)
+            if whole is None:
+                whole = {k: np.empty(tasks.num_rows, dtype=getattr(piece, k).dtype) for k in names}
+            for k in names:  # each piece goes into place at once: only the whole log and one piece are held
+                np.copyto(whole[k][row0:row0 + len(piece)], getattr(piece, k), casting="no")
+            row0 += len(piece)
+    except DataError:
+        return InMemoryTasks(encode_tasks(tasks, coder, row0=0))  # raises, naming every offending row
+    return InMemoryTasks(TaskChunk(**whole, row0=0))
 
 
 def busy_per_epoch_node(source: TaskSource, n_epochs: int, n_nodes: int, client=None) -> np.ndarray:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +37,12 @@ from ..errors import ConfigError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
 from .metadata import DatasetInfo
-from .partitioned import ParquetTasks
-from .schema import TABLES
+from .partitioned import ParquetTasks, parquet_error
+from .schema import TABLES, TASK_LABELS
+from .validate import without_index_columns
 
-__all__ = ["read_history", "write_history", "read_table"]  # atomic_directory: imported from fairshare._atomic
+# atomic_directory: imported from fairshare._atomic
+__all__ = ["read_history", "write_history", "read_table", "input_hashes", "changed_inputs"]
 
 _TABLE_NAMES = ("nodes", "tasks", "market", "models", "pools", "stake", "uptime")
 _LABELS = ("node_id", "operator_id", "model")
@@ -143,17 +147,21 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
             raise SchemaError(f"{path}: no {name}.csv or {name}.parquet. A history directory needs "
                               "nodes, tasks and market tables.")
     task_parts = _parquet_task_parts(path)
-    provenance = {**meta.get("provenance", {}), "source": str(path), "input_sha256": input_hashes(path)}
+    provenance = {**meta.get("provenance", {}), "source": str(path)}
     info = DatasetInfo.from_dict(meta["dataset"]) if meta.get("dataset") is not None else None
     if not stream:
-        tasks = read_table(path, "tasks", types) if not task_parts else pd.concat(
-            [_read_parquet(p) for p in task_parts], ignore_index=True)
-        if tasks is None:
-            raise SchemaError(f"{path}: no tasks table (tasks.csv, tasks.parquet or tasks/*.parquet).")
-        return History.from_frames(tables["nodes"], tasks, tables["market"], models=tables["models"],
-                                   stake=tables["stake"], uptime=tables["uptime"], epoch_seconds=seconds,
-                                   epoch_origin=origin, provenance=provenance, pools=tables["pools"],
-                                   metadata=info)
+        # hashing holds no GIL: the files are hashed on a second thread while the tables are read and checked
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            hashes = pool.submit(input_hashes, path)
+            tasks = read_table(path, "tasks", types) if not task_parts else _read_task_parts(task_parts)
+            if tasks is None:
+                raise SchemaError(f"{path}: no tasks table (tasks.csv, tasks.parquet or tasks/*.parquet).")
+            history = History.from_frames(tables["nodes"], tasks, tables["market"], models=tables["models"],
+                                          stake=tables["stake"], uptime=tables["uptime"], epoch_seconds=seconds,
+                                          epoch_origin=origin, provenance=provenance, pools=tables["pools"],
+                                          metadata=info)
+            return replace(history, provenance={**provenance, "input_sha256": hashes.result()})
+    provenance["input_sha256"] = input_hashes(path)
     if not task_parts:
         raise ConfigError(f"{path}: stream=True needs Parquet tasks (tasks.parquet or tasks/*.parquet).")
     seconds, origin = build.normalise_epochs(seconds, origin)
@@ -195,31 +203,72 @@ def read_table(directory: Path, name: str, label_types: dict | None = None) -> p
     try:
         header = pd.read_csv(csv, nrows=0).columns
         missing = {c: [""] if dtype.get(c) is str else list(_NUMERIC_NA) for c in header}
-        return pd.read_csv(csv, dtype=dtype, keep_default_na=False, na_values=missing, **_EXACT_FLOATS)
+        df = pd.read_csv(csv, dtype=dtype, keep_default_na=False, na_values=missing, **_EXACT_FLOATS)
+        if len(df) == 0:  # a header only (an empty optional table): its numeric columns keep their type
+            kinds = {"int": np.int64, "float": np.float64}
+            df = df.astype({c.name: kinds[c.kind] for c in TABLES[name] if c.kind in kinds and c.name in df})
+        return df
     except ValueError as err:
         raise SchemaError(f"{csv}: could not read as CSV with the fairshare schema ({err}).") from err
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """``pd.read_parquet``, with a truncated, corrupt or mislabelled file named in a :class:`SchemaError`."""
+def _read_parquet(path: Path, arrow: bool = False) -> pd.DataFrame:
+    """``pd.read_parquet``, with a truncated, corrupt or mislabelled file named in a :class:`SchemaError`.
+
+    ``arrow=True`` (a task log): the pyarrow table instead, text columns dictionary-encoded (no string per row
+    is built) and the columns of a stored pandas index dropped (``pd.read_parquet`` makes them the index).
+    """
     try:
+        if arrow:
+            import pyarrow.parquet as pq
+
+            return without_index_columns(pq.read_table(path, read_dictionary=list(TASK_LABELS)))
         return pd.read_parquet(path)
     except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
-        raise SchemaError(f"{path}: could not read as Parquet ({type(err).__name__}: {err}). Write the file "
+        raise SchemaError(f"{path}: could not read as Parquet ({parquet_error(err)}). Write the file "
                           "again or remove it.") from None
 
 
+def _read_task_parts(parts: list[Path]):
+    """The task log's Parquet files as one pyarrow table (checked on its buffers), or, when the files' column
+    types differ, as the pandas concatenation (whose dtype widening decides)."""
+    import pyarrow as pa
+
+    tables = [_read_parquet(p, arrow=True) for p in parts]
+    try:
+        return pa.concat_tables(tables, promote_options="default")  # a column missing from a file: missing values
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.concat([_read_parquet(p) for p in parts], ignore_index=True)
+
+
 def input_hashes(directory: Path) -> dict[str, str]:
-    """SHA-256 of every table file of a history directory, by path relative to it."""
+    """SHA-256 of every table file of a history directory, by path relative to it.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The history directory (its ``.csv``, ``.parquet`` and ``.json`` files, subdirectories included).
+    """
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".json"))
     out = {}
     for p in files:
-        digest = hashlib.sha256()
         with p.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        out[str(p.relative_to(directory))] = digest.hexdigest()
+            out[str(p.relative_to(directory))] = hashlib.file_digest(handle, "sha256").hexdigest()
     return out
+
+
+def changed_inputs(recorded: dict | None, current: dict | None) -> list[str]:
+    """Input files whose SHA-256 differ between two records of :func:`input_hashes` (sorted; [] when either is
+    missing: data built in memory have no files to compare).
+
+    Parameters
+    ----------
+    recorded, current : dict of str to str or None
+        File path (relative to the history directory) -> SHA-256, as :func:`input_hashes` returns.
+    """
+    if not recorded or not current:
+        return []
+    return sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
 
 
 def _parquet_task_parts(directory: Path) -> list[Path]:

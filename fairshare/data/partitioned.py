@@ -10,6 +10,7 @@ empty table with the log's schema, so a wrong column fails before any pass.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,7 +19,9 @@ import numpy as np
 
 from .._distributed import on_worker
 from ..errors import DataError, SchemaError
+from .schema import TASK_LABELS
 from .source import TaskChunk, TaskCoder, TaskSource, encode_tasks
+from .validate import without_index_columns
 
 __all__ = ["ParquetTasks", "DaskTasks", "FrameTasks", "is_dask_frame"]
 
@@ -43,12 +46,17 @@ class ParquetTasks(TaskSource):
         selects every row group and checks the columns (an empty log then raises ``SchemaError``).
     row0 : int, default 0
         Position of the first selected row in the whole log.
+    stamps : tuple of (int, int), optional
+        ``(size in bytes, modification time in ns)`` of each file when the log was opened (taken when
+        ``pieces`` is None); a file that differs when a pass reads it raises
+        :class:`~fairshare.errors.DataError`: a log must not change while a history reads it.
     """
 
     paths: tuple[Path, ...]
     coder: TaskCoder
     pieces: tuple[tuple[int, int, int], ...] | None = None
     row0: int = 0
+    stamps: tuple[tuple[int, int], ...] | None = None
     n_rows: int = field(init=False)
 
     def __post_init__(self):
@@ -58,13 +66,14 @@ class ParquetTasks(TaskSource):
         if whole:
             object.__setattr__(self, "paths", tuple(Path(p).resolve() for p in self.paths))  # workers may run elsewhere
             pieces, first = [], None
+            object.__setattr__(self, "stamps", tuple(_stamp(path) for path in self.paths))
             for i, path in enumerate(self.paths):
-                pf = pq.ParquetFile(path)
+                pf = _open(pq, path)
                 pieces.extend((i, g, pf.metadata.row_group(g).num_rows) for g in range(pf.metadata.num_row_groups))
                 columns = pf.schema_arrow.names
                 if first is None:
                     first = (path, columns)
-                    encode_tasks(pf.schema_arrow.empty_table().to_pandas(), self.coder, piece=True)
+                    encode_tasks(without_index_columns(pf.schema_arrow.empty_table()), self.coder, piece=True)
                 elif set(columns) != set(first[1]):
                     raise SchemaError(
                         f"tasks: {path.name} has columns {sorted(columns)} but {first[0].name} has "
@@ -82,13 +91,22 @@ class ParquetTasks(TaskSource):
         for i, group, rows in self.pieces:
             if i not in opened:
                 try:
-                    opened = {i: pq.ParquetFile(self.paths[i])}
+                    stamp = _stamp(self.paths[i])
                 except FileNotFoundError as err:
                     raise DataError(f"tasks: {self.paths[i]} is gone or not readable here. A Parquet task log "
                                     "must stay in place while a history reads it (on a cluster: readable by "
                                     "every worker at this path).") from err
-            table = opened[i].read_row_group(group, use_threads=threads)
-            yield encode_tasks(table.to_pandas(use_threads=threads), self.coder, row0=row0, piece=True)
+                if self.stamps is not None and stamp != tuple(self.stamps[i]):
+                    raise DataError(f"tasks: {self.paths[i]} changed after the history was opened (size or "
+                                    "modification time differ). A Parquet task log must not change while a "
+                                    "history reads it; read the history again.")
+                opened = {i: _open(pq, self.paths[i])}
+            try:
+                table = without_index_columns(opened[i].read_row_group(group, use_threads=threads))
+            except (OSError, ValueError) as err:  # a damaged page: pyarrow's ArrowInvalid is a ValueError
+                raise SchemaError(f"tasks: {self.paths[i]}: row group {group} could not be read as Parquet "
+                                  f"({parquet_error(err)}). Write the file again or remove it.") from None
+            yield encode_tasks(table, self.coder, row0=row0, piece=True)
             row0 += rows
 
     def parts(self) -> list["ParquetTasks"]:
@@ -100,7 +118,34 @@ class ParquetTasks(TaskSource):
                 groups.append([])
             groups[-1].append(piece)
         starts = np.cumsum([self.row0] + [sum(p[2] for p in g) for g in groups])
-        return [ParquetTasks(self.paths, self.coder, tuple(g), int(s)) for g, s in zip(groups, starts)]
+        return [ParquetTasks(self.paths, self.coder, tuple(g), int(s), self.stamps) for g, s in zip(groups, starts)]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return int(info.st_size), int(info.st_mtime_ns)
+
+
+def _open(pq, path: Path):
+    """``pq.ParquetFile`` of a task-log file, a truncated, corrupt or mislabelled file named in a SchemaError."""
+    try:
+        return pq.ParquetFile(path, read_dictionary=list(TASK_LABELS))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise SchemaError(f"tasks: {path}: could not read as Parquet ({parquet_error(err)}). Write the file again "
+                          "or remove it.") from None
+
+
+def parquet_error(err: Exception) -> str:
+    """``"<class>: <message>"`` of a pyarrow read error, on one line (pyarrow's messages may hold newlines).
+
+    Parameters
+    ----------
+    err : Exception
+        The error pyarrow raised.
+    """
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
 
 
 @dataclass(frozen=True)

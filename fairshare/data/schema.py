@@ -27,6 +27,7 @@ __all__ = [
     "HARDWARE_TIERS",
     "MODEL_ACTIVE_PARAMS_B",
     "table_columns",
+    "TASK_LABELS",
 ]
 
 #: Verification modes of a task, in the order of their integer codes.
@@ -198,6 +199,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _nonneg("online_seconds", "s", "seconds the node was online and serving in the epoch"),
     ),
 }
+
+#: Text (label) columns of the tasks table: a Parquet task log is read with them dictionary-encoded, so no
+#: string per row is built.
+TASK_LABELS: tuple[str, ...] = tuple(c.name for c in TABLES["tasks"] if c.kind == "str")
 
 #: Tables a history must have; the others are optional.
 REQUIRED_TABLES: tuple[str, ...] = ("nodes", "tasks", "market")

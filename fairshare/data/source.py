@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
 from .schema import VERIFICATION_MODES, table_columns
-from .validate import Labels, check_table, code_labels, rows_message
+from .validate import Labels, arrow_frame, check_table, code_labels, is_arrow_table, rows_message
 
 __all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "LeftBehind", "encode_tasks"]
 
@@ -130,9 +130,9 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
 
     Parameters
     ----------
-    df : DataFrame
+    df : DataFrame or pyarrow.Table
         Rows of the tasks table (schema :data:`~fairshare.data.schema.TABLES` ``["tasks"]``), with an
-        ``epoch`` or a ``timestamp`` column.
+        ``epoch`` or a ``timestamp`` column; a pyarrow table (Parquet as read) is checked on its buffers.
     coder : TaskCoder
         Nodes, models, epochs and active windows to code and check the rows against.
     row0 : int, default 0
@@ -144,7 +144,9 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
     -------
     TaskChunk
     """
-    positions = np.arange(row0, row0 + len(df))
+    positions = np.arange(row0, row0 + len(df)) if row0 else None  # messages name rows by position in the log
+    if is_arrow_table(df) and "timestamp" in df.column_names:
+        df = arrow_frame(df)  # timestamps are parsed by pandas
     df = _epochs_from_timestamps(df, coder, positions)
     values = check_table(df, "tasks", positions=positions, allow_empty=piece)
     for name, spec in table_columns("tasks").items():
@@ -152,9 +154,9 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
             kind = np.int64 if spec.kind == "int" else np.float64
             values[name] = np.full(len(df), spec.default, dtype=kind)
 
-    epoch = values["epoch"] - coder.first_epoch
-    outside = (epoch < 0) | (epoch >= coder.n_epochs)
-    if outside.any():
+    epoch = values["epoch"] - coder.first_epoch if coder.first_epoch else values["epoch"]
+    if epoch.size and (epoch.min() < 0 or epoch.max() >= coder.n_epochs):  # rows named only when some offend
+        outside = (epoch < 0) | (epoch >= coder.n_epochs)
         last = coder.first_epoch + coder.n_epochs - 1
         raise AlignmentError(rows_message(
             "tasks", "epoch", outside, f"have epochs missing from the market table (it covers "
@@ -164,18 +166,14 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
     model = code_labels(values["model"], coder.model_names, "tasks", "model", "models", positions)
     verification = _code_verification(values["verification"], positions)
 
-    absolute = values["epoch"]
-    before = absolute < coder.joined_epoch[node]
-    left = coder.left_epoch[node]
-    after = ~np.isnan(left) & (absolute > np.where(np.isnan(left), 0, left))
-    out_window = before | after
-    if out_window.any():
+    out_window = _outside_windows(values["epoch"], node, coder)
+    if out_window is not None:
         raise RangeError(rows_message(
             "tasks", "epoch", out_window, "fall outside their node's active window "
             "(joined_epoch..left_epoch)", "Check joined_epoch/left_epoch in the nodes table or the task epochs.",
             positions))
-    over = values["busy_seconds"] > coder.epoch_seconds
-    if over.any():
+    if len(df) and values["busy_seconds"].max() > coder.epoch_seconds:
+        over = values["busy_seconds"] > coder.epoch_seconds
         raise RangeError(rows_message(
             "tasks", "busy_seconds", over, f"exceed the epoch length ({coder.epoch_seconds:g} s)",
             "busy_seconds is wall-clock occupancy of one node and cannot exceed the epoch.", positions))
@@ -184,6 +182,24 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
         requests=values["requests"], verification=verification,
         **{k: values[k] for k in _FLOAT_FIELDS}, row0=row0,
     )
+
+
+def _outside_windows(absolute: np.ndarray, node: np.ndarray, coder: TaskCoder) -> np.ndarray | None:
+    """Rows whose epoch lies outside their node's active window, or None when there is none.
+
+    ``absolute`` is known to lie in the market's epochs: a node that joined by the first epoch and
+    never left before the last cannot be outside its window, so only the others are looked up.
+    """
+    first, last = coder.first_epoch, coder.first_epoch + coder.n_epochs - 1
+    late = coder.joined_epoch > first
+    early_exit = ~np.isnan(coder.left_epoch) & (np.nan_to_num(coder.left_epoch, nan=last) < last)
+    if not (late.any() or early_exit.any()):
+        return None
+    before = absolute < coder.joined_epoch[node] if late.any() else np.zeros(absolute.size, dtype=bool)
+    if early_exit.any():
+        left = coder.left_epoch[node]
+        before |= ~np.isnan(left) & (absolute > np.where(np.isnan(left), 0, left))
+    return before if before.any() else None
 
 
 def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder, positions: np.ndarray) -> pd.DataFrame:
@@ -208,9 +224,9 @@ def _epochs_from_timestamps(df: pd.DataFrame, coder: TaskCoder, positions: np.nd
 
 def _code_verification(labels: Labels, positions: np.ndarray) -> np.ndarray:
     lookup = pd.Index(VERIFICATION_MODES).get_indexer(pd.Index(labels.uniques, dtype=object))
-    if (lookup < 0).any():
-        bad = (lookup < 0)[labels.codes]
-        seen = ", ".join(repr(v) for v in labels.uniques[lookup < 0][:5])
+    bad = (lookup < 0)[labels.codes] if (lookup < 0).any() else None
+    if bad is not None and bad.any():  # (a Parquet dictionary may hold labels no row uses)
+        seen = ", ".join(repr(v) for v in labels.used(bad)[:5])
         raise SchemaError(rows_message("tasks", "verification", bad, f"hold unknown modes ({seen})",
                                        f"Allowed: {', '.join(VERIFICATION_MODES)}.", positions))
     return np.ascontiguousarray(lookup.astype(np.int64)[labels.codes])

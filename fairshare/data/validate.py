@@ -8,6 +8,7 @@ dropped, clipped or repaired here.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from ..errors import AlignmentError, NaNError, RangeError, SchemaError
 from .schema import TABLES, Column
 
 __all__ = ["Labels", "check_table", "check_unique", "check_contiguous", "code_labels", "column_values", "offending",
-           "rows_message"]
+           "rows_message", "is_arrow_table", "arrow_frame", "without_index_columns"]
 
 _SHOW = 5
 
@@ -79,8 +80,9 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
 
     Parameters
     ----------
-    df : DataFrame
-        The table; its columns must all belong to the schema and include the required ones.
+    df : DataFrame or pyarrow.Table
+        The table; its columns must all belong to the schema and include the required ones. A pyarrow
+        table (a Parquet file as read) gets the same checks and messages as its pandas conversion.
     table : str
         Table name, a key of :data:`~fairshare.data.schema.TABLES` (``"tasks"``, ``"nodes"``, ...).
     positions : int ndarray, optional
@@ -94,34 +96,36 @@ def check_table(df: pd.DataFrame, table: str, *, positions: np.ndarray | None = 
     dict of str to ndarray or Labels
         Validated values of each column present, by column name.
     """
-    if not isinstance(df, pd.DataFrame):
+    arrow = is_arrow_table(df)
+    if not (arrow or isinstance(df, pd.DataFrame)):
         raise SchemaError(
             f"{table}: expected a pandas DataFrame, got {type(df).__name__}. "
             "Pass a DataFrame, or use History.read for files."
         )
+    columns = pd.Index(df.column_names, dtype=object) if arrow else df.columns
     specs = TABLES[table]
     names = {c.name for c in specs}
-    repeated = pd.unique(df.columns[df.columns.duplicated()])
+    repeated = pd.unique(columns[columns.duplicated()])
     if len(repeated):
         raise SchemaError(f"{table}: column(s) {', '.join(map(str, repeated))} appear more than once. "
                           "Keep one column of each name before loading.")
-    missing = [c.name for c in specs if c.required and c.name not in df.columns]
+    missing = [c.name for c in specs if c.required and c.name not in columns]
     if missing:
         raise SchemaError(
             f"{table}: missing required column(s) {', '.join(missing)}. "
             f"The {table} table needs: {', '.join(c.name for c in specs if c.required)} "
             "(see the schema in README.md)."
         )
-    unknown = [str(c) for c in df.columns if c not in names]
+    unknown = [str(c) for c in columns if c not in names]
     if unknown:
         raise SchemaError(
             f"{table}: unknown column(s) {', '.join(unknown)}. Allowed columns: "
             f"{', '.join(c.name for c in specs)}. Rename or drop them before loading."
         )
-    if len(df) == 0 and not allow_empty:
+    if (df.num_rows if arrow else len(df)) == 0 and not allow_empty:
         raise SchemaError(f"{table}: the table is empty. A history needs at least one row in {table}.")
     return {spec.name: column_values(df[spec.name], table, spec, positions)
-            for spec in specs if spec.name in df.columns}
+            for spec in specs if spec.name in columns}
 
 
 def column_values(series: pd.Series, table: str, spec: Column, positions: np.ndarray | None = None):
@@ -133,7 +137,7 @@ def column_values(series: pd.Series, table: str, spec: Column, positions: np.nda
 
     Parameters
     ----------
-    series : Series
+    series : Series or pyarrow.ChunkedArray
         The column's values.
     table : str
         Table name, for messages.
@@ -143,9 +147,117 @@ def column_values(series: pd.Series, table: str, spec: Column, positions: np.nda
         Position of each row of ``series`` in the whole input (0-based), when ``series`` is a slice of it;
         messages name these instead of the slice's own positions.
     """
+    if _is_arrow_column(series):
+        return _arrow_values(series, table, spec, positions)
     if spec.kind == "str":
         return _label_values(series, table, spec, positions)
     return _numeric_values(series, table, spec, positions)
+
+
+def is_arrow_table(value) -> bool:
+    """True for a ``pyarrow.Table`` (checked without importing pyarrow).
+
+    Parameters
+    ----------
+    value : object
+        Anything.
+    """
+    return type(value).__name__ == "Table" and type(value).__module__.split(".")[0] == "pyarrow"
+
+
+def _is_arrow_column(value) -> bool:
+    return type(value).__name__ == "ChunkedArray" and type(value).__module__.split(".")[0] == "pyarrow"
+
+
+def arrow_frame(table) -> pd.DataFrame:
+    """A pyarrow table as the pandas DataFrame ``pandas.read_parquet`` gives (dictionary columns decoded).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        A table as read from Parquet, possibly with dictionary-encoded text columns.
+    """
+    import pyarrow as pa
+
+    columns = [_decoded(c) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
+
+
+def without_index_columns(table):
+    """``table`` without the columns that store a pandas index (``DataFrame.to_parquet(index=True)``).
+
+    ``pandas.read_parquet`` turns them back into the index, so they are not data columns.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        A table as read from Parquet.
+    """
+    meta = table.schema.pandas_metadata or {}
+    stored = [c for c in meta.get("index_columns", ()) if isinstance(c, str) and c in table.column_names]
+    return table.drop_columns(stored) if stored else table
+
+
+def _decoded(column):
+    import pyarrow as pa
+
+    return pa.chunked_array([c.dictionary_decode() for c in column.chunks], column.type.value_type)
+
+
+def _arrow_values(column, table: str, spec: Column, positions):
+    """A pyarrow column checked on its buffers when it holds no missing value and plain text or numbers;
+    any other column is checked as its pandas conversion (same checks, same messages either way)."""
+    import pyarrow as pa
+
+    kind = column.type
+    if column.null_count == 0:
+        if spec.kind == "str" and _is_text(kind):
+            labels = _arrow_labels(column)
+            if labels is not None:
+                return labels
+        elif spec.kind != "str" and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            return _checked_numbers(column.to_numpy(), table, spec, positions)
+    if pa.types.is_dictionary(kind):
+        column = _decoded(column)
+    return column_values(column.to_pandas(), table, spec, positions)
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _last_dictionary(encoded, kind):
+    """The dictionary of a dictionary-encoded chunked array: every chunk shares it, the last chunk whole."""
+    import pyarrow as pa
+
+    return encoded.chunk(encoded.num_chunks - 1).dictionary if encoded.num_chunks else pa.array([], kind)
+
+
+def _arrow_labels(column) -> Labels | None:
+    """Codes and labels of a text column with no missing row: a dictionary column (Parquet read as dictionary
+    codes) keeps its codes and its dictionary, a plain one is dictionary-encoded (labels in order of first
+    appearance, as ``pandas.factorize`` gives). None when a dictionary holds a missing label (left to the
+    pandas route)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+        labels = column.chunk(0).dictionary if column.num_chunks else pa.array([], column.type.value_type)
+    else:
+        column = pc.dictionary_encode(column)
+        labels = _last_dictionary(column, column.type.value_type)
+    if labels.null_count:
+        return None
+    codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]  # (int32: half the bytes to gather)
+    codes = np.concatenate(codes) if len(codes) > 1 else codes[0] if codes else np.zeros(0, dtype=np.int64)
+    uniques = np.empty(len(labels), dtype=object)
+    uniques[:] = labels.to_pylist()
+    return Labels(np.ascontiguousarray(codes), uniques)
 
 
 @dataclass(frozen=True)
@@ -155,13 +267,25 @@ class Labels:
     Parameters
     ----------
     codes : int64 ndarray, shape ``(R,)``
-        Position of each row's label in ``uniques``.
+        Position of each row's label in ``uniques`` (int32 for a Parquet column read as dictionary codes).
     uniques : object ndarray, shape ``(U,)``
-        Distinct labels in order of first appearance: all str, or all Python int.
+        Distinct labels, all str or all Python int: in order of first appearance for a pandas column; for a
+        Parquet column read as dictionary codes, its dictionary, which may hold labels no row uses
+        (:meth:`used` gives the labels of some rows in order of first appearance either way).
     """
 
     codes: np.ndarray
     uniques: np.ndarray
+
+    def used(self, rows: np.ndarray) -> np.ndarray:
+        """The distinct labels of the rows where ``rows`` (bool, shape ``(R,)``) holds, in order of first appearance.
+
+        Parameters
+        ----------
+        rows : bool ndarray, shape ``(R,)``
+            The rows whose labels are wanted.
+        """
+        return self.uniques[pd.unique(self.codes[rows])]
 
     @property
     def values(self) -> np.ndarray:
@@ -197,10 +321,38 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
             f"{table}.{spec.name}: expected numbers ({spec.unit or spec.kind}), got dtype "
             f"{series.dtype}. Convert the column with pd.to_numeric before loading."
         )
-    if spec.kind == "int" and isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
-        # whole numbers as given: checked as integers, no float64 round trip
-        return _integer_values(series.to_numpy(), table, spec, positions)
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
+        return _checked_numbers(series.to_numpy(), table, spec, positions, copy=True)
+    return _float_values(series.to_numpy(dtype=np.float64, na_value=np.nan), table, spec, positions)
+
+
+def _checked_numbers(raw: np.ndarray, table: str, spec: Column, positions, copy: bool = False) -> np.ndarray:
+    """A numeric column as a numpy array of its stored type (a pandas column's values, or a pyarrow column's
+    with no missing value): every numeric check of both routes starts here.
+
+    Whole numbers of an integer column are checked as integers, with no float64 round trip; they are copied
+    when ``copy`` (a caller's DataFrame may change later; pyarrow's buffers cannot).
+    """
+    if spec.kind == "int" and raw.dtype.kind in "iu":
+        return _integer_values(raw, table, spec, positions, copy=copy)
+    return _float_values(raw.astype(np.float64, copy=False), table, spec, positions)
+
+
+def _within(low, high, spec: Column) -> bool:
+    """Whether the smallest and largest value of a column lie within the schema's bounds."""
+    if spec.low is not None and ((low <= spec.low) if spec.low_open else (low < spec.low)):
+        return False
+    return spec.high is None or high <= spec.high
+
+
+def _float_values(values: np.ndarray, table: str, spec: Column, positions) -> np.ndarray:
+    """A float64 column checked: missing, infinite, whole numbers, bounds (the first problem raises)."""
+    if values.size and spec.kind == "float":
+        # one pass for the common case: min and max are finite (so no NaN and no inf: NaN propagates)
+        # and within the bounds; any problem is found and named by the row checks below
+        low, high = values.min(), values.max()
+        if np.isfinite(low) and np.isfinite(high) and _within(low, high, spec):
+            return np.ascontiguousarray(values)
     nan = np.isnan(values)
     if nan.any() and not spec.nullable:
         raise NaNError(rows_message(table, spec.name, nan, "are NaN or missing",
@@ -239,17 +391,24 @@ def _numeric_values(series: pd.Series, table: str, spec: Column, positions) -> n
 
 #: Largest magnitude below which a float64 holds every whole number exactly.
 _FLOAT_EXACT = 2.0**53
+_FLOAT_EXACT_INT = 2**53
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _integer_values(raw: np.ndarray, table: str, spec: Column, positions) -> np.ndarray:
-    """An integer column checked as integers: int64 range, the schema's bounds, exactness where kept as float."""
-    if raw.dtype.kind == "u":
+def _integer_values(raw: np.ndarray, table: str, spec: Column, positions, copy: bool = True) -> np.ndarray:
+    """An integer column checked as integers: int64 range, the schema's bounds, exactness where kept as float.
+
+    The values are copied (a caller's DataFrame may change later) unless ``copy=False``."""
+    if raw.dtype.kind == "u" and raw.size and raw.max() > np.uint64(_INT64_MAX):
         huge = raw > np.uint64(_INT64_MAX)
         if huge.any():
             raise RangeError(rows_message(table, spec.name, huge, f"are above the int64 maximum {_INT64_MAX:,}",
                                           "Fix the values at the source.", positions))
-    values = raw.astype(np.int64)
+    values = raw.astype(np.int64, copy=copy)
+    if values.size:  # one pass for the common case; any problem is found and named by the row checks below
+        low, high = values.min(), values.max()
+        if _within(low, high, spec) and -_FLOAT_EXACT_INT <= low and high <= _FLOAT_EXACT_INT:
+            return np.ascontiguousarray(values.astype(np.float64) if spec.nullable else values)
     if spec.low is not None:  # bounds are small numbers: comparing in float64 decides them exactly
         below = (values <= spec.low) if spec.low_open else (values < spec.low)
         if below.any():
@@ -262,7 +421,7 @@ def _integer_values(raw: np.ndarray, table: str, spec: Column, positions) -> np.
             raise RangeError(rows_message(table, spec.name, above, f"are out of range (must be <= {spec.high:g})",
                                           "Fix the values at the source.", positions))
     # counts are summed and epochs compared in float64 downstream: beyond 2**53 neither stays exact
-    inexact = np.abs(values) > int(_FLOAT_EXACT)
+    inexact = (values > _FLOAT_EXACT_INT) | (values < -_FLOAT_EXACT_INT)  # (np.abs wraps at the int64 minimum)
     if inexact.any():
         raise RangeError(rows_message(table, spec.name, inexact, "are above 2**53 in magnitude, beyond which "
                                       "fairshare cannot keep whole numbers exact", "Fix the values at the source.",
@@ -329,6 +488,18 @@ def check_unique(values, table: str, column: str) -> None:
                                        f"Each {column} must appear once in {table}."))
 
 
+def _unicode_hint(missing: np.ndarray, index: pd.Index) -> str:
+    """A sentence showing missing labels that equal a known one but for Unicode normalisation (NFC vs NFD)."""
+    known = {unicodedata.normalize("NFC", v): v for v in index[:1_000_000] if isinstance(v, str)}
+    pairs = [(v, known[unicodedata.normalize("NFC", v)]) for v in missing[:_SHOW] if isinstance(v, str)
+             and unicodedata.normalize("NFC", v) in known]
+    if not pairs:
+        return ""
+    shown = "; ".join(f"{ascii(v)} here, {ascii(k)} in the table" for v, k in pairs)
+    return (f" Some differ only in Unicode normalisation ({shown}): write both tables in one form "
+            "(unicodedata.normalize('NFC', ...)).")
+
+
 def code_labels(labels: Labels, index: pd.Index, table: str, column: str, target: str,
                 positions: np.ndarray | None = None) -> np.ndarray:
     """Integer codes of ``labels`` in ``index``; unknown labels raise AlignmentError.
@@ -360,10 +531,12 @@ def code_labels(labels: Labels, index: pd.Index, table: str, column: str, target
         codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
         labels = Labels(codes.astype(np.int64), np.asarray(uniques, dtype=object))
     lookup = index.get_indexer(pd.Index(labels.uniques, dtype=object))
-    if (lookup < 0).any():
-        unknown = (lookup < 0)[labels.codes]
-        examples = ", ".join(repr(v) for v in labels.uniques[lookup < 0][:_SHOW])
+    unknown = (lookup < 0)[labels.codes] if (lookup < 0).any() else None
+    if unknown is not None and unknown.any():  # (a Parquet dictionary may hold labels no row uses)
+        missing = labels.used(unknown)
+        examples = ", ".join(repr(v) for v in missing[:_SHOW])
         raise AlignmentError(rows_message(
             table, column, unknown, f"name {column} values missing from the {target} table ({examples})",
-            f"Add them to the {target} table or remove those rows.", positions))
+            f"Add them to the {target} table or remove those rows.{_unicode_hint(missing, index)}",
+            positions))
     return np.ascontiguousarray(lookup.astype(np.int64)[labels.codes])

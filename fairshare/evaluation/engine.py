@@ -23,9 +23,10 @@ from .._distributed import check_client, map_ordered, n_workers, share, spans
 from .._version import version
 from ..attacks import AttackCosts, LinearAttacks, Target, attack_columns
 from ..data.history import History
+from ..data.io import changed_inputs
 from ..economics.costs import PnL, node_costs, operator_classes, pnl
 from ..economics.fake_demand import fake_demand_purchase
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..features import Features, aggregate, sum_by_operator
 from ..formulas import Allocation, Formula
 from ..trend import trend as trend_of
@@ -175,6 +176,9 @@ def evaluate(history: History, formulas, *, level: str = "operator", baseline: s
     if isinstance(sybil_sample, bool) or not isinstance(sybil_sample, (int, np.integer)) or sybil_sample < 1:
         raise ConfigError(f"sybil_sample must be a whole number >= 1 (operators sampled for the gross split gains), "
                           f"got {sybil_sample!r}.")
+    if isinstance(trend_resamples, bool) or not isinstance(trend_resamples, (int, np.integer)) or trend_resamples < 10:
+        raise ConfigError(f"trend_resamples must be a whole number >= 10 (999 or more for a reported interval), "
+                          f"got {trend_resamples!r}.")
     f = aggregate(history) if features is None else _checked(features, history)
     if attack_costs is None:
         attack_costs = AttackCosts.for_history(history, identity_cost_usd)
@@ -386,6 +390,10 @@ def _checked(f: Features, history: History) -> Features:
     """
     if not isinstance(f, Features) or f.level != "node":
         raise ConfigError("features= must be node-level Features of this history (fs.aggregate(history)).")
+    differ = changed_inputs(f.input_sha256, (history.provenance or {}).get("input_sha256"))
+    if differ:
+        raise DataError(f"features= were aggregated from other input files than this history's: {', '.join(differ)} "
+                        "differ. Pass fs.aggregate(history) of the history you evaluate.")
     checks = (("epochs", f.epochs, history.epochs), ("node ids", f.entity_ids, history.node_ids),
               ("emission", f.emission_tokens, history.emission_tokens),
               ("token prices", f.token_price_usd, history.token_price_usd))

@@ -7,17 +7,21 @@ See :mod:`fairshare.formulas` for the contract every rule keeps. ``check_compone
 from __future__ import annotations
 
 import abc
+import dataclasses
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from ..errors import FormulaError
+from ..errors import ConfigError, FormulaError
 from ..features import Features
 from .components import COMPONENTS
 from .payouts import to_base_units
 
-__all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "proportional", "check_component", "check_nonneg"]
+__all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "proportional", "check_component", "check_nonneg",
+           "formula_from_spec"]
 
 #: Every formula class by its ``name`` (filled as classes are defined).
 REGISTRY: dict[str, type] = {}
@@ -160,3 +164,77 @@ def check_nonneg(value, what: str, upper: float | None = None) -> None:
     if not (ok and (upper is None or value <= upper)):
         bound = f"in [0, {upper:g}]" if upper is not None else ">= 0"
         raise FormulaError(f"{what} must be a finite number {bound}, got {value!r}.")
+
+
+#: The keys of a rule's table in a rules file.
+SPEC_KEYS = ("name", "params")
+
+
+def formula_from_spec(spec, where: str = "rule") -> Formula:
+    """A registered formula from a plain mapping ``{"name": ..., "params": {...}}`` (a TOML rules table).
+
+    Every key is checked before the rule is built: an unknown key of the table, an
+    unknown rule name or an unknown parameter is a :class:`~fairshare.errors.ConfigError`
+    naming ``where`` with the closest valid spelling (``param`` -> ``params``); a
+    ``params`` that is not a table is one too. A parameter that takes a rule (``base`` of
+    ``Capped`` and ``FloorPlusProportional``) takes a nested table of the same form::
+
+        [rules.capped]
+        name = "capped"
+        params = { share_cap = 0.02, base = { name = "linear", params = { weights = { work = 0.5, stake = 0.5 } } } }
+
+    The rule then checks its own values (a :class:`~fairshare.errors.FormulaError` for a
+    string where a number goes, a negative weight, ...).
+
+    Parameters
+    ----------
+    spec : mapping
+        ``name`` (a key of :data:`REGISTRY`) and optional ``params`` (the rule's parameters by field name).
+    where : str, default "rule"
+        Where the table is, the start of every message (e.g. ``"rules.toml: [rules.capped]"``).
+
+    Returns
+    -------
+    Formula
+        The rule, built with the given parameters (its defaults for the others).
+    """
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{where}: a rule is a table with name and params (name = \"capped\", params = "
+                          f"{{ share_cap = 0.02 }}), got {spec!r}.")
+    _check_keys(spec, SPEC_KEYS, where, "key")
+    name = spec.get("name")
+    if name is None:
+        raise ConfigError(f"{where}: needs a name (a rule of fairshare.formulas.REGISTRY, e.g. 'linear').")
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ConfigError(f"{where}: name {name!r} is not a rule of fairshare.formulas.REGISTRY"
+                          f"{_suggest(name, REGISTRY)} (known: {', '.join(sorted(REGISTRY))}).")
+    params = spec.get("params", {})
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"{where}: params must be a table of the rule's parameters (params = {{ ... }}), got "
+                          f"{params!r} (a {type(params).__name__}).")
+    cls = REGISTRY[name]
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    _check_keys(params, tuple(fields), f"{where} params", f"parameter of {name!r}")
+    values = {}
+    for key, value in params.items():
+        takes_rule = fields[key].type in ("Formula", Formula)
+        if takes_rule and isinstance(value, Mapping):
+            value = value.get("__formula__", value)  # also the tagged form saved results use
+            value = formula_from_spec(value, f"{where} params.{key}")
+        values[key] = value
+    try:
+        return cls(**values)
+    except FormulaError as err:  # the rule's own check of a value: say where the value was given
+        raise FormulaError(f"{where}: {err}") from None
+
+
+def _check_keys(table: Mapping, allowed: tuple, where: str, what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown {what} {key!r}{_suggest(key, allowed)}; allowed: "
+                              f"{', '.join(allowed) or 'none'}.")
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

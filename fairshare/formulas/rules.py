@@ -6,6 +6,7 @@ the interface.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -228,6 +229,9 @@ class Linear(Formula):
     monotone: ClassVar[bool] = True
 
     def __post_init__(self):
+        if not isinstance(self.weights, Mapping):
+            raise FormulaError(f"Linear weights must be a mapping of component name to weight (e.g. {{'work': 0.5, "
+                               f"'stake': 0.5}}), got {self.weights!r} (a {type(self.weights).__name__}).")
         if not self.weights:
             raise FormulaError("Linear needs at least one component weight.")
         for c, w in self.weights.items():

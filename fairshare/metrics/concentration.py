@@ -236,7 +236,10 @@ def top_share(x, fraction, *, axis=-1, nan_policy="raise"):
     ``1 - L(1 - fraction)`` with ``L`` the piecewise-linear Lorenz curve
     through ``(i/n, sum of the i smallest / total)``: with ``t = fraction * n``,
     the ``floor(t)`` largest holders plus the fraction ``t - floor(t)`` of the
-    next one. Unlike :func:`top_k_share`, repeating every holder r times leaves
+    next one. The top ``fraction`` of holders hold at least ``fraction`` of the
+    total; the rounding of ``t`` (one unit in the last place) is not allowed to
+    break that bound, so equal holders give ``fraction`` to rounding, never
+    less. Unlike :func:`top_k_share`, repeating every holder r times leaves
     it unchanged (replication invariance). Lorenz, M. O. (1905), "Methods of
     measuring the concentration of wealth", *Publications of the American
     Statistical Association* 9(70): 209-219.
@@ -249,7 +252,7 @@ def top_share(x, fraction, *, axis=-1, nan_policy="raise"):
     """
     fraction = check_number("top_share", "fraction", fraction, low=0.0, high=1.0)
     p, out = _lorenz_share("top_share", x, lambda n: fraction * n, True, axis, nan_policy)
-    return finish(p, out, "top_share")
+    return finish(p, np.maximum(out, fraction), "top_share")
 
 
 @fill_doc

@@ -218,7 +218,10 @@ def _suite(values: np.ndarray, weights=None) -> np.ndarray:
     col = dict(zip(SUITE_FIXED, vals.T))
     max_share, top1, top10, bottom40 = vals[:, len(SUITE_FIXED):].T
     with np.errstate(divide="ignore"):
-        palma = top10 / bottom40
+        palma = np.maximum(top10 / bottom40, 0.25)
+    # the top 1% and 10% hold at least 1% and 10%, the bottom 40% at most 40% (so the Palma ratio is at least
+    # 1/4): the rounding of 0.01 n, 0.1 n and 0.4 n (one unit in the last place) must not break these bounds
+    top1, top10, bottom40 = np.maximum(top1, 0.01), np.maximum(top10, 0.1), np.minimum(bottom40, 0.4)
     return np.column_stack([
         np.full(len(xs), float(n)), col["total"], col["gini"], col["theil"],
         1.0 - col["atkinson_ratio"], col["hhi"], col["entropy"], effective_from_theil(float(n), col["theil"]),

@@ -35,6 +35,11 @@ def window_mask(epochs: np.ndarray, window) -> np.ndarray:
         mask[-int(window):] = True
         return mask
     if isinstance(window, tuple) and len(window) == 2:
+        if not all(isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in window):
+            raise ConfigError(f"window=(first, last) must be two whole epoch numbers, got {window!r}.")
+        if not (epochs.size and epochs[0] <= window[0] <= window[1] <= epochs[-1]):
+            raise ConfigError(f"window={window} is not within the history's epochs {epochs[0]}..{epochs[-1]} (first "
+                              "<= last); give epochs the history has, or 'all'.")
         mask = (epochs >= window[0]) & (epochs <= window[1])
         if not mask.any():
             raise ConfigError(f"window={window} holds no epoch; the history runs {epochs[0]}..{epochs[-1]}.")

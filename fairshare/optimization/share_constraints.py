@@ -164,6 +164,10 @@ class MinWeight(RowConstraint):
 
     def __post_init__(self):
         check_fraction(self.at_least, "MinWeight at_least")
+        if isinstance(self.components, str) or not isinstance(self.components, (tuple, list)) or not all(
+                isinstance(c, str) for c in self.components) or not self.components:
+            raise ConfigError(f"MinWeight components must be a tuple of component names, e.g. ('work',), got "
+                              f"{self.components!r}.")
 
     def rows(self, basis, status_quo):
         m = np.zeros((1, len(basis.components)))
