@@ -3,6 +3,7 @@
 from _common import network, table
 
 import fairshare as fs
+from fairshare.report.format import describe_rule
 
 
 def run(build, scale):
@@ -17,4 +18,5 @@ def run(build, scale):
             "home_utilisation": f"{summary.loc['home', 'utilisation']:.0%}",
             "emission_over_cost": f"{coverage['emission_over_cost']:.2f}",
             "fees_over_cost": f"{coverage['fees_over_cost']:.1f}",
-            "full_coverage_multiple": f"{coverage['emission_multiple_for_full_coverage']:.2f}"}
+            "full_coverage_multiple": f"{coverage['emission_multiple_for_full_coverage']:.2f}",
+            "sq_rule": describe_rule(h.baseline)}
