@@ -26,6 +26,16 @@ from pathlib import Path
 
 from . import errors
 from ._version import version
+from .report.pipeline import (  # noqa: F401
+    FALLBACK_NAME,
+    IDENTITY_COSTS,
+    ROUTING_ARM,
+    fallback_rule,
+    fallback_status_quo,
+    optimise_weights,
+    routing_variant,
+    simulate_forward,
+)
 
 __all__ = ["main", "EXIT_CODES"]
 
@@ -43,21 +53,6 @@ INTERRUPTED = 130
 
 _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
 DEFAULT_OUT = "fairshare-report"
-#: Where no rule meets the default problem, the report's stand-in for the proposal: proportional to work, the one
-#: rule that is split- and merge-proof with anonymous keys (Leshno and Strack 2020); labelled, never presented as
-#: the optimiser's answer.
-FALLBACK_NAME = "fallback_proportional_to_work"
-
-#: Identity costs (USD per key per epoch) the demo sweeps when the default problem can be had.
-IDENTITY_COSTS = (0.0, 0.01, 0.1, 1.0, 10.0)
-
-
-def fallback_rule():
-    """The labelled fallback: ``Linear({"work": 1.0})`` (see :data:`FALLBACK_NAME`)."""
-    from .formulas import Linear
-
-    return Linear({"work": 1.0})
-
 #: Simulation runs of `fairshare demo` (fixed so the demo's report is the same on every machine).
 DEMO_RUNS = 20
 
@@ -66,7 +61,7 @@ EPILOG = """examples:
                                                  report in ./fairshare-report
   fairshare demo --scale small --out /tmp/r      a quick run on the small network
   fairshare evaluate --data my_history/ --scenario rules.toml --out my_report
-  fairshare report --results my_report/results/evaluation --data my_history/ --out rebuilt
+  fairshare report --results my_report/results --data my_history/ --out rebuilt
   fairshare demo --json --quiet                  machine-readable summary, no progress output
   fairshare evaluate --data year/ --stream --scheduler tcp://host:8786
                                                  a Parquet log larger than memory, work spread over a dask cluster
@@ -115,8 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("evaluate", "demo", "optimize", "simulate"):
             p.add_argument("--scenario", help="TOML file with [rules.NAME] tables (default: fairshare's reference "
                                               "status quo and alternatives)")
+        if name in ("demo", "report"):
+            _ledger_options(p)
         if name == "report":
-            p.add_argument("--results", required=True, help="a saved evaluation directory (results/evaluation)")
+            p.add_argument("--results", required=True,
+                           help="a report's saved results (its results/ directory, or results/evaluation)")
     _converge_parser(sub)
     return parser
 
@@ -162,6 +160,26 @@ def _converge_parser(sub) -> None:
     p.set_defaults(out="fairshare-converge")
 
 
+def _ledger_options(p):
+    """``--ledger FILE [--labels FILE]``: the appendix's convergence verdict on a payout ledger."""
+    g = p.add_argument_group("payout ledger (the question's answer on real payouts; fairshare converge --help)")
+    g.add_argument("--ledger", metavar="FILE",
+                   help="payout ledger (CSV, Parquet or a directory of Parquet files), or a directory written by "
+                        "fairshare converge; default: the synthetic history's own replay, labelled synthetic")
+    g.add_argument("--labels", metavar="FILE", help="CSV with address,entity[,class] (default: key level)")
+    g.add_argument("--ledger-time", default="epoch", help="the ledger's time column (default epoch)")
+    g.add_argument("--ledger-address", default="address", help="the ledger's address column (default address)")
+    g.add_argument("--ledger-amount", default="amount", help="the ledger's amount column (default amount)")
+    g.add_argument("--ledger-unit", choices=("base", "token"), default="base",
+                   help="amounts in integer base units (default) or decimal tokens")
+    g.add_argument("--ledger-decimals", type=int, default=0, help="decimals of the ledger's token (default 0)")
+    g.add_argument("--ledger-epoch", default=None, help="epoch length of the ledger, e.g. 1d, 2d")
+    g.add_argument("--ledger-missing", choices=("raise", "no_record"), default="raise",
+                   help="a missing amount is an error (default) or 'no record' (dropped and counted)")
+    g.add_argument("--ledger-network", default="unspecified", help="network name printed with the verdict")
+    g.add_argument("--ledger-synthetic", action="store_true", help="the ledger is generated, not real")
+
+
 def _data_options(p):
     p.add_argument("--data", help="history directory (CSV or Parquet) instead of the built-in network")
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
@@ -198,11 +216,13 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
     from .evaluation.engine import evaluate
     from .features import aggregate
     from .report.build import build_report
+    from .report.pipeline import appendix_tables, routing_arms
 
     if forward and (isinstance(args.runs, bool) or args.runs < 1):
         raise errors.ConfigError(f"--runs must be a whole number >= 1, got {args.runs}.")
     settings, own_rules = scenario_file_settings(getattr(args, "scenario", None)) if forward else ({}, False)
     out = _out_directory(args, demo)
+    convergence = read_ledger_convergence(args) if demo else None
     with _step(args, "loading the history"):
         history = load_history(args)
     with cluster(args) as client:
@@ -211,65 +231,83 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
         rules = load_rules(getattr(args, "scenario", None))
         costs = attack_costs(args, history)
         result, notes, sweeps, relaxations = None, [], None, None
+        proposal = label = None
         if optimise:
             band = None if getattr(args, "no_price_band", False) else "default"
             with _step(args, "solving for emission weights"):
                 result, notes, sweeps, relaxations = optimise_weights(
                     history, getattr(args, "price", None), client, costs=costs, budget=getattr(args, "budget", None),
                     price_band=band)
-            if result is not None:
-                rules["optimised"] = result.formula
-            else:
-                rules[FALLBACK_NAME] = fallback_rule()
+            proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
+            rules[label] = proposal
         with _step(args, f"replaying {len(rules)} rules"):
             ev = evaluate(history, rules, features=features, client=client, attack_costs=costs)
-        sim = None
+        sim, appendix = None, None
         if forward:
-            proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
+            if proposal is None:
+                proposal, label = fallback_rule(), FALLBACK_NAME
             if own_rules and not optimise:  # the scenario file's rules, the first as the base
                 pair = dict(rules)
             else:
                 pair = {"status_quo": rules.get("status_quo", fallback_status_quo()), label: proposal}
                 if demo:  # change the routing instead of the emission: the same A/B, the same draws
-                    pair[ROUTING_ARM] = routing_variant(pair["status_quo"])
+                    pair.update(routing_arms(pair["status_quo"]))
             with _step(args, f"simulating {args.runs} runs of {len(pair)} rules"):
                 sim, _ = simulate_forward(history, pair, args.runs, client, settings)
-    question = None if not notes else " ".join(notes)
+            if demo:
+                with _step(args, "the A/B grid, the scenario triplet, worked examples, surface, ramp, validation"):
+                    appendix = appendix_tables(history, ev, proposal=proposal, label=label,
+                                               status_quo=pair["status_quo"], scenario_settings=settings)
     extra = None
     if optimise:  # the proposal (or the labelled fallback) as integer arithmetic a chain can run: export/
         from .formulas import export
 
-        proposal, label = (result.formula, "proposal") if result is not None else (fallback_rule(), FALLBACK_NAME)
         extra = lambda tmp: export(proposal, tmp / "export", name=label)  # noqa: E731
+    tables, meta = {}, {"proposal_label": label}
+    for part in (appendix, convergence):
+        if part is not None:
+            tables.update(part["tables"])
+            meta.update(part["meta"])
     _write(args, build_report(history, ev, optimization=result, simulation=sim, sensitivity=sweeps,
-                              question=question, relaxations=relaxations, command=_command_line(args)), out,
-           extra=extra)
+                              question=" ".join(notes) or None, relaxations=relaxations,
+                              command=_command_line(args), tables=tables, facts=meta), out, extra=extra)
     return _summarise(args, history, ev, out)
 
 
-#: The demo's routing-policy arm: the status quo's emission with every unit placed by the capacity
-#: lottery and no reputation floor (``simulation.Demand(random_share=1.0, min_tier="poor")``).
-ROUTING_ARM = "status_quo_open_routing"
-
-
-def routing_variant(rule):
-    """``rule`` under the open routing policy of :data:`ROUTING_ARM` (a ``simulation.Variant``).
+def read_ledger_convergence(args):
+    """The convergence verdict of ``--ledger`` (a payout ledger, or a saved ``fairshare converge`` directory),
+    or None when no ledger is given.
 
     Parameters
     ----------
-    rule : Formula
-        The emission rule kept under the changed routing.
+    args : argparse.Namespace
+        ``ledger``, ``labels`` and the ``ledger_*`` column options.
     """
-    from .simulation import Demand, Variant
+    path = getattr(args, "ledger", None)
+    if path is None:
+        if getattr(args, "labels", None):
+            raise errors.ConfigError("--labels labels the addresses of --ledger: give the ledger with --ledger FILE.")
+        return None
+    from .ledger import Ledger
+    from .ledger.timing import parse_epoch_seconds
+    from .report.pipeline import ledger_convergence, saved_convergence
 
-    return Variant(rule, demand=Demand(random_share=1.0, min_tier="poor"))
-
-
-def fallback_status_quo():
-    """The simulation's status quo, ``Linear({"stake": 0.5, "work": 0.5})``, when the rules name none."""
-    from .simulation import STATUS_QUO
-
-    return STATUS_QUO
+    if Path(path).is_dir() and (Path(path) / "numbers.json").is_file():  # a saved `fairshare converge` result
+        return saved_convergence(path)
+    seconds = parse_epoch_seconds(args.ledger_epoch)
+    with _step(args, f"reading {path}"):
+        ledger = Ledger.read(path, time=args.ledger_time, address=args.ledger_address, amount=args.ledger_amount,
+                             decimals=args.ledger_decimals, unit=args.ledger_unit, epoch_seconds=seconds,
+                             missing=args.ledger_missing, network=args.ledger_network,
+                             synthetic=args.ledger_synthetic)
+    if seconds is None:
+        raise errors.ConfigError("--ledger: its time column holds epoch indices: give their length with "
+                                 "--ledger-epoch (e.g. --ledger-epoch 2d) so that trends can be stated per year.")
+    labels = _read_small_csv(args.labels, "--labels") if args.labels else None
+    with _step(args, "measuring the ledger's trend"):
+        found = ledger_convergence(ledger, labels, seed=args.seed)
+    found["meta"]["convergence"]["source"] = str(path)
+    return found
 
 
 def scenario_file_settings(path) -> tuple[dict, bool]:
@@ -294,18 +332,6 @@ def scenario_file_settings(path) -> tuple[dict, bool]:
     return scenario_settings(spec.get("scenario", {}), source=str(path)), "rules" in spec
 
 
-def simulate_forward(history, rules, runs: int, client=None, settings=None):
-    """``(result, None)``: ``runs`` runs (seed 0) of the history's network under ``rules`` (a dict: an A/B on
-    common random numbers, the first the base; or one rule), with the scenario ``settings``. A configuration
-    error propagates (the command exits 4); the second item is kept for callers that read a note."""
-    from .simulation.engine import Scenario, simulate
-
-    scenario = Scenario.from_history(history, **(settings or {}))
-    if not isinstance(rules, dict):
-        return simulate(scenario, rules, runs=runs, seed=0, client=client), None
-    return simulate(scenario, rules=rules, runs=runs, seed=0, client=client), None
-
-
 def attack_costs(args, history):
     """The attack costs of ``--identity-cost`` and ``--take-rate`` (the dataset's identity cost when not given)."""
     from .attacks import AttackCosts
@@ -313,50 +339,6 @@ def attack_costs(args, history):
     base = AttackCosts.for_history(history, getattr(args, "identity_cost", None))
     take = getattr(args, "take_rate", 0.0)
     return base if not take else AttackCosts(**{**vars(base), "take_rate": take})
-
-
-def optimise_weights(history, price: float | None = None, client=None, costs=None, budget: float | None = None,
-                     price_band="default"):
-    """The default problem at the history's prices (or a flat ``price``), with its sweeps.
-
-    Returns the result (with its price frontier), the notes, frontiers over the
-    budget (0.5x to 3x the emission), over the cited ranges of electricity tariff
-    and depreciation life and over the identity cost, and None. When no rule of
-    the family meets the default problem: None, the notes with the diagnosis
-    (what would have to change: identity cost, take of fees, budget), None, and
-    the table of constraints dropped in turn (``InfeasibleError.relaxations``);
-    nothing is re-solved at another price.
-    """
-    from dataclasses import replace
-
-    import numpy as np
-
-    from .optimization import frontier, optimize
-
-    if price is not None:
-        if not (np.isfinite(price) and price > 0):
-            raise errors.ConfigError(f"--price must be a finite token price in USD > 0, got {price!r}.")
-        history = replace(history, token_price_usd=np.full(history.n_epochs, float(price)))
-    options = dict(attack_costs=costs, budget=budget, price_band=price_band if price is None else None)
-    try:
-        result = optimize(history, **options)
-    except errors.InfeasibleError as err:
-        basis = "a flat price of $%g" % price if price is not None else "the history's token prices"
-        notes = [f"At {basis} no rule of the family meets the default problem: {err} The first table below drops "
-                 "each constraint in turn and gives the budgets at which the others hold. The report shows the "
-                 f"labelled fallback {FALLBACK_NAME!r} ({fallback_rule().describe()}) wherever a proposal is needed; "
-                 "it is not attack-proof (see its attack columns)."]
-        return None, notes, None, getattr(err, "relaxations", None)
-    flat = {**options, "price_band": None}  # a flat-price sweep holds at its own prices
-    sweep = frontier(history, over="price", values=np.round(np.linspace(0.05, 0.50, 10), 2), client=client, **flat)
-    center = float(budget) if budget is not None else float(history.emission_tokens.mean())
-    budgets = np.linspace(0.5, 3.0, 6) * center
-    sweeps = {"budget": frontier(history, over="budget", values=budgets, client=client, **options),
-              **{knob: frontier(history, over=knob, client=client, **options)
-                 for knob in ("electricity_usd_per_kwh", "depreciation_life_years")},
-              "identity_cost_usd": frontier(history, over="identity_cost_usd", values=IDENTITY_COSTS, client=client,
-                                            **options)}
-    return result.with_frontier(sweep), [], sweeps, None
 
 
 def run_converge(args) -> int:
@@ -439,15 +421,25 @@ def _draw_converge(ax, frame) -> None:
 
 
 def run_report(args) -> int:
-    from . import results_io
     from .report.build import build_report
+    from .report.pipeline import load_saved
 
     out = _out_directory(args, False)
+    convergence = read_ledger_convergence(args)
     with _step(args, "loading saved results"):
-        ev = results_io.load(args.results)
+        saved = load_saved(args.results)
+        ev = saved["evaluation"]
         history = load_history(args, ev.provenance)
         _same_inputs(args, ev.provenance, history.provenance)
-    _write(args, build_report(history, ev, command=_command_line(args)), out)
+    appendix = saved.get("appendix")
+    tables, facts = (dict(appendix.tables), dict(appendix.meta)) if appendix is not None else ({}, {})
+    if convergence is not None:  # the question answered on the ledger given now
+        tables.update(convergence["tables"])
+        facts.update(convergence["meta"])
+    command = facts.pop("command", None) or _command_line(args)
+    _write(args, build_report(history, ev, optimization=saved.get("optimization"),
+                              simulation=saved.get("simulation"), command=command, tables=tables, facts=facts,
+                              rebuilt_by=_command_line(args)), out)
     return _summarise(args, history, ev, out)
 
 
@@ -463,9 +455,19 @@ def _command_line(args) -> str | None:
 
 
 def load_history(args, provenance: dict | None = None):
-    """The history of ``--data``, else the built-in network (seed and scale from saved provenance if given).
+    """The history of ``--data``, else what saved results recorded, else the built-in network.
 
-    Saved results computed on other data (``provenance`` without the built-in generator) need ``--data``.
+    With saved results' ``provenance`` and no ``--data``: the built-in network with the recorded seed and scale,
+    or the history directory the results were computed on (``provenance["source"]``; the caller checks its
+    files against the recorded hashes). Other recorded data, or a recorded directory that is gone, need
+    ``--data`` (a :class:`~fairshare.errors.ConfigError`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's options (``data``, ``stream``, ``seed``, ``scale``).
+    provenance : dict, optional
+        The provenance of saved results (``report --results``).
     """
     from .data import History
 
@@ -480,51 +482,70 @@ def load_history(args, provenance: dict | None = None):
     if provenance and provenance.get("generator") in WHAT_IF_GENERATORS:
         seed, scale = provenance.get("seed", seed), provenance.get("scale", scale)
     elif provenance:
-        where = provenance.get("source", "data that are not the built-in network")
+        source = provenance.get("source")
+        if source and provenance.get("input_sha256") and Path(source).is_dir():
+            return History.read(source)
+        where = f"{source}, which is not there" if source else "data that are not the built-in network"
         raise errors.ConfigError(f"these results were computed on {where}: give that history with --data DIRECTORY.")
     return open_inference_network(seed=seed, scale=scale)
 
 
 def _same_inputs(args, saved: dict, loaded: dict) -> None:
     """Refuse a history whose input files differ from the ones the saved results were computed on."""
-    mine, theirs = saved.get("input_sha256"), loaded.get("input_sha256")
-    if not mine or not theirs:
-        return
-    differ = sorted(name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name))
+    from .data.io import changed_inputs
+
+    differ = changed_inputs(saved.get("input_sha256"), loaded.get("input_sha256"))
     if differ:
-        raise errors.DataError(f"--data {args.data}: {', '.join(differ)} differ from the files the saved results were "
+        given = f"--data {args.data}" if args.data else loaded.get("source", "the history")
+        raise errors.DataError(f"{given}: {', '.join(differ)} differ from the files the saved results were "
                                f"computed on ({saved.get('source', 'recorded in their provenance')}); give the same "
                                "history.")
 
 
 def load_rules(path) -> dict:
-    """Rules from a TOML scenario file, or fairshare's reference rules."""
+    """Rules from a TOML scenario file, or fairshare's reference rules.
+
+    The file holds ``[rules.NAME]`` tables (and may hold ``[scenario.*]`` tables, read by
+    :func:`scenario_file_settings`); each rule table has a ``name`` (a rule of
+    ``fairshare.formulas.REGISTRY``) and ``params``; a parameter that takes a rule (``base``)
+    takes a nested table of the same form::
+
+        [rules.capped_stake]
+        name = "capped"
+        params = { share_cap = 0.02, base = { name = "linear", params = { weights = { stake = 0.5, work = 0.5 } } } }
+
+    An unknown table, key, rule name or parameter is a :class:`~fairshare.errors.ConfigError`
+    with the closest valid spelling (:func:`fairshare.formulas.base.formula_from_spec`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path or None
+        The ``--scenario`` file; None gives :func:`fairshare.formulas.reference_rules`.
+    """
     from .formulas import reference_rules
+    from .formulas.base import formula_from_spec
 
     if path is None:
         return reference_rules()
+    import difflib
     import tomllib
-
-    from .results_io.store import formula_from_dict
 
     try:
         spec = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from err
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise errors.ConfigError(f"{path}: cannot read the scenario file ({err}).") from None
+    for key in spec:
+        if key not in ("rules", "scenario"):
+            close = difflib.get_close_matches(key, ["rules", "scenario"], n=1)
+            hint = f" (did you mean [{close[0]}.NAME]?)" if close else ""
+            raise errors.ConfigError(f"{path}: unknown table or key {key!r}{hint}; a scenario file holds [rules.NAME] "
+                                     "and [scenario.MECHANISM] tables.")
     tables = spec.get("rules")
     if tables is None and "scenario" in spec:  # a file of [scenario.*] tables only: the reference rules
         return reference_rules()
     if not isinstance(tables, dict) or not tables:
         raise errors.ConfigError(f"{path}: no [rules.NAME] tables; see `fairshare evaluate --help` for the format.")
-    rules = {}
-    for name, table in tables.items():
-        if not isinstance(table, dict) or "name" not in table:
-            raise errors.ConfigError(f"{path}: [rules.{name}] needs a name (a formula registry name, e.g. 'linear').")
-        try:
-            rules[name] = formula_from_dict({"name": table["name"], "params": table.get("params", {})})
-        except TypeError as err:
-            raise errors.ConfigError(f"{path}: [rules.{name}] has parameters its rule does not take ({err}).") from err
-    return rules
+    return {name: formula_from_spec(table, f"{path}: [rules.{name}]") for name, table in tables.items()}
 
 
 def _out_directory(args, demo: bool) -> Path:
@@ -559,8 +580,9 @@ def cluster(args):
         raise errors.ConfigError("--scheduler needs dask and distributed: pip install \"fairshare[dask]\".") from err
     try:
         client = Client(args.scheduler, timeout=10)
-    except OSError as err:
-        raise errors.ConfigError(f"--scheduler {args.scheduler}: cannot reach a dask scheduler there ({err}).") from err
+    except (OSError, ValueError, TypeError) as err:  # unreachable, or not an address (ValueError: no port)
+        raise errors.ConfigError(f"--scheduler {args.scheduler}: cannot reach a dask scheduler there ({err}); give "
+                                 "its address, e.g. tcp://host:8786.") from None
     with client:
         yield client
 
@@ -648,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     run = {"demo": run_demo, "evaluate": run_evaluate, "optimize": run_optimize, "simulate": run_simulate,
            "report": run_report, "converge": run_converge}[args.command]
     try:
+        _check_arguments(args)
         return run(args)
     except errors.FairshareError as err:
         for cls, code in EXIT_CODES:
@@ -658,6 +681,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: partial output is already removed on the way out
         print("fairshare: interrupted; nothing new was written to --out.", file=sys.stderr)
         return INTERRUPTED
+
+
+def _check_arguments(args) -> None:
+    """Checks of option values argparse's types leave open (a ConfigError, exit 4, before any work)."""
+    if getattr(args, "seed", 0) < 0:
+        raise errors.ConfigError(f"--seed must be a whole number >= 0, got {args.seed}.")
+    breaks = getattr(args, "breaks", "") or ""
+    bad = [b for b in breaks.split(",") if b.strip() and not b.strip().lstrip("-").isdigit()]
+    if bad:
+        raise errors.ConfigError(f"--breaks takes comma-separated whole epochs (e.g. --breaks 120,240), "
+                                 f"got {bad[0]!r}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

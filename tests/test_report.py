@@ -23,10 +23,13 @@ def written(tmp_path_factory):
 def test_every_section_is_present(written):
     _, _, report, first, _ = written
     md = (first / "report.md").read_text()
-    for i, title in enumerate(["Question and data", "Candidate rules", "Proposed emission weights",
+    for i, title in enumerate(["Summary", "The question, stated and answered", "Goals, KPIs and success thresholds",
+                               "Options and trade-offs", "Data", "Candidate rules", "Proposed emission weights",
                                "Cost coverage per operator class", "Winners and losers",
-                               "Attacks: what gaming each rule nets", "Sensitivity", "Simulation", "Assumptions",
-                               "Provenance"], 1):
+                               "Attacks: what gaming each rule nets", "Simulation", "Scenarios", "Sensitivity",
+                               "Worked examples", "Ramp schedule", "Validation against an independent model",
+                               "Assumptions", "Security and incentive considerations",
+                               "Disclaimer and declaration of interests", "Provenance"], 1):
         assert f"## {i}. {title}" in md
 
 
@@ -73,6 +76,8 @@ def test_outputs_of_every_kind(written):
     assert html.count("data:image/png;base64,") == len(report.figures())
     reloaded = fs.results_io.load(first / "results" / "evaluation")
     assert reloaded.scoreboard.equals(written[1].scoreboard)
+    appendix = fs.results_io.load(first / "results" / "appendix")  # what a rebuilt report needs beside it
+    assert isinstance(appendix, fs.results_io.TableSet) and appendix.tables == {}
 
 
 def test_formats_for_people():

@@ -236,7 +236,8 @@ def what_if_info(config: NetworkConfig | None = None) -> DatasetInfo:
                      f"Emission: the {pool!r} schedule paid to inference nodes; baseline rule STAKE_WORK_50_50, "
                      "fairshare's invented stand-in (50% stake, 50% work)."),
         baseline="STAKE_WORK_50_50",
-        price_basis="USD at each epoch's OPG price, a seeded path around $0.16 (mid-June 2026)",
+        price_basis=("USD at each epoch's OPG price, a seeded mean-reverting path: median $0.16 (the mid-June "
+                     "2026 price), stationary 95% band $0.05-$0.50"),
         # a key of a permissionless node costs its registration only: about 520k gas with attestation
         # [sources: og-evm-tee-architecture] at the genesis base fee of 1 gwei [sources: og-mainnet-genesis],
         # about 0.0005 OPG once; no stake is required [sources: og-tee-registry]. Per epoch: 0.

@@ -253,7 +253,8 @@ def _info(cfg: OpenGradientConfig) -> DatasetInfo:
                      f"{cfg.n_gateways} permissioned TEE gateways relaying closed models at list prices (fees passed "
                      f"upstream); {svip}. Counts, volumes and routing shares are assumptions."),
         baseline="SVIP_BY_VOTING_POWER",
-        price_basis="USD at each epoch's OPG price, a seeded path around $0.16 (mid-June 2026)")
+        price_basis=("USD at each epoch's OPG price, a seeded mean-reverting path: median $0.16 (the mid-June "
+                     "2026 price), stationary 95% band $0.05-$0.50"))
 
 
 def _nodes(cfg: OpenGradientConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:

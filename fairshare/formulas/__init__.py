@@ -30,9 +30,11 @@ module          job
 ``components``  the components of ``Linear`` and the optimiser, per epoch and node
 ``payouts``     integer payouts in base units (largest remainder)
 ``onchain``     ``export``: a ``Linear`` rule as integer arithmetic (Python reference, Vyper, bounds)
+``activation``  ``ramp``: a ramped activation from today's ``Linear`` rule to a proposal, in equal steps
 ==============  ==================================================================
 """
 
+from .activation import ramp, ramp_rules
 from .base import REGISTRY, Allocation, Formula, ScoreFormula, proportional
 from .components import COMPONENTS, PER_IDENTITY, component, component_shares
 from .onchain import IntegerRule, export, quantise_weights
@@ -57,4 +59,4 @@ __all__ = ["Allocation", "Formula", "ScoreFormula", "REGISTRY", "COMPONENTS", "P
            "component_shares", "Proportional", "PerTask", "StakeWeighted", "CobbDouglas", "Power",
            "VerificationWeighted", "SmallTaskBonus", "Linear", "FloorPlusProportional", "Capped", "FeeLinkedCap",
            "to_base_units", "STATUS_QUO", "reference_rules", "proportional", "export", "IntegerRule",
-           "quantise_weights"]
+           "quantise_weights", "ramp", "ramp_rules"]

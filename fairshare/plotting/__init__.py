@@ -17,21 +17,24 @@ helper                 input
                        DataFrame (components x candidates)
 :func:`fan_chart`      tidy ``run, epoch, value`` rows, a runs x epochs array, or an epoch x run table
 :func:`unlock_calendar`  a DataFrame, epoch x bucket, of tokens unlocked per epoch
+:func:`surface`        a ``coverage_surface`` table (price x utilisation); ``surface(ax, frame)``
 =====================  ===================================================================
 
 The look (Okabe-Ito palette, labels with units) is :data:`STYLE`, applied by
 the :func:`style` context manager inside each helper.
 
-==========  ==================================================================
-module      job
-==========  ==================================================================
-``charts``  the helpers above and ``render`` (a drawing to PNG bytes)
-``theme``   palette, axis formats, ``style()`` and ``plotted_data(ax)``
-==========  ==================================================================
+===========  ==================================================================
+module       job
+===========  ==================================================================
+``charts``   the helpers above and ``render`` (a drawing to PNG bytes)
+``theme``    palette, axis formats, ``style()`` and ``plotted_data(ax)``
+``heatmap``  the heat map of a coverage surface with its cost-covering contour
+===========  ==================================================================
 """
 
 from .charts import AXIS_LABELS, coverage, emission_weights, fan_chart, frontier, lorenz, render, unlock_calendar
+from .heatmap import surface
 from .theme import CLASS_COLOURS, OKABE_ITO, PALETTE, STYLE, plotted_data, style
 
 __all__ = ["lorenz", "coverage", "frontier", "emission_weights", "fan_chart", "unlock_calendar", "render",
-           "plotted_data", "style", "STYLE", "PALETTE", "OKABE_ITO", "CLASS_COLOURS", "AXIS_LABELS"]
+           "surface", "plotted_data", "style", "STYLE", "PALETTE", "OKABE_ITO", "CLASS_COLOURS", "AXIS_LABELS"]

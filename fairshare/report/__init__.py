@@ -18,7 +18,9 @@ time in the manifest.
 module        job
 ============  ==================================================================
 ``build``     ``Report``, ``build_report``, ``write_report``
-``sections``  the appendix's sections, one builder each, in reading order
+``sections``  the evidence sections (data, rules, coverage, attacks, simulation, sensitivity, provenance)
+``appendix``  the reader-facing sections (summary, question, KPIs, options, ...) and the reading order
+``pipeline``  the appendix's computations (proposal or fallback, A/B grid, scenarios, ...); saved results
 ``format``    numbers and tables for people; Markdown, LaTeX, HTML renderers
 ============  ==================================================================
 """

@@ -9,11 +9,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from .. import plotting, results_io
 from .._atomic import atomic_directory
 from .._version import version
+from .appendix import SECTION_BUILDERS
 from .format import html_table, latex_table, markdown_table
-from .sections import SECTION_BUILDERS, Figure, Section, Table, package_versions
+from .sections import Figure, Section, Table, package_versions
 
 __all__ = ["Report", "Section", "Table", "Figure", "build_report", "write_report", "package_versions"]
 
@@ -93,8 +96,13 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,
                  question: str | None = None,
                  title: str = "Emission rules for inference nodes: an appendix", relaxations=None,
-                 command: str | None = None) -> Report:
+                 command: str | None = None, tables: dict | None = None, facts: dict | None = None,
+                 rebuilt_by: str | None = None) -> Report:
     """Assemble the appendix from a history and the results computed on it.
+
+    Everything the appendix shows comes from the result objects and from ``tables`` and ``facts``,
+    which are saved beside them as ``results/appendix`` (a :class:`~fairshare.results_io.TableSet`),
+    so that the saved results rebuild the same appendix (``fairshare report --results DIR``).
 
     Parameters
     ----------
@@ -104,21 +112,43 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
     optimization, simulation : optional
         ``fs.optimize`` and ``fs.simulate`` results; their sections say so when absent.
     sensitivity : dict of name -> Frontier, optional
-        More sweeps of the optimum (budget, cost inputs) beside the optimisation's own frontier.
+        More sweeps of the optimum (budget, cost inputs) beside the optimisation's own frontier
+        (saved as tables ``frontier_NAME``).
     question : str, optional
-        The governance question, in one or two sentences.
+        The optimiser's answer to the governance question, in one or two sentences (saved as the
+        fact ``answer``).
     title : str, default "Emission rules for inference nodes: an appendix"
         The report's title.
     relaxations : pandas.DataFrame, optional
         When the default problem could not be had: for each of its constraints dropped, whether the others
-        hold and from which to which budget (``InfeasibleError.relaxations``).
+        hold and from which to which budget (``InfeasibleError.relaxations``; saved as the table
+        ``relaxations``).
     command : str, optional
-        The command line that produced the report (``fairshare demo ...``), written to the manifest as
-        ``command`` (the provenance section points to it); None when built from Python.
+        The command line that computed the results (``fairshare demo ...``): shown in the provenance
+        section and written to the manifest as ``command``; None when built from Python.
+    tables : dict of str to pandas.DataFrame, optional
+        The appendix's computed tables (:func:`fairshare.report.pipeline.appendix_tables`: ``ab_grid``,
+        ``stress``, ``worked_examples``, ...; ``convergence_series`` and ``convergence_trends`` of a ledger).
+    facts : dict, optional
+        Facts stated beside them (``proposal_label``, ``grid``, ``stress``, ``convergence``, ...).
+    rebuilt_by : str, optional
+        The ``fairshare report`` command line that rebuilt the appendix from saved results (manifest only).
     """
+    from ..results_io import TableSet
+
+    tables = dict(tables or {})
+    facts = dict(facts or {})
+    for over, front in (sensitivity or {}).items():
+        tables[f"frontier_{over}"] = front if isinstance(front, pd.DataFrame) else front.to_frame()
+    if relaxations is not None:
+        tables["relaxations"] = relaxations
+    if question:
+        facts["answer"] = question
+    if command:
+        facts["command"] = command
+    appendix = TableSet(tables, facts)
     context = {"history": history, "evaluation": evaluation, "optimization": optimization,
-               "simulation": simulation, "sensitivity": sensitivity, "question": question,
-               "relaxations": relaxations, "command": command}
+               "simulation": simulation, "tables": tables, "facts": facts, "command": facts.get("command")}
     sections = tuple(s for build in SECTION_BUILDERS for s in [build(context)] if s is not None)
     provenance = {"fairshare_version": version, "packages": package_versions(),
                   "history": {"summary": repr(history), **history.provenance},
@@ -126,11 +156,14 @@ def build_report(history, evaluation, *, optimization=None, simulation=None, sen
     for name, result in (("optimization", optimization), ("simulation", simulation)):
         if result is not None and getattr(result, "provenance", None) is not None:
             provenance[name] = result.provenance
+    if rebuilt_by:
+        provenance["rebuilt_by"] = rebuilt_by
     results = {"evaluation": evaluation}
     results.update({k: v for k, v in (("optimization", optimization), ("simulation", simulation))
                     if v is not None})
+    results["appendix"] = appendix
     return Report(title=title, sections=sections, provenance=provenance, results=results,
-                  preface=data_statement(history, evaluation), command=command)
+                  preface=data_statement(history, evaluation), command=facts.get("command"))
 
 
 def data_statement(history, evaluation) -> tuple[str, ...]:

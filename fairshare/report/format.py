@@ -24,13 +24,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["format_value", "format_frame", "markdown_table", "latex_table", "html_table", "describe_rule",
-           "describe_repr", "readable_text", "parameter_rows", "price_basis"]
+           "describe_repr", "readable_text", "parameter_rows", "price_basis", "interval_text", "difference_cells"]
 
 _COUNT = ("nakamoto", "nodes", "operators", "holders", "streak", "requests", "epochs", "runs")
 _SHARE = ("share", "coverage_share", "utilisation", "_pct_of", "fraction", "survival")
 _MONEY = ("_usd",)
 #: Exact names that are money although they carry no ``_usd`` (a frontier's swept token price).
 _MONEY_NAMES = ("price",)
+#: Exact names that are shares although they say no "share" (a simulation's share of retail operators covering
+#: their costs).
+_SHARE_NAMES = ("retail_coverage",)
 #: Prefixes of share columns whose names say no "share" (a frontier's weights: ``w_work``).
 _SHARE_PREFIXES = ("w_",)
 
@@ -83,17 +86,27 @@ def format_value(column: str, value) -> str:
     name = str(column).lower()
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
+    return _unsigned_zero(_number(name, value))
+
+
+def _number(name: str, value: float) -> str:
     if name.endswith("_pct"):
         return f"{value:,.1f}%"
-    if any(k in name for k in _SHARE) or name.startswith(_SHARE_PREFIXES):
+    if any(k in name for k in _SHARE) or name.startswith(_SHARE_PREFIXES) or name in _SHARE_NAMES:
         return f"{100 * value:.1f}%"
     if any(k in name for k in _COUNT):
         return f"{value:,.0f}"
     if any(k in name for k in _MONEY) or name in _MONEY_NAMES:
-        return f"${value:,.2f}" if abs(value) < 100 else f"${value:,.0f}"
+        sign, value = ("-" if value < 0 else ""), abs(value)
+        return f"{sign}${value:,.2f}" if value < 100 else f"{sign}${value:,.0f}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+def _unsigned_zero(text: str) -> str:
+    """``-0``, ``-0.0%``, ``-$0.00`` (a negative that rounds to zero, or a negative zero) without its sign."""
+    return text[1:] if text.startswith("-") and not re.search(r"[1-9]", text) else text
 
 
 def describe_rule(rule, named: Mapping | None = None) -> str:
@@ -247,6 +260,47 @@ def price_basis(history=None, *, flat_price: float | None = None, simulated: str
     info = getattr(history, "metadata", None)
     what = info.price_basis if info is not None else "USD at each epoch's token price (market table)"
     return f"Price basis: the history's per-epoch token prices ({what})."
+
+
+def interval_text(measure: str, value, low=None, high=None) -> str:
+    """``value (low to high)`` with each number formatted as ``measure`` is; the value alone without an interval.
+
+    Parameters
+    ----------
+    measure : str
+        The measure's name (chooses the format, as in :func:`format_value`).
+    value, low, high : float
+        The estimate and its interval (NaN or None: no interval).
+
+    Examples
+    --------
+    >>> interval_text("retail_survival", 0.12, 0.05, 0.2)
+    '12.0% (5.0% to 20.0%)'
+    """
+    shown = format_value(measure, value)
+    if low is None or high is None or low != low or high != high:
+        return shown
+    return f"{shown} ({format_value(measure, low)} to {format_value(measure, high)})"
+
+
+def difference_cells(diff: pd.DataFrame) -> pd.Series:
+    """One cell per measure of an A/B difference table (``SimulationResult.difference``): the difference with
+    its interval, or the word for a measure the arms share (``unchanged``) or that does not vary (``deterministic``).
+
+    Parameters
+    ----------
+    diff : pandas.DataFrame
+        Indexed by measure, with ``difference``, ``low``, ``high`` and ``kind``.
+    """
+    cells = {}
+    for measure, row in diff.iterrows():
+        kind = row.get("kind", "outcome")
+        if kind == "unchanged":  # the same under both arms in every run: 0 by construction
+            cells[measure] = "none (unchanged)"
+            continue
+        text = interval_text(measure, row["difference"], row.get("low"), row.get("high"))
+        cells[measure] = text if kind == "outcome" else f"{text}, {kind}"
+    return pd.Series(cells, dtype=object)
 
 
 def format_frame(frame: pd.DataFrame, by: str = "column") -> pd.DataFrame:

@@ -20,9 +20,9 @@ from .. import plotting
 from .._version import version
 from ..datasets.network import WHAT_IF_GENERATORS
 from ..features import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, aggregate, network_summary
-from .format import describe_rule, format_frame, parameter_rows, price_basis
+from .format import describe_rule, format_frame, format_value, parameter_rows, price_basis
 
-__all__ = ["SECTION_BUILDERS", "Section", "Table", "Figure", "package_versions"]
+__all__ = ["Section", "Table", "Figure", "package_versions"]
 
 PACKAGES = ("numpy", "pandas", "numba", "cvxpy", "clarabel", "highspy", "scipy", "matplotlib", "pyarrow")
 
@@ -104,16 +104,11 @@ def package_versions() -> dict[str, str]:
             out[name] = "not installed"
     return out
 
-_QUESTION = ("The question: which emission rule pays inference nodes closest to their verified work, with "
-             "concentration no higher than today's, covering honest operators' electricity and depreciation, with no "
-             "attack of the library (split keys, fake demand, idle keys, misreports, stake timing) paying?")
-
-
-def question(ctx):
+def data(ctx):
+    """What the data are: the history's size, its tiers and, for the built-in network, its calibration."""
     h = ctx["history"]
     summary = network_summary(h, aggregate(h))
-    paragraphs = [_QUESTION] + ([f"The answer: {ctx['question']}"] if ctx["question"] else []) + [
-                  f"Data: {h.n_nodes:,} nodes of {h.n_operators:,} operators over {h.n_epochs} epochs of "
+    paragraphs = [f"Data: {h.n_nodes:,} nodes of {h.n_operators:,} operators over {h.n_epochs} epochs of "
                   f"{h.epoch_seconds / 3600:g} hours, {h.n_tasks:,} task rows; emission "
                   f"{h.emission_tokens.sum():,.0f} tokens at a mean price of ${h.token_price_usd.mean():.3f}.",
                   price_basis(h) + " Fees and costs: USD as recorded."]
@@ -122,18 +117,13 @@ def question(ctx):
         from ..datasets import calibration_figures
 
         paragraphs.append(f"The history is fairshare's built-in OpenGradient-style network (seed "
-                          f"{h.provenance.get('seed')}, scale {h.provenance.get('scale')!r}); its realised figures "
+                          f"{h.provenance.get('seed')}, scale {h.provenance.get('scale')}); its realised figures "
                           "stand next to their cited targets below (docs/network.md).")
         cal = calibration_figures(h)
         cal.index = cal["figure"] + " / " + cal["group"].astype(str)
         tables.append(Table("calibration", "Built-in network: realised figures and cited targets",
                              cal[["value", "target", "low", "high", "source"]].rename_axis("figure")))
-    relaxed = ctx.get("relaxations")
-    if relaxed is not None and len(relaxed):
-        tables.insert(0, Table("what_would_have_to_change", "No rule meets the default problem: each constraint "
-                               "dropped in turn, and the budgets (tokens per epoch) at which the others hold",
-                               relaxed.set_index("dropped")))
-    return Section("Question and data", tuple(paragraphs), tuple(tables))
+    return Section("Data", tuple(paragraphs), tuple(tables))
 
 
 def scoreboard(ctx):
@@ -149,17 +139,28 @@ def scoreboard(ctx):
 
 
 def proposal(ctx):
-    opt = ctx["optimization"]
-    if opt is None:
+    """The proposed weights, or the labelled fallback's where no rule meets the default problem."""
+    opt, ev = ctx["optimization"], ctx["evaluation"]
+    label = ctx["facts"].get("proposal_label")
+    if opt is None and label not in ev.formulas:
         return Section("Proposed emission weights", ("No optimisation was run for this report "
                                                       "(fairshare optimize adds it).",))
-    weights = pd.Series(opt.weights, name="weight").rename_axis("component").to_frame()
-    flat = (opt.provenance or {}).get("flat_price_usd")
-    return Section("Proposed emission weights", (f"Proposed rule: {describe_rule(opt.formula)}.",
-                                                  price_basis(ctx["history"], flat_price=flat)),
-                    (Table("weights", "Emission weights", weights.rename(columns={"weight": "weight_share"})),),
-                    (Figure("weights", "Emission weights of the proposed rule",
-                             lambda ax: plotting.emission_weights(opt.formula, ax=ax)),))
+    rule = opt.formula if opt is not None else ev.formulas[label]
+    if opt is None:
+        lead = (f"No rule of the family meets the default problem (see the question and the sensitivity "
+                f"sections). The fallback {label}, labelled as such everywhere in this appendix: "
+                f"{describe_rule(rule)}. It is not the optimiser's answer.")
+    else:
+        lead = f"Proposed rule: {describe_rule(rule)}."
+    weights = pd.Series(dict(getattr(rule, "weights", {})), name="weight_share", dtype=float)
+    flat = (getattr(opt, "provenance", None) or {}).get("flat_price_usd")
+    return Section("Proposed emission weights" if opt is not None else f"Fallback emission weights ({label})",
+                   (lead, price_basis(ctx["history"], flat_price=flat)),
+                   (Table("weights", "Emission weights" + ("" if opt is not None else f" of the fallback {label}"),
+                          weights.rename_axis("component").to_frame()),),
+                   (Figure("weights", "Emission weights of the " + ("proposed rule" if opt is not None
+                                                                     else f"fallback {label}"),
+                           lambda ax: plotting.emission_weights(rule, ax=ax)),))
 
 
 def coverage(ctx):
@@ -181,7 +182,8 @@ def winners(ctx):
     table = ev.scoreboard[["winners_share", "largest_loss_pct"]]
     paragraphs = [f"Against {ev.baseline}: the share of {ev.level}s whose window rewards rise, and the largest loss."]
     tables = [Table("winners", "Winners and losers", table)]
-    others = [n for n in ev.detail if n != ev.baseline]
+    label = ctx["facts"].get("proposal_label")
+    others = [label] if label in ev.detail and label != ev.baseline else [n for n in ev.detail if n != ev.baseline]
     if others:
         d = ev.detail[others[0]]
         losers = d.dropna(subset=["change_vs_baseline_pct"]).nsmallest(5, "change_vs_baseline_pct")
@@ -202,7 +204,7 @@ def gaming(ctx):
                      "reward value before; for an outsider: reward value / cost in its best epoch. 1 is neutral; "
                      "above 1 the attack pays. Linear rules are attacked by every working operator (closed "
                      "forms), other rules by the smallest, median and largest operator of each class.",
-                     f"Costs assumed: {costs}.", price_basis(ctx["history"]),
+                     f"Costs assumed (identity cost with its provenance): {costs}.", price_basis(ctx["history"]),
                      "The gross ratios below (reward after over reward before, costs left out) are kept for "
                      "comparison with earlier reports; they are not the verdict."),
                     (Table("attacks", "Net gain of each attack (largest over attackers and sizes)",
@@ -212,28 +214,55 @@ def gaming(ctx):
 
 
 def sensitivity(ctx):
-    opt = ctx["optimization"]
-    sweeps = dict(ctx.get("sensitivity") or {})
+    """What binds: the constraints dropped in turn (infeasible problem) or the optimum's frontiers, and the
+    retail coverage surface over token price x utilisation."""
+    opt, tables = ctx["optimization"], ctx["tables"]
+    sweeps = {name[len("frontier_"):]: t for name, t in tables.items() if name.startswith("frontier_")}
     if opt is not None and getattr(opt, "frontier", None) is not None:
-        sweeps = {opt.frontier.over: opt.frontier, **sweeps}
-    if not sweeps:
-        return Section("Sensitivity", ("No frontier was computed for this report.",))
+        sweeps = {opt.frontier.over: opt.frontier.to_frame(), **sweeps}
     name = "" if opt is None else opt.objective_name
     name = name.upper() if len(name) <= 5 else name.replace("_", " ")  # HHI, Gini; long names spelled out
     objective_label = f"{name} of operators' rewards (optimum)" if opt is not None else None
-    tables, figures = [], []
+    shown, figures, paragraphs = [], [], []
+    relaxed = tables.get("relaxations")
+    if relaxed is not None and len(relaxed):
+        paragraphs.append("No rule of the family meets the default problem. The inputs that bind: each constraint "
+                          "dropped in turn, whether the others then hold, and from which to which budget (tokens "
+                          "per epoch); identity cost and take rate enter through the no-attack constraint "
+                          "(its row).")
+        shown.append(Table("what_would_have_to_change", "No rule meets the default problem: each constraint "
+                           "dropped in turn, and the budgets (tokens per epoch) at which the others hold",
+                           relaxed.set_index("dropped") if "dropped" in relaxed.columns else relaxed))
+    if sweeps:
+        paragraphs.append("The default problem re-solved over each swept input (one compiled problem per sweep); "
+                          "infeasible points are where no rule in the family meets the constraints.")
     for over, front in sweeps.items():
-        table = front if isinstance(front, pd.DataFrame) else front.to_frame()
-        table = table[[c for c in table.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
-        tables.append(Table(f"frontier_{over}", f"The optimum over {over.replace('_', ' ')}", table))
+        table = front[[c for c in front.columns if not c.endswith("_s") and c != "cut_rounds"]]  # no run times
+        shown.append(Table(f"frontier_{over}", f"The optimum over {over.replace('_', ' ')}", table))
         figures.append(Figure(f"frontier_{over}", f"The optimum's objective against {over.replace('_', ' ')}",
                               lambda ax, front=front: plotting.frontier(front, ax=ax, ylabel=objective_label)))
+    surface = tables.get("coverage_surface")
+    label = ctx["facts"].get("proposal_label")
+    if surface is not None:
+        paragraphs.append(f"Two inputs at once: the median retail operator's coverage (earned value over "
+                          f"electricity and depreciation) under {label} at each flat token price and busy share "
+                          f"of online time ({surface.attrs.get('utilisation_meaning', 'utilisation')}). "
+                          "Coverage 1 is break-even.")
+        grid = surface.pivot(index="utilisation", columns="price_usd", values="retail_median_coverage")
+        grid.columns = [f"at {format_value('price_usd', p)}" for p in grid.columns]
+        grid.index = pd.Index([format_value("utilisation", u) for u in grid.index], name="utilisation")
+        shown.append(Table("coverage_surface", f"Median retail coverage under {label}: utilisation (rows) x "
+                           "token price (columns)", grid))
+        figures.append(Figure("coverage_surface", f"Median retail coverage under {label} over token price and "
+                              "utilisation (contour: break-even)",
+                              lambda ax: plotting.surface(ax, surface)))
+    if not shown:
+        return Section("Sensitivity", ("No frontier was computed for this report.",))
     basis = price_basis(ctx["history"], flat_price=(getattr(opt, "provenance", None) or {}).get("flat_price_usd"))
-    if "price" in sweeps:
-        basis = basis[:-1] + "; the sweep over price holds each point's token price flat in every epoch."
-    return Section("Sensitivity", ("The default problem re-solved over each swept input (one compiled problem "
-                                   "per sweep); infeasible points are where no rule in the family meets the "
-                                   "constraints.", basis), tuple(tables), tuple(figures))
+    if "price" in sweeps or surface is not None:
+        basis = basis[:-1] + "; the sweeps over price and the surface hold each point's token price flat in " \
+                             "every epoch."
+    return Section("Sensitivity", (*paragraphs, basis), tuple(shown), tuple(figures))
 
 
 #: Measures the report shows from a simulation (those the result has), at the last epoch.
@@ -310,8 +339,8 @@ def provenance(ctx):
     params_frame = pd.DataFrame({"value": [v for _, v in params]},
                                 index=pd.Index([k for k, _ in params], name="parameter"))
     command = ctx.get("command")
-    reproduce = ("Reproduce with the command line recorded in manifest.json (its command field: the fairshare "
-                 "command that wrote this directory)." if command else
+    reproduce = (f"Reproduce with: {command} (also the command field of manifest.json: the fairshare command that "
+                 "computed these results)." if command else
                  "Built with fairshare.report.build_report from Python: no command line was recorded (manifest.json "
                  "lists the inputs, parameters and the hash of every file).")
     return Section("Provenance", (reproduce, "Inputs, seeds and versions below. " + price_basis(h)),
@@ -349,7 +378,3 @@ def input_table(history, optimization=None) -> pd.DataFrame:
     if digest:
         rows.append(("optimisation inputs (SHA-256 of the problem's arrays)", str(digest)))
     return pd.DataFrame(rows, columns=["input", "value"]).set_index("input")
-
-
-SECTION_BUILDERS = (question, scoreboard, proposal, coverage, winners, gaming, sensitivity, simulation,
-                    assumptions, provenance)

@@ -36,12 +36,14 @@ module        job
 ``store``     ``save``, ``load``, JSON encoding, formulas by registry name
 ``registry``  ``register``: the savable kinds and their converters
 ``engines``   the engines' result kinds (evaluation, optimiser, simulator)
+``tables``    ``TableSet``: named tables and facts saved together (a report's computed inputs)
 ============  ==================================================================
 """
 
 from . import engines as _engines  # noqa: F401  (registers the engines' result kinds)
 from .registry import KINDS, Parts, register, savable
 from .store import FORMAT, FORMAT_VERSION, MANIFEST, decode, encode, formula_from_dict, formula_to_dict, load, save
+from .tables import TableSet
 
-__all__ = ["save", "load", "register", "savable", "Parts", "KINDS", "formula_to_dict", "formula_from_dict",
+__all__ = ["save", "load", "register", "savable", "Parts", "KINDS", "TableSet", "formula_to_dict", "formula_from_dict",
            "encode", "decode", "MANIFEST", "FORMAT", "FORMAT_VERSION"]

@@ -90,7 +90,16 @@ def _simulation_to_parts(sim) -> Parts:
             "operator_ids": list(sim.operator_ids), "node_operator": sim.node_operator,
             "operator_class": [str(c) for c in sim.operator_class], "path": sim.path,
             "provenance": _without_run_times(sim.provenance)}
-    return Parts({"values": sim.to_frame(), "unlocks": sim.unlocks}, meta)
+    if getattr(sim, "operator_initial", None) is not None:
+        meta["operator_initial"] = sim.operator_initial
+    tables = {"values": sim.to_frame(), "unlocks": sim.unlocks}
+    if getattr(sim, "by_rule", None):  # an A/B: each arm's result, on common random numbers
+        meta["by_rule"] = {}
+        for name, arm in sim.by_rule.items():
+            part = _simulation_to_parts(arm)
+            tables.update({f"by_rule/{name}/{t}": frame for t, frame in part.tables.items()})
+            meta["by_rule"][name] = part.meta
+    return Parts(tables, meta)
 
 
 def _simulation_from_parts(parts: Parts):
@@ -102,12 +111,21 @@ def _simulation_from_parts(parts: Parts):
     frame = t["values"]
     runs, epochs = int(frame["run"].max()) + 1, len(m["epochs"])
     values = frame[m["measures"]].to_numpy(dtype=np.float64).reshape(runs, epochs, len(m["measures"]))
+    by_rule = None
+    if m.get("by_rule"):  # saved before A/B arms were saved: a single result
+        by_rule = {}
+        for name, sub in m["by_rule"].items():
+            prefix = f"by_rule/{name}/"
+            by_rule[name] = _simulation_from_parts(Parts({k[len(prefix):]: v for k, v in t.items()
+                                                           if k.startswith(prefix)}, sub))
+    initial = m.get("operator_initial")
     return SimulationResult(values=values, measures=tuple(m["measures"]), epochs=np.asarray(m["epochs"]),
                             unlocks=t["unlocks"], node_ids=pd.Index(m["node_ids"], dtype=object),
                             operator_ids=pd.Index(m["operator_ids"], dtype=object),
                             node_operator=np.asarray(m["node_operator"]),
                             operator_class=np.asarray(m["operator_class"], dtype=object),
-                            path=m["path"], seconds=float("nan"), provenance=m["provenance"])
+                            path=m["path"], seconds=float("nan"), provenance=m["provenance"],
+                            operator_initial=None if initial is None else np.asarray(initial), by_rule=by_rule)
 
 
 register("SimulationResult", "fairshare.simulation.result.SimulationResult", _simulation_to_parts,
