@@ -92,8 +92,8 @@ def _draw(frame, value, level, label, meaning, title, *, ax):
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=8)
     else:
         side = "below" if finite.size and finite.max() < level else "at or above"
-        ax.text(0.02, 0.98, f"No {level:g} contour: every cell is {side} {level:g}",
-                transform=ax.transAxes, va="top", ha="left", fontsize=8,
+        ax.text(0.0, 1.02, f"No {level:g} contour: every cell is {side} {level:g}",
+                transform=ax.transAxes, va="bottom", ha="left", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#888888"})
     if z.size <= ANNOTATE_CELLS:
         for i in y:

@@ -77,6 +77,7 @@ class Report:
                 body.append(f'<figure><img alt="{_html.escape(fig.caption)}" src="data:image/png;base64,{data}">'
                             f"<figcaption>{_html.escape(fig.caption)}</figcaption></figure>")
         return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'>"
                 f"<title>{_html.escape(self.title)}</title><style>{_CSS}</style></head>\n<body>\n"
                 + "\n".join(body) + "\n</body></html>\n")
 
@@ -90,7 +91,10 @@ class Report:
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
         "th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}"
-        "th:first-child,td:first-child{text-align:left}img{max-width:100%}figcaption{font-style:italic}")
+        "th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}"
+        "th{vertical-align:bottom}.table-scroll{overflow-x:auto;max-width:100%;margin:0 0 1em}"
+        "p,li,h1,h2,h3,h4,figcaption{overflow-wrap:anywhere}"
+        "img{max-width:100%;height:auto}figcaption{font-style:italic}")
 
 
 def build_report(history, evaluation, *, optimization=None, simulation=None, sensitivity=None,

@@ -379,7 +379,9 @@ def html_table(frame: pd.DataFrame) -> str:
     frame : pandas.DataFrame
         String cells (:func:`format_frame`); the index name heads the first column.
     """
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in [frame.index.name or ""] + list(frame.columns))
+    # a header may break after an underscore (<wbr>: the text is unchanged); a wide table scrolls in its own box
+    head = "".join(f"<th>{html.escape(str(h)).replace('_', '_<wbr>')}</th>"
+                   for h in [frame.index.name or ""] + list(frame.columns))
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in [label] + list(row)) + "</tr>"
                    for label, row in frame.iterrows())
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f'<div class="table-scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'

@@ -18,15 +18,14 @@ exit code   meaning
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import errors
-from ._version import version
-from .report.pipeline import (  # noqa: F401
+from .. import errors
+from .._version import version
+from ..report.pipeline import (  # noqa: F401
     FALLBACK_NAME,
     IDENTITY_COSTS,
     ROUTING_ARM,
@@ -36,6 +35,9 @@ from .report.pipeline import (  # noqa: F401
     routing_variant,
     simulate_forward,
 )
+from .console import _step
+from .converge import read_ledger_convergence, run_converge
+from .options import DEFAULT_OUT, DEMO_RUNS, build_parser  # noqa: F401
 
 __all__ = ["main", "EXIT_CODES"]
 
@@ -52,152 +54,6 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
 INTERRUPTED = 130
 
 _WIDE = 200  # columns when printing to a file or pipe (rich would use 80)
-DEFAULT_OUT = "fairshare-report"
-#: Simulation runs of `fairshare demo` (fixed so the demo's report is the same on every machine).
-DEMO_RUNS = 20
-
-EPILOG = """examples:
-  fairshare demo                                 the whole pipeline on the built-in network;
-                                                 report in ./fairshare-report
-  fairshare demo --scale small --out /tmp/r      a quick run on the small network
-  fairshare evaluate --data my_history/ --scenario rules.toml --out my_report
-  fairshare report --results my_report/results --data my_history/ --out rebuilt
-  fairshare demo --json --quiet                  machine-readable summary, no progress output
-  fairshare evaluate --data year/ --stream --scheduler tcp://host:8786
-                                                 a Parquet log larger than memory, work spread over a dask cluster
-
-scenario file (TOML), rules by registry name and parameters:
-  [rules.status_quo]
-  name = "linear"
-  params = { weights = { stake = 0.5, work = 0.5 } }
-  [rules.capped]
-  name = "capped"
-  params = { share_cap = 0.02 }
-"""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fairshare", description="Measure and design fair token rewards for decentralized inference networks.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"fairshare {version}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("demo", "the whole pipeline on the built-in network (or --data)"),
-                       ("evaluate", "replay reward rules over a history and write a report"),
-                       ("optimize", "solve for emission weights (the default problem) and write a report"),
-                       ("simulate", "simulate the network forward under a rule and write a report"),
-                       ("report", "rebuild a report from saved results")):
-        p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-        _data_options(p)
-        _output_options(p)
-        if name in ("optimize", "demo"):
-            p.add_argument("--price", type=float, default=None,
-                           help="solve at this flat token price (USD); default: the history's prices")
-            p.add_argument("--budget", type=float, default=None,
-                           help="emission to design for, tokens per epoch (default: the history's schedule)")
-            p.add_argument("--no-price-band", action="store_true",
-                           help="hold the constraints at the history's prices only (default: also at 0.5x and 2x)")
-        if name in ("evaluate", "optimize", "demo"):
-            p.add_argument("--identity-cost", type=float, default=None, metavar="USD",
-                           help="what the protocol makes one more key cost, USD per key per epoch (default: the "
-                                "dataset's stated value, else 0; docs/attacks.md)")
-            p.add_argument("--take-rate", type=float, default=0.0,
-                           help="share of every fee the protocol keeps, 0 to 1 (default 0)")
-        if name in ("simulate", "demo"):
-            p.add_argument("--runs", type=int, default=DEMO_RUNS if name == "demo" else 100,
-                           help=f"simulation runs (demo default {DEMO_RUNS}, simulate default 100)")
-        if name in ("evaluate", "demo", "optimize", "simulate"):
-            p.add_argument("--scenario", help="TOML file with [rules.NAME] tables (default: fairshare's reference "
-                                              "status quo and alternatives)")
-        if name in ("demo", "report"):
-            _ledger_options(p)
-        if name == "report":
-            p.add_argument("--results", required=True,
-                           help="a report's saved results (its results/ directory, or results/evaluation)")
-    _converge_parser(sub)
-    return parser
-
-
-CONVERGE_EPILOG = """examples:
-  fairshare converge rewards.csv --time epoch --address pubkey --amount block_rewards_sol \\
-      --unit token --decimals 14 --missing no_record --epoch 2d --network Solana --out solana
-  fairshare converge payouts.parquet --time block_time --address to --amount value --decimals 18 \\
-      --epoch 1d --labels labels.csv --out converge
-
-The time column may hold epoch indices (integers; --epoch states their length), unix seconds
-(--time-kind unix), timezone-aware datetimes, or block heights (--time-kind block --block-times FILE).
-"""
-
-
-def _converge_parser(sub) -> None:
-    text = "are rewards moving toward small operators? trend, interval and verdict from a payout ledger"
-    p = sub.add_parser("converge", help=text, description=text, epilog=CONVERGE_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("ledger", help="payout ledger: CSV, Parquet or a directory of Parquet files")
-    p.add_argument("--time", required=True, help="column of the payout time (epoch index, unix s, datetime, block)")
-    p.add_argument("--address", required=True, help="column of the recipient address")
-    p.add_argument("--amount", required=True, help="column of the amount")
-    p.add_argument("--unit", choices=("base", "token"), default="base",
-                   help="amounts in integer base units (default) or decimal tokens")
-    p.add_argument("--decimals", type=int, default=0, help="decimals of the token (default 0)")
-    p.add_argument("--epoch", default=None, help="epoch length, e.g. 1d, 6h, 2d (needed unless TIME holds epochs; "
-                                                  "with epoch indices it states their length)")
-    p.add_argument("--time-kind", default="auto", choices=("auto", "epoch", "unix", "datetime", "block"))
-    p.add_argument("--block-times", default=None, help="CSV of height,time (unix s) for --time-kind block")
-    p.add_argument("--missing", choices=("raise", "no_record"), default="raise",
-                   help="a missing amount is an error (default) or 'no record' (dropped and counted)")
-    p.add_argument("--labels", default=None, help="CSV with address,entity[,class] (default: key level)")
-    p.add_argument("--unlabelled", choices=("own", "pooled", "excluded"), default="own")
-    p.add_argument("--window", type=int, default=1, help="epochs per window (default 1)")
-    p.add_argument("--small", type=float, default=0.01, help="size below which an entity is small (default 0.01)")
-    p.add_argument("--breaks", default="", help="comma-separated epochs of known rule changes (event study)")
-    p.add_argument("--network", default="unspecified", help="network name printed with the results")
-    p.add_argument("--synthetic", action="store_true", help="the ledger is generated, not real")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resamples", type=int, default=999)
-    _output_options(p)
-    p.set_defaults(out="fairshare-converge")
-
-
-def _ledger_options(p):
-    """``--ledger FILE [--labels FILE]``: the appendix's convergence verdict on a payout ledger."""
-    g = p.add_argument_group("payout ledger (the question's answer on real payouts; fairshare converge --help)")
-    g.add_argument("--ledger", metavar="FILE",
-                   help="payout ledger (CSV, Parquet or a directory of Parquet files), or a directory written by "
-                        "fairshare converge; default: the synthetic history's own replay, labelled synthetic")
-    g.add_argument("--labels", metavar="FILE", help="CSV with address,entity[,class] (default: key level)")
-    g.add_argument("--ledger-time", default="epoch", help="the ledger's time column (default epoch)")
-    g.add_argument("--ledger-address", default="address", help="the ledger's address column (default address)")
-    g.add_argument("--ledger-amount", default="amount", help="the ledger's amount column (default amount)")
-    g.add_argument("--ledger-unit", choices=("base", "token"), default="base",
-                   help="amounts in integer base units (default) or decimal tokens")
-    g.add_argument("--ledger-decimals", type=int, default=0, help="decimals of the ledger's token (default 0)")
-    g.add_argument("--ledger-epoch", default=None, help="epoch length of the ledger, e.g. 1d, 2d")
-    g.add_argument("--ledger-missing", choices=("raise", "no_record"), default="raise",
-                   help="a missing amount is an error (default) or 'no record' (dropped and counted)")
-    g.add_argument("--ledger-network", default="unspecified", help="network name printed with the verdict")
-    g.add_argument("--ledger-synthetic", action="store_true", help="the ledger is generated, not real")
-
-
-def _data_options(p):
-    p.add_argument("--data", help="history directory (CSV or Parquet) instead of the built-in network")
-    p.add_argument("--seed", type=int, default=0, help="seed of the built-in network (default 0)")
-    p.add_argument("--scale", default="default", help="scale of the built-in network: small, medium, default, large")
-    p.add_argument("--stream", action="store_true",
-                   help="read the Parquet task log of --data in place, row group by row group "
-                        "(logs larger than memory)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run aggregation, rule replays, frontiers and simulation runs on a dask cluster "
-                        "(its scheduler's address, e.g. tcp://host:8786; needs fairshare[dask])")
-
-
-def _output_options(p):
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default ./{DEFAULT_OUT})")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    p.add_argument("--json", action="store_true", help="print a JSON summary instead of tables")
-    p.add_argument("--quiet", action="store_true", help="no progress or tables (errors still print)")
-
 
 # ------------------------------------------------------------------------------------------------ commands
 def run_demo(args) -> int:
@@ -213,10 +69,10 @@ def run_simulate(args) -> int:
 
 
 def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool = False) -> int:
-    from .evaluation.engine import evaluate
-    from .features import aggregate
-    from .report.build import build_report
-    from .report.pipeline import appendix_tables, routing_arms
+    from ..evaluation.engine import evaluate
+    from ..features import aggregate
+    from ..report.build import build_report
+    from ..report.pipeline import appendix_tables, routing_arms
 
     if forward and (isinstance(args.runs, bool) or args.runs < 1):
         raise errors.ConfigError(f"--runs must be a whole number >= 1, got {args.runs}.")
@@ -260,7 +116,7 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
                                                status_quo=pair["status_quo"], scenario_settings=settings)
     extra = None
     if optimise:  # the proposal (or the labelled fallback) as integer arithmetic a chain can run: export/
-        from .formulas import export
+        from ..formulas import export
 
         extra = lambda tmp: export(proposal, tmp / "export", name=label)  # noqa: E731
     tables, meta = {}, {"proposal_label": label}
@@ -272,42 +128,6 @@ def run_evaluate(args, demo: bool = False, optimise: bool = False, forward: bool
                               question=" ".join(notes) or None, relaxations=relaxations,
                               command=_command_line(args), tables=tables, facts=meta), out, extra=extra)
     return _summarise(args, history, ev, out)
-
-
-def read_ledger_convergence(args):
-    """The convergence verdict of ``--ledger`` (a payout ledger, or a saved ``fairshare converge`` directory),
-    or None when no ledger is given.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        ``ledger``, ``labels`` and the ``ledger_*`` column options.
-    """
-    path = getattr(args, "ledger", None)
-    if path is None:
-        if getattr(args, "labels", None):
-            raise errors.ConfigError("--labels labels the addresses of --ledger: give the ledger with --ledger FILE.")
-        return None
-    from .ledger import Ledger
-    from .ledger.timing import parse_epoch_seconds
-    from .report.pipeline import ledger_convergence, saved_convergence
-
-    if Path(path).is_dir() and (Path(path) / "numbers.json").is_file():  # a saved `fairshare converge` result
-        return saved_convergence(path)
-    seconds = parse_epoch_seconds(args.ledger_epoch)
-    with _step(args, f"reading {path}"):
-        ledger = Ledger.read(path, time=args.ledger_time, address=args.ledger_address, amount=args.ledger_amount,
-                             decimals=args.ledger_decimals, unit=args.ledger_unit, epoch_seconds=seconds,
-                             missing=args.ledger_missing, network=args.ledger_network,
-                             synthetic=args.ledger_synthetic)
-    if seconds is None:
-        raise errors.ConfigError("--ledger: its time column holds epoch indices: give their length with "
-                                 "--ledger-epoch (e.g. --ledger-epoch 2d) so that trends can be stated per year.")
-    labels = _read_small_csv(args.labels, "--labels") if args.labels else None
-    with _step(args, "measuring the ledger's trend"):
-        found = ledger_convergence(ledger, labels, seed=args.seed)
-    found["meta"]["convergence"]["source"] = str(path)
-    return found
 
 
 def scenario_file_settings(path) -> tuple[dict, bool]:
@@ -323,7 +143,7 @@ def scenario_file_settings(path) -> tuple[dict, bool]:
         return {}, False
     import tomllib
 
-    from .simulation.engine import scenario_settings
+    from ..simulation.engine import scenario_settings
 
     try:
         spec = tomllib.loads(Path(path).read_text())
@@ -334,95 +154,16 @@ def scenario_file_settings(path) -> tuple[dict, bool]:
 
 def attack_costs(args, history):
     """The attack costs of ``--identity-cost`` and ``--take-rate`` (the dataset's identity cost when not given)."""
-    from .attacks import AttackCosts
+    from ..attacks import AttackCosts
 
     base = AttackCosts.for_history(history, getattr(args, "identity_cost", None))
     take = getattr(args, "take_rate", 0.0)
     return base if not take else AttackCosts(**{**vars(base), "take_rate": take})
 
 
-def run_converge(args) -> int:
-    from . import plotting
-    from .data.io import atomic_directory
-    from .ledger import Ledger
-    from .ledger.timing import parse_epoch_seconds
-    from .trend.section import convergence_section
-
-    seconds = parse_epoch_seconds(args.epoch)
-    block_times = _read_small_csv(args.block_times, "--block-times") if args.block_times else None
-    with _step(args, f"reading {args.ledger}"):
-        ledger = Ledger.read(args.ledger, time=args.time, address=args.address, amount=args.amount,
-                             decimals=args.decimals, unit=args.unit, time_kind=args.time_kind, epoch_seconds=seconds,
-                             block_times=block_times, missing=args.missing, network=args.network,
-                             synthetic=args.synthetic)
-    if seconds is None:
-        raise errors.ConfigError("the time column holds epoch indices: give their length with --epoch (e.g. "
-                                 "--epoch 2d) so that trends can be stated per year.")
-    labels = _read_small_csv(args.labels, "--labels") if args.labels else None
-    breaks = [int(b) for b in args.breaks.split(",") if b.strip()] if args.breaks else None
-    with _step(args, "measuring the trend"):
-        panel = ledger.panel(labels=labels, unlabelled=args.unlabelled, window=args.window)
-        section = convergence_section(panel, small_threshold=args.small, seed=args.seed,
-                                      resamples=args.resamples, breaks=breaks)
-    out = Path(args.out)
-    with _step(args, f"writing {out}"), atomic_directory(out, overwrite=args.overwrite) as tmp:
-        (tmp / "tables").mkdir()
-        (tmp / "figures").mkdir()
-        for name, frame in section.tables.items():
-            frame.to_csv(tmp / "tables" / f"{name}.csv")
-        for name, frame in section.figure_data.items():
-            plotting.render(lambda ax, f=frame: _draw_converge(ax, f), tmp / "figures" / name)
-        (tmp / "convergence.md").write_text(section.markdown)
-        (tmp / "numbers.json").write_text(json.dumps(section.numbers, indent=2, sort_keys=True) + "\n")
-        manifest = {"fairshare_version": version, "command": "converge", "ledger": ledger.meta,
-                    "options": {k: v for k, v in vars(args).items() if k not in ("json", "quiet")},
-                    "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
-    if args.json:
-        print(json.dumps(section.numbers, indent=2))
-    elif not args.quiet:
-        print(section.verdict.statement)
-        print(f"Report section: {out.resolve() / 'convergence.md'} (also tables/, figures/, numbers.json).")
-    return 0
-
-
-def _read_small_csv(path, option: str):
-    import pandas as pd
-
-    try:
-        return pd.read_csv(path, dtype=str if option == "--labels" else None, keep_default_na=False,
-                           na_values=[""])
-    except FileNotFoundError:
-        raise errors.DataError(f"{option} {path}: no such file.") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise errors.DataError(f"{option} {path}: cannot read it as CSV ({err}).") from None
-
-
-def _draw_converge(ax, frame) -> None:
-    """A window series with its band (the conservative envelope) and trend line; the plotted numbers attached."""
-    from .plotting.theme import attach
-
-    x = frame["epoch"].to_numpy()
-    if "envelope_low" in frame:
-        ax.fill_between(x, frame["envelope_low"], frame["envelope_high"], alpha=0.25, linewidth=0,
-                        label="conservative envelope")
-    value = [c for c in frame.columns
-             if c not in ("epoch", "trend_line", "envelope_low", "envelope_high", "change_point")][0]
-    ax.plot(x, frame[value], marker=".", label=value.replace("_", " "))
-    if "trend_line" in frame:
-        ax.plot(x, frame["trend_line"], linestyle="--", label="trend (least squares)")
-    if "change_point" in frame:
-        for i, at in enumerate(x[frame["change_point"].to_numpy(bool)]):
-            ax.axvline(at, color="grey", linestyle=":", label="change point (candidate)" if i == 0 else None)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(value.replace("_", " "))
-    ax.legend(loc="best")
-    attach(ax, frame)
-
-
 def run_report(args) -> int:
-    from .report.build import build_report
-    from .report.pipeline import load_saved
+    from ..report.build import build_report
+    from ..report.pipeline import load_saved
 
     out = _out_directory(args, False)
     convergence = read_ledger_convergence(args)
@@ -469,14 +210,14 @@ def load_history(args, provenance: dict | None = None):
     provenance : dict, optional
         The provenance of saved results (``report --results``).
     """
-    from .data import History
+    from ..data import History
 
     if args.data:
         return History.read(args.data, stream=args.stream)
     if args.stream:
         raise errors.ConfigError("--stream reads the task log of --data in place; give --data DIRECTORY.")
-    from .datasets import open_inference_network
-    from .datasets.network import WHAT_IF_GENERATORS
+    from ..datasets import open_inference_network
+    from ..datasets.network import WHAT_IF_GENERATORS
 
     seed, scale = args.seed, args.scale
     if provenance and provenance.get("generator") in WHAT_IF_GENERATORS:
@@ -492,7 +233,7 @@ def load_history(args, provenance: dict | None = None):
 
 def _same_inputs(args, saved: dict, loaded: dict) -> None:
     """Refuse a history whose input files differ from the ones the saved results were computed on."""
-    from .data.io import changed_inputs
+    from ..data.io import changed_inputs
 
     differ = changed_inputs(saved.get("input_sha256"), loaded.get("input_sha256"))
     if differ:
@@ -522,8 +263,8 @@ def load_rules(path) -> dict:
     path : str or pathlib.Path or None
         The ``--scenario`` file; None gives :func:`fairshare.formulas.reference_rules`.
     """
-    from .formulas import reference_rules
-    from .formulas.base import formula_from_spec
+    from ..formulas import reference_rules
+    from ..formulas.base import formula_from_spec
 
     if path is None:
         return reference_rules()
@@ -562,7 +303,7 @@ def _out_directory(args, demo: bool) -> Path:
 
 
 def _write(args, report, out: Path, extra=None) -> None:
-    from .report.build import write_report
+    from ..report.build import write_report
 
     with _step(args, f"writing the report to {out}"):
         write_report(report, out, overwrite=args.overwrite, extra=extra)
@@ -587,17 +328,6 @@ def cluster(args):
         yield client
 
 
-@contextmanager
-def _step(args, text: str):
-    if args.quiet or args.json:
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(text):
-        yield
-
-
 def _summarise(args, history, ev, out: Path) -> int:
     if args.quiet and not args.json:
         return 0
@@ -606,7 +336,7 @@ def _summarise(args, history, ev, out: Path) -> int:
         print(json.dumps({"history": repr(history), "data": data, "report": str(out),
                           "scoreboard": _records(ev.scoreboard)}, indent=2, default=float))
         return 0
-    from .features import network_summary
+    from ..features import network_summary
 
     if history.metadata is not None:
         print(history.metadata.statement())
@@ -628,7 +358,7 @@ def _print_table(title: str, frame) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .report.format import format_frame
+    from ..report.format import format_frame
 
     shown = format_frame(frame, by="row" if frame.index.name != "tier" else "column")
     table = Table(title=title)
