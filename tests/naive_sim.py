@@ -132,7 +132,7 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
         else np.ones(nf.shape[1])
 
     def takes(c, i, demand):  # units node i can take: whole bundles of free time, at most the cap
-        if left_s[i] < router.bundle[c] * router.mean_busy[c, i]:
+        if router.bundle[c] == np.inf or left_s[i] < router.bundle[c] * router.mean_busy[c, i]:
             return 0.0
         most = left_s[i] / router.mean_busy[c, i]
         return min(most, pol[k.RP_CAP] * demand) if pol[k.RP_CAP] > 0 else most

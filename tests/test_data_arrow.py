@@ -147,3 +147,15 @@ def test_files_with_different_column_types_read_as_pandas_concatenates_them(tmp_
     empty = tmp_path / "empty.parquet"
     tasks.iloc[:0].to_parquet(empty)
     assert check_table(pq.read_table(empty), "tasks", allow_empty=True)["requests"].size == 0
+
+
+def test_a_dictionary_repeating_a_label_takes_the_pandas_route():
+    """Codes over a dictionary that repeats a label would hide a duplicate key: such a column is left to pandas."""
+    import pyarrow as pa
+
+    from fairshare.data.validate import _arrow_labels
+
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array(["a", "a"]))
+    assert _arrow_labels(pa.chunked_array([repeated])) is None
+    fine = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int32()), pa.array(["a", "b"]))
+    assert _arrow_labels(pa.chunked_array([fine])).uniques.tolist() == ["a", "b"]

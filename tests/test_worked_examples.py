@@ -249,3 +249,16 @@ def test_ramp_errors():
     for steps in (0, 1.5, True):
         with pytest.raises(ConfigError, match="steps must be a whole number >= 1"):
             ramp(STATUS_QUO, Linear({"work": 1.0}), steps)
+
+
+def test_features_of_another_history_are_refused():
+    """Worked examples and the surface check features= the way evaluate does (same shape is not enough)."""
+    from fairshare.errors import ConfigError
+
+    a = fs.datasets.open_inference_network(seed=0, scale="small")
+    b = fs.datasets.open_inference_network(seed=1, scale="small")
+    fb = fs.aggregate(b)
+    with pytest.raises(ConfigError, match="not aggregated from this history"):
+        fs.evaluation.worked_examples(a, {"sq": fs.formulas.STATUS_QUO}, features=fb)
+    with pytest.raises(ConfigError, match="not aggregated from this history"):
+        fs.evaluation.coverage_surface(a, fs.formulas.STATUS_QUO, prices=[0.1], utilisations=[0.5], features=fb)

@@ -251,7 +251,7 @@ def _arrow_labels(column) -> Labels | None:
     else:
         column = pc.dictionary_encode(column)
         labels = _last_dictionary(column, column.type.value_type)
-    if labels.null_count:
+    if labels.null_count or len(pc.unique(labels)) != len(labels):  # a dictionary repeating a label: pandas route
         return None
     codes = [c.indices.to_numpy(zero_copy_only=False) for c in column.chunks]  # (int32: half the bytes to gather)
     codes = np.concatenate(codes) if len(codes) > 1 else codes[0] if codes else np.zeros(0, dtype=np.int64)

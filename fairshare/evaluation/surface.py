@@ -38,6 +38,7 @@ from ..economics.costs import node_costs, operator_classes
 from ..errors import ConfigError, RangeError
 from ..features import Features, aggregate, sum_by_operator
 from ..formulas import Formula
+from .engine import _checked
 from .linear import as_linear
 from .scoreboard import coverage_columns
 
@@ -108,9 +109,7 @@ def coverage_surface(history: History, rule: Formula, *, prices, utilisations, s
         raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}.")
     price_grid = _grid(prices, "prices", "a token price in USD, finite and > 0", lambda x: x > 0)
     util_grid = _grid(utilisations, "utilisations", "a busy share of online time in (0, 1]", lambda x: 0 < x <= 1)
-    f = aggregate(history) if features is None else features
-    if f.level != "node" or f.shape != (history.n_epochs, history.n_nodes):
-        raise ConfigError("features= must be node-level features of this history: fs.aggregate(history).")
+    f = aggregate(history) if features is None else _checked(features, history)
     classes_op = operator_classes(history, max_retail_nodes).to_numpy()
     present = np.unique(f.entity_operator)
     classes = classes_op[present]

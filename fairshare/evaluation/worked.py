@@ -44,6 +44,7 @@ from ..economics.costs import node_costs
 from ..errors import ConfigError
 from ..features import Features, aggregate
 from ..formulas import Formula
+from .engine import _checked
 
 __all__ = ["WorkedOperator", "OPERATORS", "CONVENTION", "worked_examples"]
 
@@ -222,9 +223,7 @@ def worked_examples(history: History, rules: dict, *, price_usd: float | None = 
     examples = OPERATORS if operators is None else _operators(operators)
     if price_usd is not None:
         _check_price(price_usd)
-    f = aggregate(history) if features is None else features
-    if f.level != "node" or f.shape != (history.n_epochs, history.n_nodes):
-        raise ConfigError("features= must be node-level features of this history: fs.aggregate(history).")
+    f = aggregate(history) if features is None else _checked(features, history)
     if price_usd is not None:
         f = replace(f, token_price_usd=np.full(f.shape[0], float(price_usd)))
     window_days = f.shape[0] * history.epoch_seconds / _DAY

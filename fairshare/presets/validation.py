@@ -77,7 +77,9 @@ def _svip_row() -> dict:
                 quantity=f"tokens per day, days {', '.join(f'{d:,}' for d in SVIP_DAYS)} (relative)",
                 largest_difference=float(worst), tolerance=float(tol), unit="relative",
                 tolerance_basis=f"lambda x block time ({block_seconds:g} s blocks): the per-block sum's "
-                                f"discretisation, plus 1e-10 rounding",
+                                f"discretisation, plus 1e-10 rounding. Checks the closed form against the "
+                                f"module's per-block rule with the same pool and half-life; the constants "
+                                f"themselves are checked against their source by reading it",
                 passed=bool(worst <= tol))
 
 

@@ -283,7 +283,7 @@ def appendix_tables(history, evaluation, *, proposal, label: str, status_quo, sc
     else:
         ramp_note = None
     meta = {"grid": {"runs": GRID_RUNS, "epochs": epochs, "seed": 0,
-                     "depths_usd": [d for d in GRID_DEPTHS_USD if d is not None], "clones": list(GRID_CLONES),
+                     "depths_usd": list(GRID_DEPTHS_USD), "clones": list(GRID_CLONES),  # None: no price impact
                      "statement": grid.attrs.get("statement", "")},
             "stress": {"runs": GRID_RUNS, "epochs": epochs, "statement": drivers.attrs.get("statement", "")},
             "surface": {"prices": list(SURFACE_PRICES), "utilisations": list(SURFACE_UTILISATIONS)},

@@ -245,9 +245,9 @@ def sensitivity(ctx):
     label = ctx["facts"].get("proposal_label")
     if surface is not None:
         paragraphs.append(f"Two inputs at once: the median retail operator's coverage (earned value over "
-                          f"electricity and depreciation) under {label} at each flat token price and busy share "
-                          f"of online time ({surface.attrs.get('utilisation_meaning', 'utilisation')}). "
-                          "Coverage 1 is break-even.")
+                          f"electricity, depreciation and rent) under {label} at each flat token price and busy "
+                          f"share of online time, set for every node, datacenters too "
+                          f"({surface.attrs.get('utilisation_meaning', 'utilisation')}). Coverage 1 is break-even.")
         grid = surface.pivot(index="utilisation", columns="price_usd", values="retail_median_coverage")
         grid.columns = [f"at {format_value('price_usd', p)}" for p in grid.columns]
         grid.index = pd.Index([format_value("utilisation", u) for u in grid.index], name="utilisation")

@@ -421,11 +421,12 @@ class Routing:
       reputation weights (the capacity draw's under ``routing="uniform"`` is not reputation
       weighted, so there only the floor applies; under ``"latency"`` only the floor). Nodes
       active at the start keep their scores.
-    * ``min_pay_usd`` (consolidation): the router does not dispatch a piece of work paying
-      less than this. A class whose unit pays ``f`` USD in fees with ``f < min_pay_usd`` is
-      dispatched in bundles of ``k = ceil(min_pay_usd / f)`` units (``k = 1`` otherwise), and
-      a node takes units of the class in an epoch only while its free time holds a whole
-      bundle (``k`` units' busy seconds); demand, work and fees are unchanged. A class whose
+    * ``min_pay_usd`` (consolidation, an eligibility rule): a class whose unit pays ``f`` USD in
+      fees with ``f < min_pay_usd`` is dispatched in bundles of ``k = ceil(min_pay_usd / f)``
+      units (``k = 1`` otherwise), and a node takes units of the class in an epoch only while
+      its free time holds a whole bundle (``k`` units' busy seconds); demand, work and fees are
+      unchanged. The fluid router then gives an eligible node its water-fill share, which need
+      not be a whole number of bundles: the floor decides who may serve, not each dispatch's size. A class whose
       units pay nothing cannot meet a floor and is unserved. Tiny fragmented tasks are so
       consolidated, and nodes too small or too slow for a bundle get none of that class.
 

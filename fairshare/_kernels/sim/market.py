@@ -276,7 +276,8 @@ def _standing(t, r, i, ni, ip, si, rep, policy):
 def _take(c, i, demand, router, room):
     """Units of class ``c`` node ``i`` can take with its free time ``room[i]``, under the routing policy:
     none when its free time holds no whole bundle (minimum pay), at most ``policy[RP_CAP]`` of the demand."""
-    if room[i] < router.bundle[c] * router.mean_busy[c, i]:
+    need = router.bundle[c]
+    if need == np.inf or room[i] < need * router.mean_busy[c, i]:  # inf: a class paying nothing meets no floor
         return 0.0
     cap = room[i] * router.inv_busy[c, i]
     share = router.policy[RP_CAP]
