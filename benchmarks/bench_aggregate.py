@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from benchkit import Options, Row
+from benchkit import Options, Row, optional_peer
 
 import fairshare as fs
 from fairshare.features import PREFILL_WEIGHT, SMALL_TASK_TOKENS
@@ -154,11 +154,7 @@ def options() -> Options:
 def main(argv=None):
     cli = options()
     args = cli.parse(argv)
-    try:
-        import duckdb
-    except ImportError:
-        duckdb = None
-        print("duckdb not installed: pip install '.[bench]' for the DuckDB comparison")
+    duckdb = optional_peer("duckdb", "DuckDB comparison")
     print(f"fs.aggregate benchmark: {args.rows:,} rows, {N_EPOCHS} epochs x {args.nodes:,} nodes, "
           f"{os.cpu_count()} CPUs, best of {args.repeats}")
     rows, threads = [], None

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from benchkit import Options, Row
+from benchkit import Options, Row, optional_peer
 
 import fairshare as fs
 from fairshare._jit import num_threads
@@ -215,16 +215,8 @@ def options() -> Options:
 def main(argv=None):
     cli = options()
     args = cli.parse(argv)
-    try:
-        import duckdb
-    except ImportError:
-        duckdb = None
-        print("duckdb not installed: pip install '.[bench]' for the DuckDB comparison")
-    try:
-        import polars as pl
-    except ImportError:
-        pl = None
-        print("polars not installed: pip install '.[bench]' for the polars comparison")
+    duckdb = optional_peer("duckdb", "DuckDB comparison")
+    pl = optional_peer("polars", "polars comparison")
     keep = args.dir is not None
     directory = args.dir if keep else Path(tempfile.mkdtemp(prefix="fairshare-ingest-")) / "history"
     try:

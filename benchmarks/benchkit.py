@@ -151,3 +151,22 @@ class Options:
         """Write the JSON file if ``--json`` was given."""
         if args.json:
             write_json(args.json, self.benchmark, self.config(args, **extra), rows)
+
+
+def optional_peer(module: str, what: str):
+    """The peer library ``module`` when installed, else None with a line saying how to install it.
+
+    Parameters
+    ----------
+    module : str
+        Importable name (``duckdb``, ``polars``).
+    what : str
+        The comparison it is for, printed when it is missing.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        print(f"{module} not installed: pip install '.[bench]' for the {what}")
+        return None
