@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
 LAYERS = {
-    "errors": 0, "_jit": 0, "_version": 0, "_deprecation": 0, "_atomic": 0.05, "_distributed": 0.1,
+    "errors": 0, "_checks": 0.01, "_jit": 0, "_version": 0, "_deprecation": 0, "_atomic": 0.05, "_distributed": 0.1,
     "_kernels": 1, "data": 1, "ledger": 1,
     "features": 2.0, "metrics": 2.0, "trend": 2.05, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "attacks": 2.3,
@@ -119,7 +119,7 @@ def test_import_has_no_heavy_side_effects():
 # ------------------------------------------------------------------------------------------ the tree's shape
 #: The only modules allowed at the top level of fairshare/ besides packages.
 TOP_LEVEL_MODULES = {"__init__", "__main__", "cli", "errors", "features", "_jit", "_version", "_distributed",
-                     "_deprecation", "_atomic"}
+                     "_deprecation", "_atomic", "_checks"}
 
 
 def test_top_level_holds_packages_and_a_handful_of_modules():

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .._checks import check_number
 from .._kernels.aggregate import FIELDS, node_epoch_terms
 from ..data.history import History
 from ..data.schema import NODE_TIERS
@@ -133,11 +134,7 @@ class WorkedOperator:
 
 
 def _check_number(name, field, value, low, high, strict=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and (high is None or value <= high)
-    if not ok:
-        span = f"{'>' if strict else '>='} {low}" + ("" if high is None else f" and <= {high}")
-        raise ConfigError(f"WorkedOperator {name!r}: {field} must be a finite number {span}, got {value!r}.")
+    check_number(f"WorkedOperator {name!r}: {field}", value, low, high, low_open=strict)
 
 
 def _archetype_operator(name: str, hardware: str, tariff: str, source: str) -> WorkedOperator:

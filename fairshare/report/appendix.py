@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..trend.analysis import SECONDS_PER_YEAR
 from .format import describe_rule, difference_cells, format_value, interval_text, price_basis
 from .pipeline import AB_MEASURES, FALLBACK_NAME
 from .sections import (
@@ -37,8 +38,6 @@ QUESTION = ("Are rewards moving toward small operators, and which emission rule 
             "their verified work, with concentration no higher than today's, covering honest operators' "
             "electricity and depreciation, with no attack of the library (split keys, fake demand, idle keys, "
             "misreports, stake timing) paying?")
-
-_YEAR_S = 365.25 * 86_400.0
 
 
 def _arms(ctx):
@@ -68,7 +67,7 @@ def _points(row) -> str:
 def _per_class(ctx, sq, label) -> pd.DataFrame:
     """Tokens and USD per year per operator class, today and proposed, with totals."""
     ev, h = ctx["evaluation"], ctx["history"]
-    scale = _YEAR_S / (h.n_epochs * h.epoch_seconds)
+    scale = SECONDS_PER_YEAR / (h.n_epochs * h.epoch_seconds)
     parts = {}
     for tag, name in (("today", sq), ("proposed", label)):
         d = ev.detail[name]

@@ -83,6 +83,7 @@ from math import log
 
 import numpy as np
 
+from .._checks import check_number as _number
 from ..datasets.routing import REPUTATION_TIERS
 from ..datasets.supply import SupplySpec
 from ..datasets.token import PRICE_HALF_LIFE_DAYS, PRICE_LOG_SD
@@ -98,19 +99,6 @@ PRICE_MODELS = ("constant", "gbm", "history")
 ROUTINGS = ("reputation", "stake", "uniform", "latency")
 DELEGATIONS = ("stake", "capex", "equal")
 DEMAND_MODES = ("router", "replay")
-
-
-def _number(name, value, low=None, high=None, low_open=False, high_open=False):
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
-        allowed = " and ".join(x for x in (lo, hi) if x) or "finite"
-        raise ConfigError(f"{name} must be a finite number {allowed}, got {value!r}.")
 
 
 def _choice(name, value, allowed):
