@@ -46,15 +46,13 @@ from ._jit import num_threads
 from ._kernels.aggregate import FIELDS, accumulate_tasks, new_accumulator, node_epoch_terms, plan_parts
 from ._kernels.inequality import group_sums
 from .data.history import History
-from .data.source import TaskSource
+from .data.schema import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS
+from .data.source import TaskSource, sums_key
 from .errors import ConfigError, RangeError
 
 __all__ = ["Features", "aggregate", "network_summary", "sum_by_operator", "PREFILL_WEIGHT", "SIZE_REFERENCE_PARAMS_B",
            "SMALL_TASK_TOKENS"]
 
-PREFILL_WEIGHT = 130.6 / 7139.0
-SIZE_REFERENCE_PARAMS_B = 8.0
-SMALL_TASK_TOKENS = 8192.0
 
 #: Per (epoch, entity) quantities, in the order they appear in :meth:`Features.to_frame`.
 QUANTITIES = FIELDS + ("online_seconds", "energy_kwh", "stake_tokens", "active")
@@ -275,10 +273,14 @@ def aggregate(history: History, *, prefill_weight: float = PREFILL_WEIGHT,
     factor = np.ascontiguousarray(history.model_params_b / float(size_reference_params_b))
     terms = (factor, float(prefill_weight), float(small_task_tokens))
     source = history.tasks_source
-    key = (factor.tobytes(), *terms[1:], n_epochs, n_nodes)
-    acc = None if source.checked_at_build else _read_before(source, key)
+    key = sums_key(factor, *terms[1:], n_epochs, n_nodes)
+    acc = source.take_sums(key)  # summed as the log was read into memory
+    if acc is None and not source.checked_at_build:
+        acc = _read_before(source, key)
     if acc is None and client is None:
-        acc = accumulate_source(source, n_epochs, n_nodes, *terms, whole=True)[1]
+        acc = new_accumulator(n_epochs, n_nodes)
+        if not source.sum_into(acc, *terms):  # (a log read in place, in one pass per piece)
+            acc = accumulate_source(source, n_epochs, n_nodes, *terms, whole=True)[1]
     elif acc is None:
         acc = new_accumulator(n_epochs, n_nodes)
 

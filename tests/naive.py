@@ -149,6 +149,53 @@ def accumulate_tasks(acc, epoch, node, model, requests, input_tokens, output_tok
     return out
 
 
+def code_task_rows(epoch, node, node_code, model, model_code, requests, input_tokens, output_tokens, busy_seconds,
+                   verification, mode_code, fee_usd, upstream_cost_usd, first_epoch, n_epochs, joined, last,
+                   epoch_seconds, at, out, acc, model_factor, prefill_weight, small_task_tokens):
+    """``(first failing row or -1, out, acc)``, on copies: each row checked as the tasks table's rules say, then
+    written coded at ``at + i`` (when ``out`` has rows) and added to ``acc`` (when it has epochs) as
+    ``accumulate_tasks`` adds a row. Storing and summing both: nothing is summed unless every row passes."""
+    out = tuple(np.array(a, copy=True) for a in out)
+    acc = np.array(acc, dtype=np.float64, copy=True)
+    store, add = len(out[0]) > 0, acc.shape[1] > 0
+    coded = []
+    for i in range(len(epoch)):
+        e = int(epoch[i])
+        n, m, v = int(node_code[node[i]]), int(model_code[model[i]]), int(mode_code[verification[i]])
+        q = int(requests[i]) if len(requests) else 1
+        values = [float(input_tokens[i]), float(output_tokens[i]), float(fee_usd[i]),
+                  float(upstream_cost_usd[i]) if len(upstream_cost_usd) else 0.0]
+        b = float(busy_seconds[i])
+        ok = (first_epoch <= e < first_epoch + n_epochs and min(n, m, v) >= 0 and joined[n] <= e <= last[n]
+              and 1 <= q <= 2**53 and all(math.isfinite(x) and x >= 0 for x in values)
+              and math.isfinite(b) and 0 <= b <= epoch_seconds)
+        if not ok:
+            return i, out, acc
+        row = (e - first_epoch, n, m, q, values[0], values[1], b, v, values[2], values[3])
+        if store:
+            for array, value in zip(out, row):
+                array[at + i] = value
+        coded.append(row)
+        if add and not store:
+            _add(acc, row, model_factor, prefill_weight, small_task_tokens)
+    if store and add:
+        for row in coded:
+            _add(acc, row, model_factor, prefill_weight, small_task_tokens)
+    return -1, out, acc
+
+
+def _add(acc, row, model_factor, prefill_weight, small_task_tokens):
+    e, n, m, q, x_in, x_out, b, v, fee, up = row
+    work = (prefill_weight * x_in + x_out) * model_factor[m]
+    small = x_in + x_out <= small_task_tokens * q
+    field = {name: k for k, name in enumerate(FIELDS)}
+    add = {"requests": q, "task_rows": 1.0, "input_tokens": x_in, "output_tokens": x_out, "work_units": work,
+           "busy_seconds": b, "fees_usd": fee, "upstream_cost_usd": up, f"work_{VERIFICATION_MODES[v]}": work,
+           "small_task_work" if small else "large_task_work": work}
+    for name, value in add.items():
+        acc[field[name], e, n] += value
+
+
 def is_sorted(epoch):
     """True when no epoch is smaller than the one before it."""
     return all(epoch[i - 1] <= epoch[i] for i in range(1, len(epoch)))
@@ -355,6 +402,7 @@ ORACLES: dict[str, Callable] = {
     "aggregate.node_epoch_terms": node_epoch_terms,
     "clipfill.clipfill": clipfill,
     "dominance.undominated": undominated,
+    "ingest.code_task_rows": code_task_rows,
     "inequality.row_stats": row_stats,
     "inequality.gini_sorted_rows": gini_sorted_rows,
     "inequality.lorenz_share_sorted_rows": lorenz_share_sorted_rows,

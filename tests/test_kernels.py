@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fairshare._kernels
-from fairshare._kernels import aggregate, dominance, inequality, routing, waterfill
+from fairshare._kernels import aggregate, dominance, inequality, ingest, routing, waterfill
 from fairshare._kernels import clipfill as clipfill_module
 from tests import naive
 from tests.builders import matrices
@@ -332,6 +332,74 @@ def test_accumulate_tasks(log):
     returned = aggregate.accumulate_tasks(acc, *args)
     assert returned is acc
     exact(acc, naive.accumulate_tasks(start, *args))
+
+
+@st.composite
+def task_pieces(draw):
+    """A piece of a task log as stored (raw columns, dictionary indices and their codes) and what the kernel is
+    asked to do with it (store, sum, both); half the pieces keep every rule, the others may break any."""
+    rows, n_epochs, n_nodes, n_models = draw(st.integers(0, 12)), draw(st.integers(1, 3)), draw(
+        st.integers(1, 4)), draw(st.integers(1, 3))
+    first = draw(st.integers(-2, 5))
+    clean = draw(st.booleans())
+
+    def pick(good, anything):
+        return good if clean else st.one_of(good, anything)
+
+    def numbers(good, spoil, kind=np.float64):
+        return draw(hnp.arrays(kind, rows, elements=pick(good, spoil)))
+
+    money = numbers(st.floats(0.0, 1.0), st.sampled_from([np.nan, np.inf, -1.0, 1e308]))
+    tokens = draw(st.sampled_from([np.int64, np.float64]))
+    whole = st.integers(0, 50_000)
+
+    def token_column():
+        if tokens == np.int64:
+            return numbers(whole, st.integers(-2, -1), np.int64)
+        return numbers(whole.map(float), st.sampled_from([np.nan, np.inf, -1.0, -0.0, 1e308]))
+
+    node_code = draw(hnp.arrays(np.int64, n_nodes + 1, elements=pick(st.integers(0, n_nodes - 1), st.just(-1))))
+    joined = draw(hnp.arrays(np.int64, n_nodes, elements=st.just(first) if clean else st.integers(first, first + 1)))
+    last = np.where(draw(hnp.arrays(bool, n_nodes)) | clean, np.inf, joined + float(draw(st.integers(0, 2))))
+    out_rows = draw(st.sampled_from([0, rows + 3]))
+    sums = draw(st.booleans()) or not out_rows
+    out = tuple(np.full(out_rows, -7, dtype=np.int64) if k in ("epoch", "node", "model", "requests", "verification")
+                else np.full(out_rows, -7.0) for k in ("epoch", "node", "model", "requests", "input_tokens",
+                                                        "output_tokens", "busy_seconds", "verification", "fee_usd",
+                                                        "upstream_cost_usd"))
+    return dict(
+        epoch=numbers(st.integers(first, first + n_epochs - 1), st.sampled_from([first - 1, first + n_epochs]),
+                      np.int64),
+        node=draw(hnp.arrays(np.int32, rows, elements=st.integers(0, n_nodes))), node_code=node_code,
+        model=draw(hnp.arrays(np.int32, rows, elements=st.integers(0, n_models - 1))),
+        model_code=draw(hnp.arrays(np.int64, n_models, elements=pick(st.integers(0, 3), st.just(-1)))),
+        requests=numbers(st.sampled_from([1, 2, 7, 2**53]), st.sampled_from([0, -3, 2**53 + 1]), np.int64)
+        if draw(st.booleans()) else np.zeros(0, np.int64),  # length 0: the column's default, 1
+        input_tokens=token_column(), output_tokens=token_column(),
+        busy_seconds=numbers(st.floats(0.0, 100.0), st.sampled_from([np.nan, -1.0, 100.5, np.inf])),
+        verification=draw(hnp.arrays(np.int32, rows, elements=st.integers(0, 2))),
+        mode_code=np.array([0, draw(pick(st.just(1), st.just(-1))), 2], dtype=np.int64),
+        fee_usd=money, upstream_cost_usd=money[::-1].copy() if draw(st.booleans()) else np.zeros(0),
+        first_epoch=first, n_epochs=n_epochs, joined=joined, last=last, epoch_seconds=100.0,
+        at=3 if out_rows else 0, out=out,
+        acc=aggregate.new_accumulator(n_epochs if sums else 0, n_nodes if sums else 0),
+        model_factor=draw(hnp.arrays(np.float64, 4, elements=st.floats(0.0, 100.0))),
+        prefill_weight=draw(st.sampled_from([130.6 / 7139.0, 0.0, 1.0])),
+        small_task_tokens=draw(st.sampled_from([0.0, 150.0, 8192.0])))
+
+
+# Exact: the same rows pass or fail; what is written and what is summed (in row order, cell by cell) is the same.
+@compares("ingest.code_task_rows")
+@given(task_pieces())
+def test_code_task_rows(piece):
+    expected_bad, expected_out, expected_acc = naive.code_task_rows(**piece)
+    out = tuple(a.copy() for a in piece["out"])
+    acc = piece["acc"].copy()
+    bad = ingest.code_task_rows(**{**piece, "out": out, "acc": acc})
+    assert bad == expected_bad
+    for got, want in zip(out, expected_out):
+        exact(got, want)
+    exact(acc, expected_acc)
 
 
 @compares("aggregate.is_sorted")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1] / "fairshare"
 # module (dotted, relative to fairshare) -> layer; a package maps all its modules.
 LAYERS = {
     "errors": 0, "_checks": 0.01, "_jit": 0, "_version": 0, "_deprecation": 0, "_atomic": 0.05, "_distributed": 0.1,
-    "_kernels": 1, "data": 1, "ledger": 1,
+    "_kernels": 0.9, "data": 1, "ledger": 1,  # L1: data calls kernels (the tasks' one-pass check), not back
     "features": 2.0, "metrics": 2.0, "trend": 2.05, "formulas": 2.1, "economics": 2.1, "datasets": 2.2, "presets": 2.2,
     "attacks": 2.3,
     "evaluation": 3, "optimization": 3, "simulation": 3,

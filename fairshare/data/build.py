@@ -17,7 +17,7 @@ import pandas as pd
 from .._distributed import fold_ordered
 from ..errors import AlignmentError, ConfigError, DataError, RangeError, SchemaError
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_ROLES, NODE_TIERS, POOL_COLUMN, pool_column
-from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
+from .source import FastCoder, InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import Labels, check_contiguous, check_table, check_unique, code_labels, is_arrow_table, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates",
@@ -295,15 +295,28 @@ _PIECE_ROWS = 1 << 20
 def encode_frame(tasks: pd.DataFrame, coder: TaskCoder) -> TaskSource:
     """The in-memory task source of a whole tasks table.
 
-    A pyarrow table (a Parquet task log as read) is checked and coded piece by piece, which keeps the
-    working arrays small; every check is row by row, so the pieces put together are the whole table
-    coded at once. Should a piece fail a check, the whole table is checked again, so that the error
-    names the first problem of the whole log with all its rows, as for a pandas table.
+    A pyarrow table (a Parquet task log as read) in the usual layout is checked and coded in one pass
+    (:class:`~.source.FastCoder`). Any other pyarrow table is checked and coded piece by piece, which
+    keeps the working arrays small; every check is row by row, so
+    the pieces put together are the whole table coded at once. Should a piece fail a check, the whole table
+    is checked again, so that the error names the first problem of the whole log with all its rows, as for
+    a pandas table.
     """
-    if not (is_arrow_table(tasks) and tasks.num_rows > _PIECE_ROWS):
+    if not is_arrow_table(tasks):
         return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
+    fast = FastCoder(coder)
+    if tasks.num_rows and fast.usable(tasks.schema):
+        chunk = fast.code(tasks)
+        if chunk is not None:
+            return InMemoryTasks(chunk)
+    return _encode_pieces(tasks, coder)
+
+
+def _encode_pieces(tasks, coder: TaskCoder) -> TaskSource:
     import pyarrow as pa
 
+    if tasks.num_rows <= _PIECE_ROWS:
+        return InMemoryTasks(encode_tasks(tasks, coder, row0=0))
     names = [f.name for f in fields(TaskChunk) if f.name != "row0"]
     whole, row0 = None, 0
     try:
@@ -370,9 +383,15 @@ def check_busy(busy: np.ndarray, online: np.ndarray, node_ids: pd.Index, epochs:
     uptime_given : bool
         Compare with ``online`` (an uptime table was given) instead of the epoch length.
     """
+    # without an uptime table the limit is one number: compared as such (no (E, N) array of it)
     limit, what = (online, "its online_seconds (uptime table)") if uptime_given else (
-        np.full_like(busy, epoch_seconds), f"the epoch length ({epoch_seconds:g} s)")
-    over = busy > limit * (1 + 1e-12)
+        epoch_seconds, f"the epoch length ({epoch_seconds:g} s)")
+    if uptime_given:
+        over = busy > limit * (1 + 1e-12)
+    elif busy.size and busy.max() > limit * (1 + 1e-12):
+        over = busy > limit * (1 + 1e-12)
+    else:
+        return
     if over.any():
         e, n = np.nonzero(over)
         pairs = ", ".join(f"(epoch {epochs[i]}, node {node_ids[j]!r}: {busy[i, j]:g} s)"

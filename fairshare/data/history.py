@@ -171,7 +171,9 @@ class History:
 
     @classmethod
     def _assemble(cls, parts, source, stake, uptime, epoch_seconds, origin, provenance,
-                  metadata=None) -> "History":
+                  metadata=None, busy=None) -> "History":
+        """The history of checked tables (``parts``) and a task ``source``; ``busy`` ``(E, N)``: the log's busy
+        seconds per (epoch, node) when already summed (a log in memory), else None."""
         epochs, node_ids = parts["epochs"], parts["node_ids"]
         active = _active_mask(epochs, parts["node_values"])
         online = np.where(active, float(epoch_seconds), 0.0)
@@ -187,7 +189,8 @@ class History:
                                  "node's active window. Fix joined_epoch/left_epoch or the uptime rows.")
             online[up["epoch"], up["node"]] = up["value"]
         if source.checked_at_build:  # a log read in place is checked by the pass that reads it
-            busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
+            if busy is None:
+                busy = build.busy_per_epoch_node(source, epochs.size, len(node_ids))
             build.check_busy(busy, online, node_ids, epochs, epoch_seconds, up is not None)
         stake_updates = build.build_updates(stake, "stake", "stake_tokens", node_ids, epochs)
         return cls(**parts, online_seconds=online, stake_updates=stake_updates, uptime_given=up is not None,

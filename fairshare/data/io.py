@@ -32,13 +32,15 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_directory
+from .._kernels.aggregate import FIELDS, new_accumulator
 from .._version import version
-from ..errors import ConfigError, SchemaError
+from ..errors import ConfigError, DataError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
 from .metadata import DatasetInfo
 from .partitioned import ParquetTasks, parquet_error
-from .schema import TABLES, TASK_LABELS
+from .schema import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, TABLES, TASK_LABELS
+from .source import FastCoder, InMemoryTasks, TaskChunk, sums_key
 from .validate import without_index_columns
 
 # atomic_directory: imported from fairshare._atomic
@@ -118,7 +120,11 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
         whenever the tasks are needed. Opening reads only the footers and checks
         the columns; rows are checked by every pass that reads them (the first
         :func:`fairshare.aggregate`, or :meth:`History.validate` up front). Needs
-        Parquet tasks. Default: read the task log into memory and check it now.
+        Parquet tasks. Default: read the task log into memory and check it now;
+        a Parquet log is then read file by file, each file checked and coded in one
+        pass while the next is read, and summed per (epoch, node) on the way when
+        those sums take no more memory than the log (the first :func:`fairshare.aggregate`
+        with the default work-unit parameters takes them instead of summing again).
     epoch_seconds, epoch_origin : float and timestamp-like, optional
         Epoch length in seconds and start of epoch 0; given, they override ``history.json``'s,
         and they supply the epoch definition when the directory has none (default epoch length:
@@ -151,8 +157,11 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
     info = DatasetInfo.from_dict(meta["dataset"]) if meta.get("dataset") is not None else None
     if not stream:
         # hashing holds no GIL: the files are hashed on a second thread while the tables are read and checked
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with ThreadPoolExecutor(max_workers=2) as pool:
             hashes = pool.submit(input_hashes, path)
+            history = _read_coded(tables, task_parts, seconds, origin, provenance, info, pool) if task_parts else None
+            if history is not None:
+                return replace(history, provenance={**provenance, "input_sha256": hashes.result()})
             tasks = read_table(path, "tasks", types) if not task_parts else _read_task_parts(task_parts)
             if tasks is None:
                 raise SchemaError(f"{path}: no tasks table (tasks.csv, tasks.parquet or tasks/*.parquet).")
@@ -168,6 +177,53 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
     parts = build.build_parts(tables["nodes"], tables["market"], tables["models"], tables["pools"])
     source = ParquetTasks(tuple(task_parts), build.coder_for(parts, seconds, origin))
     return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance, info)
+
+
+def _read_coded(tables: dict, task_parts: list[Path], seconds, origin, provenance: dict, info, pool) -> History | None:
+    """The history with its Parquet task log read file by file and coded in one pass per file
+    (:class:`~.source.FastCoder`), the next file read on ``pool`` while one is coded; None when any table
+    or file is not in the usual layout or fails a check: the caller then reads everything again the
+    column-by-column way, which raises the error that names the problem (so errors and their order are
+    the same either way).
+
+    The same pass sums the rows per (epoch, node) with the default work-unit parameters, when those sums
+    take no more memory than the coded log: the first :func:`fairshare.aggregate` with those parameters
+    takes them (:meth:`~.source.InMemoryTasks.take_sums`), and they give the busy-time check its sums.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        seconds, origin = build.normalise_epochs(seconds, origin)
+        parts = build.build_parts(tables["nodes"], tables["market"], tables["models"], tables["pools"])
+        coder = build.coder_for(parts, seconds, origin)
+        fast = FastCoder(coder)
+        rows = [pq.read_metadata(p).num_rows for p in task_parts]
+        total, shape = sum(rows), (coder.n_epochs, coder.joined_epoch.size)
+        if total == 0:
+            return None
+        out = fast.new_arrays(total)
+        sums, kept = None, []
+        if len(FIELDS) * shape[0] * shape[1] <= len(out) * total:  # the sums are no larger than the log
+            factor = parts["model_params_b"] / SIZE_REFERENCE_PARAMS_B
+            sums = (new_accumulator(*shape), factor, PREFILL_WEIGHT, SMALL_TASK_TOKENS)
+            kept = [(sums_key(factor, PREFILL_WEIGHT, SMALL_TASK_TOKENS, *shape), sums[0])]
+        at, pending = 0, pool.submit(_read_parquet, task_parts[0], True)
+        for k, n in enumerate(rows):
+            table = pending.result()
+            if k + 1 < len(task_parts):
+                pending = pool.submit(_read_parquet, task_parts[k + 1], True)
+            if table.num_rows != n or not fast.run(table, out, at, sums):
+                return None
+            at += n
+    except (DataError, OSError, ValueError):  # (a damaged footer: pyarrow's ArrowInvalid is a ValueError)
+        return None
+    finally:
+        if "pending" in locals():
+            pending.cancel()
+    source = InMemoryTasks(TaskChunk(*out), kept=kept)
+    busy = sums[0][FIELDS.index("busy_seconds")] if sums is not None else None
+    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance, info,
+                             busy)
 
 
 def read_table(directory: Path, name: str, label_types: dict | None = None) -> pd.DataFrame | None:

@@ -11,6 +11,7 @@ empty table with the log's schema, so a wrong column fails before any pass.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,9 +19,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from .._distributed import on_worker
+from .._kernels.aggregate import accumulate_tasks, plan_parts
 from ..errors import DataError, SchemaError
 from .schema import TASK_LABELS
-from .source import TaskChunk, TaskCoder, TaskSource, encode_tasks
+from .source import FastCoder, TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import without_index_columns
 
 __all__ = ["ParquetTasks", "DaskTasks", "FrameTasks", "is_dask_frame"]
@@ -85,29 +87,76 @@ class ParquetTasks(TaskSource):
             raise SchemaError("tasks: the Parquet task log has no rows. A history needs at least one task row.")
 
     def chunks(self) -> Iterator[TaskChunk]:
+        fast = FastCoder(self.coder)
+        row0 = self.row0
+        for table, rows in self._tables():
+            yield encode_tasks(table, self.coder, row0=row0, piece=True, fast=fast)
+            row0 += rows
+
+    def sum_into(self, acc: np.ndarray, model_factor: np.ndarray, prefill_weight: float,
+                 small_task_tokens: float) -> bool:
+        """Add the log into ``acc`` row group by row group, each checked, coded and summed in one pass
+        (:class:`~.source.FastCoder`) while the next is read; a row group in another layout is coded by
+        :func:`~.source.encode_tasks` and summed as :func:`fairshare.aggregate` sums chunks, in log order
+        either way. A row group that fails a check raises its data error, naming its rows."""
+        fast, row0 = FastCoder(self.coder), self.row0
+        terms = (model_factor, float(prefill_weight), float(small_task_tokens))
+        nothing = fast.no_arrays()
+        for table, rows in self._tables():
+            if fast.usable(table.schema) and not any(c.null_count for c in table.columns):
+                if fast.run(table, nothing, 0, (acc, *terms)):
+                    row0 += rows
+                    continue
+                encode_tasks(table, self.coder, row0=row0, piece=True)  # raises, naming the rows
+                acc[:] = 0.0  # (a row group only the column-by-column route accepts: sum the chunks instead)
+                return False
+            c = encode_tasks(table, self.coder, row0=row0, piece=True, fast=fast)
+            if len(c):
+                accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
+                                 c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, *terms,
+                                 plan_parts(c.epoch, acc.shape[2], 1))
+            row0 += rows
+        return True
+
+    def _tables(self) -> Iterator[tuple[Any, int]]:
+        """The selected row groups as pyarrow tables with their row counts, in order. Off a cluster worker the
+        next row group is read on a second thread while the caller codes this one."""
+        if on_worker():
+            for i, group, rows in self.pieces:
+                yield self._read_group(i, group, False), rows
+            return
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            ahead = None
+            try:
+                for k, (i, group, rows) in enumerate(self.pieces):
+                    table = (ahead or reader.submit(self._read_group, i, group, True)).result()
+                    ahead = reader.submit(self._read_group, *self.pieces[k + 1][:2], True) \
+                        if k + 1 < len(self.pieces) else None
+                    yield table, rows
+            finally:
+                if ahead is not None:
+                    ahead.cancel()
+
+    def _read_group(self, i: int, group: int, threads: bool):
+        """Row group ``group`` of file ``i`` as a pyarrow table, the file checked unchanged since the log was opened."""
         import pyarrow.parquet as pq
 
-        row0, opened, threads = self.row0, {}, not on_worker()
-        for i, group, rows in self.pieces:
-            if i not in opened:
-                try:
-                    stamp = _stamp(self.paths[i])
-                except FileNotFoundError as err:
-                    raise DataError(f"tasks: {self.paths[i]} is gone or not readable here. A Parquet task log "
-                                    "must stay in place while a history reads it (on a cluster: readable by "
-                                    "every worker at this path).") from err
-                if self.stamps is not None and stamp != tuple(self.stamps[i]):
-                    raise DataError(f"tasks: {self.paths[i]} changed after the history was opened (size or "
-                                    "modification time differ). A Parquet task log must not change while a "
-                                    "history reads it; read the history again.")
-                opened = {i: _open(pq, self.paths[i])}
-            try:
-                table = without_index_columns(opened[i].read_row_group(group, use_threads=threads))
-            except (OSError, ValueError) as err:  # a damaged page: pyarrow's ArrowInvalid is a ValueError
-                raise SchemaError(f"tasks: {self.paths[i]}: row group {group} could not be read as Parquet "
-                                  f"({parquet_error(err)}). Write the file again or remove it.") from None
-            yield encode_tasks(table, self.coder, row0=row0, piece=True)
-            row0 += rows
+        try:
+            stamp = _stamp(self.paths[i])
+        except FileNotFoundError as err:
+            raise DataError(f"tasks: {self.paths[i]} is gone or not readable here. A Parquet task log "
+                            "must stay in place while a history reads it (on a cluster: readable by "
+                            "every worker at this path).") from err
+        if self.stamps is not None and stamp != tuple(self.stamps[i]):
+            raise DataError(f"tasks: {self.paths[i]} changed after the history was opened (size or "
+                            "modification time differ). A Parquet task log must not change while a "
+                            "history reads it; read the history again.")
+        opened = _open(pq, self.paths[i])
+        try:
+            return without_index_columns(opened.read_row_group(group, use_threads=threads))
+        except (OSError, ValueError) as err:  # a damaged page: pyarrow's ArrowInvalid is a ValueError
+            raise SchemaError(f"tasks: {self.paths[i]}: row group {group} could not be read as Parquet "
+                              f"({parquet_error(err)}). Write the file again or remove it.") from None
 
     def parts(self) -> list["ParquetTasks"]:
         """One part per file, or per row group when the log is a single file."""

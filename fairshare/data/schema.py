@@ -81,6 +81,14 @@ HARDWARE_TIERS: dict[str, str] = {
 #: ``proxy-hosted``, a hosted model of unknown size, a nominal 8B equivalent).
 MODEL_ACTIVE_PARAMS_B: dict[str, float] = active_params_by_name()
 
+#: Work units' default parameters (their definition and sources: :mod:`fairshare.features`): the work of a
+#: prompt token relative to a generated token, the active parameters (billions) of the model whose generated
+#: token is one work unit, and the tokens per request at or below which a row is a small task. Here, below
+#: the features, because a task log read into memory is summed as it is read (:mod:`.io`).
+PREFILL_WEIGHT = 130.6 / 7139.0
+SIZE_REFERENCE_PARAMS_B = 8.0
+SMALL_TASK_TOKENS = 8192.0
+
 
 @dataclass(frozen=True)
 class Column:
