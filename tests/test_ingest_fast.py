@@ -106,3 +106,20 @@ def test_a_bad_row_in_a_later_file_gives_the_column_by_column_error(small, tmp_p
         column_by_column(m)
         monkeypatch.setattr(ParquetTasks, "sum_into", lambda self, *a: False)
         assert got == error(lambda: fs.History.read(tmp_path / "h", stream=stream))
+
+
+def test_a_file_without_an_optional_column_is_read_as_the_column_by_column_route_reads_it(small, tmp_path,
+                                                                                         monkeypatch):
+    write_partitioned(small, tmp_path / "h", n_parts=3)
+    part = tmp_path / "h" / "tasks" / "part-001.parquet"
+    pq.write_table(pq.read_table(part).drop_columns(["upstream_cost_usd"]), part)
+
+    def error():
+        with pytest.raises(DataError) as caught:
+            fs.History.read(tmp_path / "h")
+        return type(caught.value), str(caught.value)
+
+    got = error()  # the other files' upstream costs and none here: missing values, named
+    with monkeypatch.context() as m:
+        column_by_column(m)
+        assert got == error()

@@ -170,7 +170,7 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
                                           epoch_origin=origin, provenance=provenance, pools=tables["pools"],
                                           metadata=info)
             return replace(history, provenance={**provenance, "input_sha256": hashes.result()})
-    provenance["input_sha256"] = input_hashes(path)
+    provenance["input_sha256"] = input_hashes(path, threads=2)
     if not task_parts:
         raise ConfigError(f"{path}: stream=True needs Parquet tasks (tasks.parquet or tasks/*.parquet).")
     seconds, origin = build.normalise_epochs(seconds, origin)
@@ -212,11 +212,13 @@ def _read_coded(tables: dict, task_parts: list[Path], seconds, origin, provenanc
             table = pending.result()
             if k + 1 < len(task_parts):
                 pending = pool.submit(_read_parquet, task_parts[k + 1], True)
-            if table.num_rows != n or not fast.run(table, out, at, sums):
+            columns = set(table.column_names) if k == 0 else columns
+            # (files with other columns: the column-by-column read decides what that means)
+            if table.num_rows != n or set(table.column_names) != columns or not fast.run(table, out, at, sums):
                 return None
             at += n
-    except (DataError, OSError, ValueError):  # (a damaged footer: pyarrow's ArrowInvalid is a ValueError)
-        return None
+    except (DataError, OSError, ValueError, MemoryError):  # a damaged footer (pyarrow's ArrowInvalid is a
+        return None  # ValueError) or one claiming more rows than memory holds: as the column-by-column read says
     finally:
         if "pending" in locals():
             pending.cancel()
@@ -297,20 +299,25 @@ def _read_task_parts(parts: list[Path]):
         return pd.concat([_read_parquet(p) for p in parts], ignore_index=True)
 
 
-def input_hashes(directory: Path) -> dict[str, str]:
+def input_hashes(directory: Path, threads: int = 1) -> dict[str, str]:
     """SHA-256 of every table file of a history directory, by path relative to it.
 
     Parameters
     ----------
     directory : pathlib.Path
         The history directory (its ``.csv``, ``.parquet`` and ``.json`` files, subdirectories included).
+    threads : int, default 1
+        Files hashed at once (hashing holds no GIL).
     """
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet", ".json"))
-    out = {}
-    for p in files:
-        with p.open("rb") as handle:
-            out[str(p.relative_to(directory))] = hashlib.file_digest(handle, "sha256").hexdigest()
-    return out
+    with ThreadPoolExecutor(max_workers=max(int(threads), 1)) as pool:
+        digests = list(pool.map(_sha256, files))
+    return {str(p.relative_to(directory)): digest for p, digest in zip(files, digests)}
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def changed_inputs(recorded: dict | None, current: dict | None) -> list[str]:

@@ -455,6 +455,9 @@ class InMemoryTasks(TaskSource):
             return self.kept.pop()[1]
         return None
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "kept": []}  # a copy sent elsewhere sums its log there if it needs to
+
     def chunks(self) -> Iterator[TaskChunk]:
         for start in range(0, max(self.n_rows, 1), self.chunk_rows):
             yield self.data.slice(start, min(start + self.chunk_rows, self.n_rows))
