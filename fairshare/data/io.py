@@ -207,13 +207,13 @@ def _read_coded(tables: dict, task_parts: list[Path], seconds, origin, provenanc
             factor = parts["model_params_b"] / SIZE_REFERENCE_PARAMS_B
             sums = (new_accumulator(*shape), factor, PREFILL_WEIGHT, SMALL_TASK_TOKENS)
             kept = [(sums_key(factor, PREFILL_WEIGHT, SMALL_TASK_TOKENS, *shape), sums[0])]
-        at, pending = 0, pool.submit(_read_parquet, task_parts[0], True)
+        at, columns, pending = 0, None, pool.submit(_read_parquet, task_parts[0], True)
         for k, n in enumerate(rows):
             table = pending.result()
             if k + 1 < len(task_parts):
                 pending = pool.submit(_read_parquet, task_parts[k + 1], True)
-            columns = set(table.column_names) if k == 0 else columns
-            # (files with other columns: the column-by-column read decides what that means)
+            # (files with other columns than the first: the column-by-column read decides what that means)
+            columns = columns or set(table.column_names)
             if table.num_rows != n or set(table.column_names) != columns or not fast.run(table, out, at, sums):
                 return None
             at += n
