@@ -11,10 +11,11 @@ holder is capped below the budget, the rest is returned as unallocated.
 
 The one implementation of the fill: the ``Capped`` and ``FeeLinkedCap`` rules
 and the OpenGradient preset call :func:`capped_proportional`; the router's
-fluid limit and the simulator's market call :func:`water_fill`.
+fluid limit calls :func:`water_fill`.
 :func:`water_fill_linear` finds the same level in expected linear time (partitioning
 around pivots instead of sorting); it equals :func:`water_fill` to rounding (tested
-within 1e-12 relative on random inputs).
+within 1e-12 relative on random inputs). The simulator's market calls its core,
+:func:`_fill_linear`, in place on the nodes it draws (the same values bit for bit).
 """
 
 from __future__ import annotations
@@ -130,15 +131,27 @@ def water_fill_linear(p, cap, total):
     if total <= 0.0:
         return x
     idx = np.empty(n, dtype=np.int64)
-    ratio = np.empty(n)
     m = 0
     for i in range(n):
         if p[i] > 0.0:
             idx[m] = i
-            ratio[m] = cap[i] / p[i]
             m += 1
-    if m == 0:
-        return x
+    if m > 0:
+        _fill_linear(p, cap, total, idx[:m], np.empty(m), x)
+    return x
+
+
+@jit
+def _fill_linear(p, cap, total, idx, ratio, x):
+    """:func:`water_fill_linear`'s fill of the holders ``idx`` (each with ``p > 0``), written into ``x[idx]``.
+
+    ``total > 0``. ``idx`` is reordered in place (its initial order decides the partitions, so
+    the same holders in the same order give the same values bit for bit); ``ratio`` is
+    ``(len(idx),)`` scratch. ``x`` may be ``p`` itself: every read of ``p`` comes before the writes.
+    """
+    m = idx.shape[0]
+    for k in range(m):
+        ratio[k] = cap[idx[k]] / p[idx[k]]
     lo, hi = 0, m  # undecided holders: idx[lo:hi]; idx[:lo] saturated, idx[hi:m] free
     capped = 0.0
     free = 0.0
@@ -159,11 +172,15 @@ def water_fill_linear(p, cap, total):
                 ratio[gt], ratio[i] = ratio[i], ratio[gt]
             else:
                 i += 1
-        low_caps = 0.0
-        for k in range(lo, gt):
-            low_caps += cap[idx[k]]
+        low_caps = 0.0  # caps of [lo, gt) and scores of [gt, hi), each summed in order, side by side
         high_mass = 0.0
-        for k in range(gt, hi):
+        both = min(gt - lo, hi - gt)
+        for k in range(both):
+            low_caps += cap[idx[lo + k]]
+            high_mass += p[idx[gt + k]]
+        for k in range(lo + both, gt):
+            low_caps += cap[idx[k]]
+        for k in range(gt + both, hi):
             high_mass += p[idx[k]]
         if capped + low_caps + rho * (free + high_mass) <= total:  # the level reaches rho: [lo, gt) saturate
             capped += low_caps
@@ -176,8 +193,9 @@ def water_fill_linear(p, cap, total):
     for k in range(lo):
         x[idx[k]] = cap[idx[k]]
     if free <= 0.0:
-        return x
+        for k in range(lo, m):
+            x[idx[k]] = 0.0
+        return
     lam = (total - capped) / free
     for k in range(lo, m):
         x[idx[k]] = lam * p[idx[k]]
-    return x

@@ -85,6 +85,8 @@ def operator_margins(t, r, net, st, rewards, stake_part, price, act, ops, peer, 
     walk = net.taps.shape[0] == 1
     n_walk = act.shape[0] if walk else n_ops
     j = 0
+    hw = -1  # the hardware whose peer sums are being added to (kept in registers while it repeats)
+    hw_earned = hw_busy = hw_nodes = 0.0
     for step in range(n_walk):
         if walk:
             if j >= act.shape[0]:
@@ -118,9 +120,14 @@ def operator_margins(t, r, net, st, rewards, stake_part, price, act, ops, peer, 
             work += feat[F_WORK, r, i]
             fees += feat[F_FEES, r, i]
             h = ni[NI_HW, i]
-            peer[0, h] += node_earned
-            peer[1, h] += busy
-            peer[2, h] += 1.0
+            if h != hw:
+                if hw >= 0:
+                    peer[0, hw], peer[1, hw], peer[2, hw] = hw_earned, hw_busy, hw_nodes
+                hw = h
+                hw_earned, hw_busy, hw_nodes = peer[0, h], peer[1, h], peer[2, h]
+            hw_earned += node_earned
+            hw_busy += busy
+            hw_nodes += 1.0
         margin = earned - cost
         op_tok[o] = tok
         op_stake[o] = stake
@@ -142,6 +149,8 @@ def operator_margins(t, r, net, st, rewards, stake_part, price, act, ops, peer, 
                     covered += 1.0
                 if oi[OI_INITIAL, o] != 0:
                     survivors += 1.0
+    if hw >= 0:
+        peer[0, hw], peer[1, hw], peer[2, hw] = hw_earned, hw_busy, hw_nodes
     if walk:  # operators without active nodes: nothing earned, not live
         for o in range(n_ops):
             if op_live[o] > 0.0 and not _any_active(r, sn, op_start, o):

@@ -57,6 +57,7 @@ def run_fast(net, router, draws, theta, comp_field, st, rec):
     for r in prange(units.shape[0]):
         act_all = np.empty(n, dtype=np.int64)
         act_prev = np.arange(n)  # every entry may hold something before the first epoch
+        spare = np.empty(n, dtype=np.int64)  # the active nodes' buffers of this epoch and the last, swapped
         nodes_buf = np.empty(n, dtype=np.int64)
         x = np.zeros(n)
         room = np.empty(n)
@@ -72,7 +73,8 @@ def run_fast(net, router, draws, theta, comp_field, st, rec):
             act = act_all[:count]
             price = epoch_price(t, r, draws.price_exo, st.sr)
             lost = features(t, r, net, router, draws, st, act, act_prev, x, room, cap, nodes_buf)
-            act_prev = act.copy()
+            act_prev = act
+            act_all, spare = spare, act_all
             emission = net.exo[t, 0]
             buying = 0
             fake_work = 0.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._jit import jit
-from ..waterfill import water_fill_linear
+from ..waterfill import _fill_linear
 from .state import (
     ACTIVE,
     F_ACTIVE,
@@ -119,38 +119,40 @@ def begin(t, r, net, draws, st, act):
                 sr[r, SR_EXIT_RETIRED] += 1.0
             so[r, SO_STATUS, o] = status
     own = 0.0
+    kept = 0.0  # delegations kept and delegation weight of the active nodes (for the capital flow)
+    weight = 0.0
+    how = ip[I_DELEGATE]
     count = 0
     for i in range(n):
         if sn[r, SN_ACTIVE, i] > 0.0:
             own += nf[NF_OWN, i]
+            kept += sn[r, SN_DELEG, i]
+            weight += _delegation_weight(i, r, nf, how, sn)
             act[count] = i
             count += 1
         else:
             sn[r, SN_DELEG, i] = 0.0  # a departed node's delegations are re-placed below
     if t > 0 and p[P_K] > 0.0:
-        _move_capital(r, nf, own, p, ip, sn, sr, act[:count])
+        _move_capital(r, nf, own, kept, weight, p, ip, sn, sr, act[:count])
     return own, count
 
 
 @jit
-def _move_capital(r, nf, own, p, ip, sn, sr, act):
+def _move_capital(r, nf, own, kept, weight, p, ip, sn, sr, act):
     """Delegated stake moves toward the level where the staking yield is the required one.
 
     Target bonded stake ``S* = spart * epy / required_yield``; delegations become
     ``D + k (S* - S)`` clipped to ``[0, circulating - own]``. An increase goes to active nodes
     by the delegation weight (own + delegated stake, capex, or equal); a decrease scales every
-    delegation down pro rata; with no weight all delegations are withdrawn.
+    delegation down pro rata; with no weight all delegations are withdrawn. ``kept`` and
+    ``weight`` are the active nodes' delegations and delegation weights, summed in node order
+    (by :func:`begin`, in its pass over the nodes).
     """
     target = sr[r, SR_SPART] * p[P_EPY] / p[P_RYIELD]
     total = sr[r, SR_DELEG] + p[P_K] * (target - sr[r, SR_STAKE])
     room = sr[r, SR_CIRC] - own
     total = min(max(total, 0.0), max(room, 0.0))
-    kept = 0.0
-    weight = 0.0
     how = ip[I_DELEGATE]
-    for i in act:
-        kept += sn[r, SN_DELEG, i]
-        weight += _delegation_weight(i, r, nf, how, sn)
     if weight <= 0.0:  # no active node can take delegations: they are all withdrawn
         for i in act:
             sn[r, SN_DELEG, i] = 0.0
@@ -201,11 +203,9 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
     unit, mean_busy, replay, need = router.unit, router.mean_busy, router.replay, router.need
     units = draws.units
     sn, feat = st.sn, st.feat
-    for f in range(N_FEAT):
-        row = feat[f, r]
-        for i in stale:
-            row[i] = 0.0
     if ip[I_REPLAY] != 0:
+        for f in range(N_FEAT):
+            _zero(feat[f, r], stale)
         g = units[r, t, 0]
         for i in act:
             for f in range(N_TASK):
@@ -215,6 +215,13 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
             feat[F_STAKE, r, i] = replay[t, F_STAKE, i] + sn[r, SN_DELEG, i]
             feat[F_ACTIVE, r, i] = 1.0
         return 0.0
+    for f in need:  # the router writes only these rows, busy time and the rows of the last loop below
+        _zero(feat[f, r], stale)
+    _zero(feat[F_BUSY, r], stale)
+    for i in stale:  # stake, online, energy and activity are set for every active node below
+        if sn[r, SN_ACTIVE, i] <= 0.0:
+            for f in _SET:
+                feat[f, r, i] = 0.0
     lost = 0.0
     stake = feat[F_STAKE, r]
     for i in act:
@@ -227,26 +234,58 @@ def features(t, r, net, router, draws, st, act, stale, x, room, cap, nodes_buf):
             stand[i] = _standing(t, r, i, net.ni, ip, st.si, router.rep, router.policy)
     else:
         stand = np.empty(0)
+    drawn_buf = np.empty(nf.shape[1], dtype=np.int64)  # scratch of the fill (_place), then the nodes served
+    ratio_buf = np.empty(nf.shape[1])
+    latency = ip[I_ROUTING] == ROUTE_LATENCY
     for c in range(mean_busy.shape[0]):
         demand = units[r, t, c]
         if demand <= 0.0:
             continue
-        placed, m = _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, stand)
+        if latency:
+            placed, m = _place_latency(c, demand, r, router, sn, stake, act, nodes_buf, x, room, stand)
+            level = 1.0  # x holds the units
+        else:
+            placed = 0.0  # the lottery's: the sum of the units, below
+            m, level = _place(c, demand, router, stake, act, nodes_buf, x, room, cap, stand, drawn_buf, ratio_buf)
         nodes = nodes_buf[:m]
-        lost += max(demand - placed, 0.0) * unit[F_WORK, c]
-        for i in nodes:
+        summed = 0.0
+        served = 0  # the nodes with units, listed in drawn_buf[:served]
+        for i in nodes:  # each node's units are x times the level; the lottery's placed units are their sum
             if x[i] > 0.0:
-                b = x[i] * mean_busy[c, i]
-                room[i] = max(room[i] - b, 0.0)
-                busy[i] += b
-                for f in need:
-                    feat[f, r, i] += x[i] * unit[f, c]
+                units_i = level * x[i]
+                x[i] = units_i
+                summed += units_i
+                if units_i > 0.0:
+                    b = units_i * mean_busy[c, i]
+                    room[i] = max(room[i] - b, 0.0)
+                    busy[i] += b
+                    drawn_buf[served] = i
+                    served += 1
+        if not latency:
+            placed = summed
+        lost += max(demand - placed, 0.0) * unit[F_WORK, c]
+        for f in need:  # row by row: each node's entry gets the same sum, class after class
+            row = feat[f, r]
+            per_unit = unit[f, c]
+            for i in drawn_buf[:served]:
+                row[i] += x[i] * per_unit
     for i in act:
         online = p[P_EPOCH_S] * nf[NF_ONLINE, i]
         feat[F_ONLINE, r, i] = online
         feat[F_ENERGY, r, i] = nf[NF_KIDLE, i] * online + nf[NF_KBUSY, i] * busy[i]
         feat[F_ACTIVE, r, i] = 1.0
     return lost
+
+
+#: Feature rows the router path sets for every active node (it adds to busy time and the task fields ``need``).
+_SET = (F_ONLINE, F_ENERGY, F_STAKE, F_ACTIVE)
+
+
+@jit
+def _zero(row, nodes):
+    """``row[i] = 0`` for every ``i`` of ``nodes``."""
+    for i in nodes:
+        row[i] = 0.0
 
 
 @jit
@@ -273,41 +312,32 @@ def _standing(t, r, i, ni, ip, si, rep, policy):
 
 
 @jit
-def _take(c, i, demand, router, room):
-    """Units of class ``c`` node ``i`` can take with its free time ``room[i]``, under the routing policy:
-    none when its free time holds no whole bundle (minimum pay), at most ``policy[RP_CAP]`` of the demand."""
-    need = router.bundle[c]
-    if need == np.inf or room[i] < need * router.mean_busy[c, i]:  # inf: a class paying nothing meets no floor
+def _take(room, bundle, busy_per_unit, units_per_second, node_cap, demand):
+    """Units of a class a node can take with its free time ``room`` (seconds), under the routing policy: none
+    when its free time holds no whole bundle (minimum pay: ``bundle`` units of ``busy_per_unit`` seconds each),
+    else ``room * units_per_second``, at most ``node_cap`` (``policy[RP_CAP]``, when > 0) of the demand."""
+    if bundle == np.inf or room < bundle * busy_per_unit:  # inf: a class paying nothing meets no floor
         return 0.0
-    cap = room[i] * router.inv_busy[c, i]
-    share = router.policy[RP_CAP]
-    if share > 0.0 and cap > share * demand:
-        cap = share * demand
+    cap = room * units_per_second
+    if node_cap > 0.0 and cap > node_cap * demand:
+        cap = node_cap * demand
     return cap
 
 
 @jit
-def _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, stand):
-    """Units of class ``c`` per active eligible node into ``x`` (fluid limit of the router); returns the units
-    placed and the number ``m`` of those nodes, written to ``nodes_buf[:m]`` (in the order of ``act``).
+def _eligible(c, router, stake, act, nodes_buf, x, stand):
+    """The active nodes class ``c`` can be routed to, into ``nodes_buf[:m]`` (in the order of ``act``), with
+    ``x`` zeroed there; returns ``m`` and the totals of their stake and capacity (reputation) weights.
 
-    A node of ``act`` is eligible when ``eligible[c, i]`` and, with a cold start, its standing reaches
-    the class's floor.
-
-    Selection weights are the router's (``datasets.routing.selection_probability``) over the active
-    nodes; each node is filled in proportion to them up to what it can take (:func:`_take`: its room,
-    none unless it holds a whole bundle under a minimum pay, at most the node cap), by ``water_fill_linear``
-    called on the nodes that can be drawn and still take some, when some of them fill up; when none
-    does, or all do, the fill has a closed form. With a cold start (``stand``: each node's standing,
-    empty when off) the reputation weights are scaled by standing over own score (the capacity weight
-    only when ``policy[RP_REPCAP]``); the latency order skips nodes whose standing is below the floor.
+    A node of ``act`` is eligible when ``eligible[c, i]`` and, with a cold start (``stand``: each node's
+    standing, empty when off), its standing reaches the class's floor; its reputation weights are then
+    scaled by standing over own score (the capacity weight only when ``policy[RP_REPCAP]``).
     """
-    w_stake, w_cap, rshare, eligible = router.w_stake, router.w_cap, router.rshare, router.eligible
-    latency_order, rep = router.latency_order, router.rep
+    w_stake, w_cap, eligible, rep = router.w_stake, router.w_cap, router.eligible, router.rep
     cold = stand.size > 0
     floor = router.floor[c]
     repcap = router.policy[RP_REPCAP] != 0.0
-    by_stake = rshare[c] < 1.0  # a class placed by the lottery alone never reads stake
+    by_stake = router.rshare[c] < 1.0  # a class placed by the lottery alone never reads stake
     s_tot = 0.0
     c_tot = 0.0
     m = 0
@@ -321,23 +351,57 @@ def _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, st
         if by_stake:
             s_tot += w_stake[c, i] * stake[i] * f
         c_tot += w_cap[c, i] * (f if repcap else 1.0)
+    return m, s_tot, c_tot
+
+
+@jit
+def _place_latency(c, demand, r, router, sn, stake, act, nodes_buf, x, room, stand):
+    """Units of class ``c`` per active eligible node into ``x``, fastest nodes first (``routing="latency"``), each up
+    to what it can take (:func:`_take`); returns the units placed and the number ``m`` of eligible nodes,
+    written to ``nodes_buf[:m]`` (:func:`_eligible`). The order skips nodes whose standing is below the floor."""
+    m = _eligible(c, router, stake, act, nodes_buf, x, stand)[0]
+    cold = stand.size > 0
+    floor = router.floor[c]
+    latency_order = router.latency_order
+    left = demand
+    for j in range(latency_order.shape[1]):
+        i = latency_order[c, j]
+        if i < 0 or left <= 0.0:
+            break
+        if sn[r, SN_ACTIVE, i] > 0.0 and not (cold and stand[i] < floor):
+            take = min(left, _take(room[i], router.bundle[c], router.mean_busy[c, i], router.inv_busy[c, i],
+                                   router.policy[RP_CAP], demand))
+            x[i] = take
+            left -= take
+    return demand - left, m
+
+
+@jit
+def _place(c, demand, router, stake, act, nodes_buf, x, room, cap, stand, drawn_buf, ratio_buf):
+    """Units of class ``c`` per active eligible node (fluid limit of the router's lottery): returns the number
+    ``m`` of eligible nodes, written to ``nodes_buf[:m]`` (:func:`_eligible`), and a level: each node's units
+    are ``level * x[i]`` where ``x[i] > 0`` (else none); the caller applies the level.
+
+    Selection weights are the router's (``datasets.routing.selection_probability``) over the active
+    nodes; each node is filled in proportion to them up to what it can take (:func:`_take`: its room,
+    none unless it holds a whole bundle under a minimum pay, at most the node cap), by ``water_fill_linear``
+    (in place, level 1) called on the nodes that can be drawn and still take some, when some of them fill
+    up; when none does (the level is the first level of the fill, ``x`` the weights), or all do (level 1,
+    ``x`` what they can take), the fill has a closed form. ``drawn_buf`` and ``ratio_buf`` are ``(N,)``
+    scratch buffers of the fill.
+    """
+    w_stake, w_cap, rshare, rep = router.w_stake, router.w_cap, router.rshare, router.rep
+    m, s_tot, c_tot = _eligible(c, router, stake, act, nodes_buf, x, stand)
     nodes = nodes_buf[:m]
-    if ip[I_ROUTING] == ROUTE_LATENCY:
-        left = demand
-        for j in range(latency_order.shape[1]):
-            i = latency_order[c, j]
-            if i < 0 or left <= 0.0:
-                break
-            if sn[r, SN_ACTIVE, i] > 0.0 and not (cold and stand[i] < floor):
-                take = min(left, _take(c, i, demand, router, room))
-                x[i] = take
-                left -= take
-        return demand - left, m
+    cold = stand.size > 0
+    repcap = router.policy[RP_REPCAP] != 0.0
     if c_tot <= 0.0 and s_tot <= 0.0:
-        return 0.0, m
+        return m, 1.0
     share = rshare[c] if s_tot > 0.0 else 1.0
     a = (1.0 - share) / s_tot if share < 1.0 else 0.0  # per unit of stake weight
     b = share / c_tot if c_tot > 0.0 else 0.0  # per unit of capacity weight
+    bundle, node_cap = router.bundle[c], router.policy[RP_CAP]
+    mean_busy, inv_busy = router.mean_busy[c], router.inv_busy[c]
     p_rest = 0.0
     room_total = 0.0
     drawn = 0
@@ -346,48 +410,24 @@ def _place(c, demand, r, router, ip, sn, stake, act, nodes_buf, x, room, cap, st
         pi = b * w_cap[c, i] * (f if repcap else 1.0)
         if a > 0.0:
             pi += a * w_stake[c, i] * stake[i] * f
-        cap[i] = _take(c, i, demand, router, room) if pi > 0.0 else 0.0
+        cap[i] = _take(room[i], bundle, mean_busy[i], inv_busy[i], node_cap, demand) if pi > 0.0 else 0.0
         if cap[i] <= 0.0:
             pi = 0.0  # a full node takes nothing at any level: left out of the fill
         x[i] = pi
         if pi > 0.0:
             room_total += cap[i]
+            drawn_buf[drawn] = i
             drawn += 1
             p_rest += pi
     if p_rest <= 0.0:
-        return 0.0, m
-    placed = 0.0
+        return m, 1.0
     if room_total <= demand:  # every node fills up (water_fill's level stays infinite): x = cap, exactly
-        for i in nodes:
-            if x[i] > 0.0:
-                x[i] = cap[i]
-                placed += x[i]
-        return placed, m
+        for i in drawn_buf[:drawn]:
+            x[i] = cap[i]
+        return m, 1.0
     mu = demand / p_rest  # water_fill's first level
-    fills = False
-    for i in nodes:
-        if x[i] > 0.0 and cap[i] < mu * x[i]:
-            fills = True
-            break
-    if not fills:  # no node fills up at the first level: it is the fill, exactly
-        for i in nodes:
-            if x[i] > 0.0:
-                x[i] = mu * x[i]
-                placed += x[i]
-        return placed, m
-    p_drawn = np.empty(drawn)
-    cap_drawn = np.empty(drawn)
-    where = np.empty(drawn, dtype=np.int64)
-    j = 0
-    for i in nodes:
-        if x[i] > 0.0:
-            p_drawn[j] = x[i]
-            cap_drawn[j] = cap[i]
-            where[j] = i
-            j += 1
-            x[i] = 0.0
-    filled = water_fill_linear(p_drawn, cap_drawn, demand)
-    for j in range(drawn):
-        x[where[j]] = filled[j]
-        placed += filled[j]
-    return placed, m
+    for i in drawn_buf[:drawn]:
+        if cap[i] < mu * x[i]:  # some node fills up at the first level: the fill
+            _fill_linear(x, cap, demand, drawn_buf[:drawn], ratio_buf[:drawn], x)  # water_fill_linear, in place
+            return m, 1.0
+    return m, mu  # no node fills up at the first level: it is the fill, exactly

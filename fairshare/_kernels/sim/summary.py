@@ -110,8 +110,7 @@ def summary_row(t, r, net, st, rec, pay, ops, tally):
     emission, unlock, unlock_sell, pool, bucket_locked = exo[t, 0], exo[t, 1], exo[t, 2], exo[t, 3], exo[t, 4]
     unallocated, own, lost, fake_work, price = pay.unallocated, pay.own, pay.lost, pay.fake_work, pay.price
     row = rec.summary[r, t]
-    _concentration(st.orders[r, 0], ops[OP_TOK], ops[OP_LIVE], row, M_RGINI, ops[OP_BUF], ops[OP_MARK])
-    _concentration(st.orders[r, 1], ops[OP_STAKE], ops[OP_LIVE], row, M_SGINI, ops[OP_BUF], ops[OP_MARK])
+    _concentration(st.orders[r], ops, row)
     retail_tok, all_tok, survivors = tally[T_RETAIL_TOK], tally[T_ALL_TOK], tally[T_SURVIVORS]
     counts = tally[T_OPS0:T_OPS0 + 5]
     capital, spart_total, staked = tally[T_CAPITAL], tally[T_SPART], tally[T_STAKED]
@@ -164,52 +163,84 @@ def summary_row(t, r, net, st, rec, pay, ops, tally):
 
 
 @jit
-def _concentration(order, values, live, row, first, buf, mark):
-    """Gini, HHI and Nakamoto (1/3) of ``values`` over every operator live in some epoch of the run so
-    far, into ``row[first:first + 3]``; an operator not live this epoch (it left, or its nodes did)
-    counts with 0 (survivorship-free: exits do not make the rest look more equal).
+def _concentration(orders, ops, row):
+    """Gini, HHI and Nakamoto (1/3) of the operators' rewards (``ops[OP_TOK]``) into ``row[M_RGINI:M_RGINI + 3]``
+    and of their stake (``ops[OP_STAKE]``) into ``row[M_SGINI:M_SGINI + 3]``, over every operator live in some
+    epoch of the run so far; an operator not live this epoch (it left, or its nodes did) counts with 0
+    (survivorship-free: exits do not make the rest look more equal).
 
-    ``order[:L]`` (``L = order[-1]``) keeps those operators sorted by value from the last epoch:
-    operators live for the first time are appended (none is ever dropped), and an insertion sort
-    restores the order in about one pass when it changes little. Gini and Nakamoto come from
-    the metrics' sorted-row kernels; HHI is the sum of squared shares (as ``fs.hhi``, which the
-    tests compare against). NaN when no operator holds anything. ``mark`` is all zero on
-    entry and on exit.
+    ``orders[0, :L]`` and ``orders[1, :L]`` (``L = orders[k, -1]``, the same operators) keep those
+    operators sorted by rewards and by stake from the last epoch: operators live for the first time
+    are appended to both (none is ever dropped), and an insertion sort (:func:`_sort_held`) restores
+    each order in about one pass when it changes little. Gini and Nakamoto come from the metrics'
+    sorted-row kernels; HHI is the sum of squared shares (as ``fs.hhi``, which the tests compare
+    against). The two measures' sums run side by side, each in its own sorted order. NaN when no
+    operator holds anything. ``ops[OP_MARK]`` is all zero on entry and on exit.
     """
-    n_ops = values.shape[0] - 1
-    m = order[n_ops]
+    live, mark = ops[OP_LIVE], ops[OP_MARK]
+    n_ops = live.shape[0] - 1
+    by_tok, by_stake = orders[0], orders[1]
+    m = by_tok[n_ops]
     for j in range(m):
-        mark[order[j]] = 1.0
+        mark[by_tok[j]] = 1.0
     for o in range(n_ops):
         if live[o] > 0.0 and mark[o] == 0.0:
-            order[m] = o
+            by_tok[m] = o
+            by_stake[m] = o
             m += 1
     for j in range(m):
-        mark[order[j]] = 0.0
-    order[n_ops] = m
-    for j in range(1, m):
-        o = order[j]
-        key = values[o] if live[o] > 0.0 else 0.0
-        q = j - 1
-        while q >= 0 and (values[order[q]] if live[order[q]] > 0.0 else 0.0) > key:
-            order[q + 1] = order[q]
-            q -= 1
-        order[q + 1] = o
-    total = 0.0
+        mark[by_tok[j]] = 0.0
+    by_tok[n_ops] = m
+    by_stake[n_ops] = m
+    tok = _sort_held(by_tok, ops[OP_TOK], live, ops[OP_BUF], m)
+    stake = _sort_held(by_stake, ops[OP_STAKE], live, np.empty(m), m)
+    tok_total = 0.0
+    stake_total = 0.0
     for j in range(m):
+        tok_total += tok[j]
+        stake_total += stake[j]
+    tok_squares = 0.0
+    stake_squares = 0.0
+    for j in range(m):  # (a share is garbage when its total is not positive, and then not used)
+        share = tok[j] / tok_total
+        tok_squares += share * share
+        share = stake[j] / stake_total
+        stake_squares += share * share
+    _held_measures(tok, tok_total, tok_squares, row, M_RGINI)
+    _held_measures(stake, stake_total, stake_squares, row, M_SGINI)
+
+
+@jit
+def _sort_held(order, values, live, buf, m):
+    """Sorts ``order[:m]`` (operators) by what each holds (``values``, 0 when not live), by insertion from its
+    last order; returns ``buf[:m]``, the holdings in the new order."""
+    for j in range(m):  # the holdings in last epoch's order, then sorted together with the operators
         o = order[j]
         buf[j] = values[o] if live[o] > 0.0 else 0.0
-        total += buf[j]
+    for j in range(1, m):
+        o = order[j]
+        key = buf[j]
+        q = j - 1
+        while q >= 0 and buf[q] > key:
+            order[q + 1] = order[q]
+            buf[q + 1] = buf[q]
+            q -= 1
+        order[q + 1] = o
+        buf[q + 1] = key
+    return buf[:m]
+
+
+@jit
+def _held_measures(held, total, squares, row, first):
+    """Gini, HHI (``squares``) and Nakamoto of the ascending holdings ``held`` (summing to ``total``) into
+    ``row[first:first + 3]``; NaN when nothing is held."""
+    m = held.shape[0]
     if m == 0 or total <= 0.0:
         row[first] = np.nan
         row[first + 1] = np.nan
         row[first + 2] = np.nan
         return
-    held = buf[:m].reshape((1, m))
-    row[first] = _gini_rows(held, held, False)[0]
-    squares = 0.0
-    for j in range(m):
-        share = buf[j] / total
-        squares += share * share
+    rows = held.reshape((1, m))
+    row[first] = _gini_rows(rows, rows, False)[0]
     row[first + 1] = squares
-    row[first + 2] = _nakamoto_rows(held, _NAKAMOTO_NUM, _NAKAMOTO_DEN, False)[0]
+    row[first + 2] = _nakamoto_rows(rows, _NAKAMOTO_NUM, _NAKAMOTO_DEN, False)[0]
