@@ -121,26 +121,38 @@ class ParquetTasks(TaskSource):
     def _tables(self) -> Iterator[tuple[Any, int]]:
         """The selected row groups as pyarrow tables with their row counts, in order. Off a cluster worker the
         next row group is read on a second thread while the caller codes this one."""
+        opened: dict = {}  # the file being read (a file is opened and checked once per pass)
         if on_worker():
             for i, group, rows in self.pieces:
-                yield self._read_group(i, group, False), rows
+                yield self._read_group(i, group, False, opened), rows
             return
         with ThreadPoolExecutor(max_workers=1) as reader:
             ahead = None
             try:
                 for k, (i, group, rows) in enumerate(self.pieces):
-                    table = (ahead or reader.submit(self._read_group, i, group, True)).result()
-                    ahead = reader.submit(self._read_group, *self.pieces[k + 1][:2], True) \
+                    table = (ahead or reader.submit(self._read_group, i, group, True, opened)).result()
+                    ahead = reader.submit(self._read_group, *self.pieces[k + 1][:2], True, opened) \
                         if k + 1 < len(self.pieces) else None
                     yield table, rows
             finally:
                 if ahead is not None:
                     ahead.cancel()
 
-    def _read_group(self, i: int, group: int, threads: bool):
-        """Row group ``group`` of file ``i`` as a pyarrow table, the file checked unchanged since the log was opened."""
+    def _read_group(self, i: int, group: int, threads: bool, opened: dict):
+        """Row group ``group`` of file ``i`` as a pyarrow table; ``opened`` holds the file last opened, which is
+        checked unchanged since the log was opened when it is opened."""
         import pyarrow.parquet as pq
 
+        if i not in opened:
+            opened.clear()
+            opened[i] = self._open_checked(i, pq)
+        try:
+            return without_index_columns(opened[i].read_row_group(group, use_threads=threads))
+        except (OSError, ValueError) as err:  # a damaged page: pyarrow's ArrowInvalid is a ValueError
+            raise SchemaError(f"tasks: {self.paths[i]}: row group {group} could not be read as Parquet "
+                              f"({parquet_error(err)}). Write the file again or remove it.") from None
+
+    def _open_checked(self, i: int, pq):
         try:
             stamp = _stamp(self.paths[i])
         except FileNotFoundError as err:
@@ -151,12 +163,7 @@ class ParquetTasks(TaskSource):
             raise DataError(f"tasks: {self.paths[i]} changed after the history was opened (size or "
                             "modification time differ). A Parquet task log must not change while a "
                             "history reads it; read the history again.")
-        opened = _open(pq, self.paths[i])
-        try:
-            return without_index_columns(opened.read_row_group(group, use_threads=threads))
-        except (OSError, ValueError) as err:  # a damaged page: pyarrow's ArrowInvalid is a ValueError
-            raise SchemaError(f"tasks: {self.paths[i]}: row group {group} could not be read as Parquet "
-                              f"({parquet_error(err)}). Write the file again or remove it.") from None
+        return _open(pq, self.paths[i])
 
     def parts(self) -> list["ParquetTasks"]:
         """One part per file, or per row group when the log is a single file."""
