@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 import fairshare as fs
 from fairshare.data import build
+from fairshare.data.onepass import FastCoder
 from fairshare.data.schema import TASK_LABELS, table_columns
 from fairshare.data.source import _CHUNK_ARRAYS, encode_tasks
 from fairshare.data.validate import Labels, check_table, column_values, without_index_columns
@@ -82,6 +83,9 @@ def test_arrow_table_checks_like_the_pandas_frame(name, joined, tmp_path, monkey
     expected = _outcome(lambda: encode_tasks(pd.read_parquet(path), coder, row0=100))
     for table in (pq.read_table(path), pq.read_table(path, read_dictionary=list(TASK_LABELS))):
         _same(_outcome(lambda: encode_tasks(without_index_columns(table), coder, row0=100)), expected)
+        fast = FastCoder(coder).code(without_index_columns(table), row0=100)  # None: the column-by-column route
+        if fast is not None:
+            _same(_outcome(lambda: fast), expected)
     # a whole log read from Parquet is coded in pieces (here of 2 rows): same arrays, same whole-log errors
     whole = _outcome(lambda: encode_tasks(pd.read_parquet(path), coder))
     monkeypatch.setattr(build, "_PIECE_ROWS", 2)

@@ -16,8 +16,9 @@ import pandas as pd
 
 from .._distributed import fold_ordered
 from ..errors import AlignmentError, ConfigError, DataError, RangeError, SchemaError
+from .onepass import FastCoder
 from .schema import HARDWARE_TIERS, MODEL_ACTIVE_PARAMS_B, NODE_ROLES, NODE_TIERS, POOL_COLUMN, pool_column
-from .source import FastCoder, InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
+from .source import InMemoryTasks, TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import Labels, check_contiguous, check_table, check_unique, code_labels, is_arrow_table, rows_message
 
 __all__ = ["build_parts", "normalise_epochs", "build_nodes", "build_market", "build_models", "build_updates",
@@ -296,7 +297,7 @@ def encode_frame(tasks: pd.DataFrame, coder: TaskCoder) -> TaskSource:
     """The in-memory task source of a whole tasks table.
 
     A pyarrow table (a Parquet task log as read) in the usual layout is checked and coded in one pass
-    (:class:`~.source.FastCoder`). Any other pyarrow table is checked and coded piece by piece, which
+    (:class:`~.onepass.FastCoder`). Any other pyarrow table is checked and coded piece by piece, which
     keeps the working arrays small; every check is row by row, so
     the pieces put together are the whole table coded at once. Should a piece fail a check, the whole table
     is checked again, so that the error names the first problem of the whole log with all its rows, as for

@@ -38,9 +38,10 @@ from ..errors import ConfigError, DataError, SchemaError
 from . import build
 from .history import DEFAULT_EPOCH_SECONDS, History
 from .metadata import DatasetInfo
+from .onepass import FastCoder
 from .partitioned import ParquetTasks, parquet_error
 from .schema import PREFILL_WEIGHT, SIZE_REFERENCE_PARAMS_B, SMALL_TASK_TOKENS, TABLES, TASK_LABELS
-from .source import FastCoder, InMemoryTasks, TaskChunk, sums_key
+from .source import InMemoryTasks, TaskChunk, sums_key
 from .validate import without_index_columns
 
 # atomic_directory: imported from fairshare._atomic
@@ -173,15 +174,22 @@ def read_history(path: Path, *, stream: bool = False, epoch_seconds: float | Non
     provenance["input_sha256"] = input_hashes(path, threads=2)
     if not task_parts:
         raise ConfigError(f"{path}: stream=True needs Parquet tasks (tasks.parquet or tasks/*.parquet).")
+    seconds, origin, parts, coder = _checked_tables(tables, seconds, origin)
+    source = ParquetTasks(tuple(task_parts), coder)
+    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance, info)
+
+
+def _checked_tables(tables: dict, seconds, origin) -> tuple:
+    """``(epoch_seconds, epoch_origin, parts, coder)``: the epoch definition checked, the tables other than the
+    tasks checked and coded (:func:`.build.build_parts`), and what coding the tasks needs."""
     seconds, origin = build.normalise_epochs(seconds, origin)
     parts = build.build_parts(tables["nodes"], tables["market"], tables["models"], tables["pools"])
-    source = ParquetTasks(tuple(task_parts), build.coder_for(parts, seconds, origin))
-    return History._assemble(parts, source, tables["stake"], tables["uptime"], seconds, origin, provenance, info)
+    return seconds, origin, parts, build.coder_for(parts, seconds, origin)
 
 
 def _read_coded(tables: dict, task_parts: list[Path], seconds, origin, provenance: dict, info, pool) -> History | None:
     """The history with its Parquet task log read file by file and coded in one pass per file
-    (:class:`~.source.FastCoder`), the next file read on ``pool`` while one is coded; None when any table
+    (:class:`~.onepass.FastCoder`), the next file read on ``pool`` while one is coded; None when any table
     or file is not in the usual layout or fails a check: the caller then reads everything again the
     column-by-column way, which raises the error that names the problem (so errors and their order are
     the same either way).
@@ -193,9 +201,7 @@ def _read_coded(tables: dict, task_parts: list[Path], seconds, origin, provenanc
     import pyarrow.parquet as pq
 
     try:
-        seconds, origin = build.normalise_epochs(seconds, origin)
-        parts = build.build_parts(tables["nodes"], tables["market"], tables["models"], tables["pools"])
-        coder = build.coder_for(parts, seconds, origin)
+        seconds, origin, parts, coder = _checked_tables(tables, seconds, origin)
         fast = FastCoder(coder)
         rows = [pq.read_metadata(p).num_rows for p in task_parts]
         total, shape = sum(rows), (coder.n_epochs, coder.joined_epoch.size)

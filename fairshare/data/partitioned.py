@@ -21,8 +21,9 @@ import numpy as np
 from .._distributed import on_worker
 from .._kernels.aggregate import accumulate_tasks, plan_parts
 from ..errors import DataError, SchemaError
+from .onepass import FastCoder
 from .schema import TASK_LABELS
-from .source import FastCoder, TaskChunk, TaskCoder, TaskSource, encode_tasks
+from .source import TaskChunk, TaskCoder, TaskSource, encode_tasks
 from .validate import without_index_columns
 
 __all__ = ["ParquetTasks", "DaskTasks", "FrameTasks", "is_dask_frame"]
@@ -90,13 +91,14 @@ class ParquetTasks(TaskSource):
         fast = FastCoder(self.coder)
         row0 = self.row0
         for table, rows in self._tables():
-            yield encode_tasks(table, self.coder, row0=row0, piece=True, fast=fast)
+            chunk = fast.code(table, row0) if table.num_rows else None
+            yield chunk if chunk is not None else encode_tasks(table, self.coder, row0=row0, piece=True)
             row0 += rows
 
     def sum_into(self, acc: np.ndarray, model_factor: np.ndarray, prefill_weight: float,
                  small_task_tokens: float) -> bool:
         """Add the log into ``acc`` row group by row group, each checked, coded and summed in one pass
-        (:class:`~.source.FastCoder`) while the next is read; a row group in another layout is coded by
+        (:class:`~.onepass.FastCoder`) while the next is read; a row group in another layout is coded by
         :func:`~.source.encode_tasks` and summed as :func:`fairshare.aggregate` sums chunks, in log order
         either way. A row group that fails a check raises its data error, naming its rows."""
         fast, row0 = FastCoder(self.coder), self.row0
@@ -110,7 +112,7 @@ class ParquetTasks(TaskSource):
                 encode_tasks(table, self.coder, row0=row0, piece=True)  # raises, naming the rows
                 acc[:] = 0.0  # (a row group only the column-by-column route accepts: sum the chunks instead)
                 return False
-            c = encode_tasks(table, self.coder, row0=row0, piece=True, fast=fast)
+            c = encode_tasks(table, self.coder, row0=row0, piece=True)
             if len(c):
                 accumulate_tasks(acc, c.epoch, c.node, c.model, c.requests, c.input_tokens, c.output_tokens,
                                  c.busy_seconds, c.verification, c.fee_usd, c.upstream_cost_usd, *terms,

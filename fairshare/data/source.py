@@ -5,7 +5,9 @@ A history never holds per-task Python objects. Its task log is a
 fixed order. An in-memory table is one chunk (or a few, when it is split for
 bounded memory); a Parquet file or partitioned dataset is read row group by
 row group. Every chunk is validated and coded by one function,
-:func:`encode_tasks`, so the in-memory and streaming paths cannot disagree.
+:func:`encode_tasks`, so the in-memory and streaming paths cannot disagree
+(a Parquet piece in the usual layout goes through :mod:`.onepass` first, which
+accepts exactly the rows :func:`encode_tasks` accepts and codes them the same).
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from .._kernels.ingest import code_task_rows
 from ..errors import AlignmentError, ConfigError, RangeError, SchemaError
-from .schema import TABLES, VERIFICATION_MODES, table_columns
+from .schema import VERIFICATION_MODES, table_columns
 from .validate import Labels, arrow_frame, check_table, code_labels, is_arrow_table, rows_message
 
-__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "LeftBehind", "encode_tasks", "FastCoder",
-           "sums_key"]
+__all__ = ["TaskChunk", "TaskCoder", "TaskSource", "InMemoryTasks", "LeftBehind", "encode_tasks", "sums_key"]
 
 _FLOAT_FIELDS = ("input_tokens", "output_tokens", "busy_seconds", "fee_usd", "upstream_cost_usd")
 
@@ -86,7 +86,6 @@ class TaskChunk:
 
 _CHUNK_ARRAYS = ("epoch", "node", "model", "requests", "input_tokens", "output_tokens",
                  "busy_seconds", "verification", "fee_usd", "upstream_cost_usd")
-_INT_ARRAYS = ("epoch", "node", "model", "requests", "verification")
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,7 @@ class TaskCoder:
     epoch_origin: pd.Timestamp | None = None
 
 
-def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool = False,
-                 fast: "FastCoder | None" = None) -> TaskChunk:
+def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool = False) -> TaskChunk:
     """Validate one slice of the tasks table and code it against ``coder``.
 
     Raises the :mod:`fairshare.errors` class that matches the first problem,
@@ -143,18 +141,11 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
         Position of the slice's first row in the whole log.
     piece : bool, default False
         Accept an empty slice.
-    fast : FastCoder, optional
-        The one-pass coder to try first on a pyarrow table (a pass over a log passes one for all its
-        pieces, so that each dictionary is looked up once); default: a new one.
 
     Returns
     -------
     TaskChunk
     """
-    if is_arrow_table(df) and len(df):
-        chunk = (fast or FastCoder(coder)).code(df, row0)
-        if chunk is not None:
-            return chunk
     positions = np.arange(row0, row0 + len(df)) if row0 else None  # messages name rows by position in the log
     if is_arrow_table(df) and "timestamp" in df.column_names:
         df = arrow_frame(df)  # timestamps are parsed by pandas
@@ -193,129 +184,6 @@ def encode_tasks(df: pd.DataFrame, coder: TaskCoder, row0: int = 0, piece: bool 
         requests=values["requests"], verification=verification,
         **{k: values[k] for k in _FLOAT_FIELDS}, row0=row0,
     )
-
-
-_INTEGER_COLUMNS = ("epoch", "requests")
-_NO_INTS, _NO_FLOATS = np.zeros(0, dtype=np.int64), np.zeros(0)
-_NO_SUMS = np.zeros((0, 0, 0))
-_LABEL_COLUMNS = ("node_id", "model", "verification")
-_TASK_NAMES = tuple(c.name for c in TABLES["tasks"])
-_TASK_REQUIRED = frozenset(c.name for c in TABLES["tasks"] if c.required)
-
-
-class FastCoder:
-    """Checks and codes a Parquet task table in one pass per record batch (:func:`fairshare._kernels.ingest.
-    code_task_rows`) when it has the usual layout: no missing value, int64 epochs and requests, int64 or float64
-    numbers, dictionary-encoded text (as :func:`~.io.read_history` reads it).
-
-    :meth:`code` returns None for any other table and for a table where some row fails a check: the caller
-    then checks it with :func:`encode_tasks`' column-by-column route, whose errors name every offending row.
-    So both routes accept the same tables and code them the same. A coder remembers the codes of the last
-    dictionary of each label column (a log's record batches usually share theirs).
-
-    Parameters
-    ----------
-    coder : TaskCoder
-        Nodes, models, epochs and active windows to code and check the rows against.
-    """
-
-    def __init__(self, coder: TaskCoder):
-        self.coder = coder
-        self._last = np.where(np.isnan(coder.left_epoch), np.inf, coder.left_epoch)
-        self._joined = np.ascontiguousarray(coder.joined_epoch, dtype=np.int64)
-        self._dictionaries: dict[str, tuple] = {}
-        self._targets = {"node_id": coder.node_ids, "model": coder.model_names,
-                         "verification": pd.Index(VERIFICATION_MODES)}
-
-    def usable(self, schema) -> bool:
-        """Whether tables of this pyarrow ``schema`` take the one-pass route (columns, types)."""
-        import pyarrow as pa
-
-        names = schema.names
-        if len(set(names)) != len(names) or not _TASK_REQUIRED <= set(names) or not set(names) <= set(_TASK_NAMES):
-            return False
-        for f in schema:
-            kind = f.type
-            if f.name in _LABEL_COLUMNS:
-                ok = pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type)
-                                                       or pa.types.is_large_string(kind.value_type))
-            elif f.name in _INTEGER_COLUMNS:
-                ok = kind == pa.int64()
-            else:
-                ok = kind in (pa.int64(), pa.float64())
-            if not ok:
-                return False
-        return True
-
-    @staticmethod
-    def no_arrays() -> tuple:
-        """Arrays of length 0 in :class:`TaskChunk` order: :meth:`run` then checks and sums without storing."""
-        return tuple(_NO_INTS if k in _INT_ARRAYS else _NO_FLOATS for k in _CHUNK_ARRAYS)
-
-    def new_arrays(self, n_rows: int) -> tuple:
-        """Uninitialised arrays for ``n_rows`` coded rows, in :class:`TaskChunk` order."""
-        return tuple(np.empty(n_rows, dtype=np.int64 if k in _INT_ARRAYS else np.float64) for k in _CHUNK_ARRAYS)
-
-    def code(self, table, row0: int = 0, out: tuple | None = None, at: int = 0,
-             sums: tuple | None = None) -> TaskChunk | None:
-        """``table`` (a pyarrow table) checked and coded, or None (see the class docstring).
-
-        ``out`` (arrays of :meth:`new_arrays`) receives the rows at ``at`` onwards (default: new arrays of the
-        table's length). ``sums``, when given, is ``(acc, model_factor, prefill_weight, small_task_tokens)``:
-        the rows are also added into ``acc`` as :func:`fairshare.aggregate` sums them. After a None, ``out``
-        and ``acc`` may hold some of the rows.
-        """
-        if out is None:
-            out, at = self.new_arrays(table.num_rows), 0
-        if not self.run(table, out, at, sums):
-            return None
-        return TaskChunk(*(a[at:at + table.num_rows] for a in out), row0=row0)
-
-    def run(self, table, out: tuple, at: int, sums: tuple | None) -> bool:
-        """Check ``table``, write its coded rows into ``out`` at ``at`` (arrays of length 0: not written) and add
-        them into ``sums`` (see :meth:`code`); False when the table is not in the usual layout or a row fails
-        a check."""
-        if not self.usable(table.schema) or any(c.null_count for c in table.columns):
-            return False
-        acc, factor, prefill, small = sums if sums is not None else (_NO_SUMS, np.zeros(0), 0.0, 0.0)
-        c = self.coder
-        done = 0
-        for batch in table.to_batches():
-            cols = dict(zip(batch.schema.names, batch.columns))
-            codes = []
-            for name in _LABEL_COLUMNS:
-                lookup = self._lookup(name, cols[name].dictionary)
-                if lookup is None:
-                    return False
-                codes.append((cols[name].indices.to_numpy(), lookup))
-            (node, node_code), (model, model_code), (mode, mode_code) = codes
-            requests = cols["requests"].to_numpy() if "requests" in cols else _NO_INTS
-            upstream = cols["upstream_cost_usd"].to_numpy() if "upstream_cost_usd" in cols else _NO_FLOATS
-            bad = code_task_rows(
-                cols["epoch"].to_numpy(), node, node_code, model, model_code, requests,
-                cols["input_tokens"].to_numpy(), cols["output_tokens"].to_numpy(), cols["busy_seconds"].to_numpy(),
-                mode, mode_code, cols["fee_usd"].to_numpy(), upstream, c.first_epoch, c.n_epochs, self._joined,
-                self._last, float(c.epoch_seconds), at + done, out, acc, factor, float(prefill), float(small))
-            if bad >= 0:
-                return False
-            done += batch.num_rows
-        return True
-
-    def _lookup(self, name: str, dictionary) -> np.ndarray | None:
-        """Code in the history of each label of a column's dictionary (-1 for one it does not have), or None
-        when the dictionary holds a missing or repeated label (left to the column-by-column route)."""
-        import pyarrow.compute as pc
-
-        last = self._dictionaries.get(name)
-        if last is not None and (last[0] is dictionary or last[0].equals(dictionary)):
-            return last[1]
-        if dictionary.null_count or len(pc.unique(dictionary)) != len(dictionary):
-            return None
-        labels = np.empty(len(dictionary), dtype=object)
-        labels[:] = dictionary.to_pylist()
-        lookup = np.ascontiguousarray(self._targets[name].get_indexer(pd.Index(labels, dtype=object)), dtype=np.int64)
-        self._dictionaries[name] = (dictionary, lookup)
-        return lookup
 
 
 def _outside_windows(absolute: np.ndarray, node: np.ndarray, coder: TaskCoder) -> np.ndarray | None:
